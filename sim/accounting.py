@@ -1,0 +1,280 @@
+"""Turn the engine's breakpoints into volumes, revenue and the tables of one replication.
+
+Everything here reads what the engine recorded; nothing reaches back into the processes.
+Between breakpoints every rate is constant, so cumulative volumes are piecewise linear and any
+binning (price steps, days, event windows) is an exact interpolation of the cumulative curves.
+Revenue is valued step by step of the price path; each step's cash is discounted at its
+midpoint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.model.hazards import EventRecord
+from sim.model.network import Network, shuttle_capacity_mt_per_day
+from sim.model.tankers import TankerStats
+from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
+
+_TINY_RATE = 1e-9
+
+
+@dataclass
+class RawRun:
+    """What one simulation (disrupted or twin) recorded."""
+
+    times: np.ndarray
+    """Breakpoints, the last one being the horizon (n + 1 values)."""
+    rates: np.ndarray
+    """Accounting rates after each breakpoint (n rows), Mt/day."""
+    levels: np.ndarray
+    transit: np.ndarray
+    link_cap: np.ndarray
+    layout: dict[str, slice]
+    records: list[EventRecord] = field(default_factory=list)
+    tankers: dict[str, list[TankerStats]] = field(default_factory=dict)
+    cum: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        dt_ = np.diff(self.times)
+        self.cum = np.vstack(
+            [np.zeros(self.rates.shape[1]), np.cumsum(self.rates * dt_[:, None], axis=0)]
+        )
+
+    def total(self, name: str) -> np.ndarray:
+        """Volumes of quantity ``name`` over the whole run (Mt)."""
+        return self.cum[-1, self.layout[name]]
+
+    def cumulative(self, name: str, at: np.ndarray) -> np.ndarray:
+        """Cumulative volumes of ``name`` at times ``at`` (rows) for each of its members."""
+        block = self.cum[:, self.layout[name]]
+        return np.column_stack(
+            [np.interp(at, self.times, block[:, j]) for j in range(block.shape[1])]
+        )
+
+
+def on_grid(raw: RawRun, name: str, grid: np.ndarray) -> np.ndarray:
+    """Volumes of ``name`` in each interval of ``grid`` (rows) for each member (columns)."""
+    return np.diff(raw.cumulative(name, grid), axis=0)
+
+
+@dataclass
+class Valuation:
+    """Price path of one replication and the unit netbacks it implies."""
+
+    grid: np.ndarray
+    prices: np.ndarray
+    unit: np.ndarray
+    """USD per tonne delivered, per price step (rows) and route (columns), discounted."""
+
+    @classmethod
+    def build(cls, net: Network, grid: np.ndarray, prices: np.ndarray) -> Valuation:
+        """Value each route's tonne at each step's price, discounted at the step midpoint."""
+        rate = net.cfg.economics.discount_rate_per_year
+        mid = (grid[:-1] + grid[1:]) / 2
+        disc = np.exp(-rate * mid / DAYS_PER_YEAR)
+        unit = np.column_stack(
+            [
+                (
+                    (prices + net.cfg.markets[r.market].price_differential_usd_per_bbl)
+                    * net.cfg.markets[r.market].bbl_per_t
+                    - r.tariff_usd_per_t
+                )
+                * disc
+                for r in net.routes
+            ]
+        )
+        return cls(grid, prices, unit)
+
+    def revenue(self, delivered_on_grid: np.ndarray) -> float:
+        """USD for volumes (Mt) delivered per price step and route."""
+        return float(np.sum(delivered_on_grid * self.unit) * 1e6)
+
+
+@dataclass
+class TwinView:
+    """What a replication needs from its undisrupted twin."""
+
+    raw: RawRun
+    delivered_grid: np.ndarray
+
+    @classmethod
+    def build(cls, raw: RawRun, grid: np.ndarray) -> TwinView:
+        """Precompute the twin's deliveries on the price grid."""
+        return cls(raw, on_grid(raw, "delivered", grid))
+
+
+def replication_row(
+    net: Network, raw: RawRun, twin: TwinView, val: Valuation, replication: int
+) -> dict[str, float | int]:
+    """Compute the one-row summary of a replication (see :mod:`sim.columns`)."""
+    horizon = float(raw.times[-1])
+    years = horizon / DAYS_PER_YEAR
+    delivered = raw.total("delivered")
+    links = raw.total("link_flow")
+    twin_links = twin.raw.total("link_flow")
+    shut_c = raw.total("shut_in_congestion")
+    shut_f = raw.total("shut_in_field")
+    potential = float(np.sum(net.source_rate) * horizon)
+    storage_change = float(np.sum(raw.levels[-1] - raw.levels[0]))
+    transit_change = float(raw.transit[-1] - raw.transit[0])
+    exported = float(delivered.sum())
+    shut_in = float(shut_c.sum() + shut_f.sum())
+    revenue = val.revenue(on_grid(raw, "delivered", val.grid))
+    twin_revenue = val.revenue(twin.delivered_grid)
+
+    row: dict[str, float | int] = {
+        "replication": replication,
+        "exported_mt": exported,
+        "potential_mt": potential,
+        "shut_in_mt": shut_in,
+        "shut_in_congestion_mt": float(shut_c.sum()),
+        "shut_in_field_mt": float(shut_f.sum()),
+        "deferred_mt": _deferred(raw, twin.raw),
+        "storage_change_mt": storage_change,
+        "in_transit_change_mt": transit_change,
+        "mass_balance_error_mt": potential - shut_in - exported - storage_change - transit_change,
+        "revenue_usd": revenue,
+        "twin_revenue_usd": twin_revenue,
+        "revenue_loss_usd": twin_revenue - revenue,
+        "shut_in_days": _shut_in_days(raw),
+        "n_events": sum(1 for r in raw.records if r.effective),
+    }
+    all_tankers = [t for ts in raw.tankers.values() for t in ts]
+    n_tankers = len(all_tankers)
+    trips = sum(t.trips for t in all_tankers)
+    waits = [w for t in all_tankers for w in t.waits]
+    row["tanker_trips"] = trips
+    row["tanker_utilisation"] = (
+        sum(t.busy_days for t in all_tankers) / (n_tankers * horizon) if n_tankers else 0.0
+    )
+    row["tanker_wait_hours_mean"] = float(np.mean(waits) * HOURS_PER_DAY) if waits else 0.0
+
+    for i, route in enumerate(net.routes):
+        row[f"exported_mt.{route.id}"] = float(delivered[i])
+    for i, name in enumerate(net.link_ids):
+        _spare(row, name, float(links[i]), float(twin_links[i]), net.link_cap[i] * horizon, years)
+    for _j, sh in enumerate(net.cfg.shuttles):
+        got = sum(t.delivered_mt for t in raw.tankers.get(sh.id, []))
+        base = sum(t.delivered_mt for t in twin.raw.tankers.get(sh.id, []))
+        _spare(row, sh.id, got, base, shuttle_capacity_mt_per_day(sh) * horizon, years)
+        row[f"tanker_trips.{sh.id}"] = sum(t.trips for t in raw.tankers.get(sh.id, []))
+    peaks = _storage_peaks(raw)
+    for k, name in enumerate(net.storage_ids):
+        row[f"max_storage_mt.{name}"] = float(peaks[k])
+    for i, name in enumerate(net.source_ids):
+        row[f"shut_in_mt.{name}"] = float(shut_c[i] + shut_f[i])
+    return row
+
+
+def _spare(row: dict, name: str, used: float, base: float, capacity: float, years: float) -> None:
+    extra = max(0.0, used - base)
+    spare = capacity - base
+    row[f"throughput_mt.{name}"] = used / years
+    row[f"spare_used_mt.{name}"] = extra
+    row[f"spare_used_pct.{name}"] = 100.0 * extra / spare if spare > 1e-12 else 0.0
+
+
+def _storage_peaks(raw: RawRun) -> np.ndarray:
+    if raw.levels.shape[1] == 0:
+        return np.zeros(0)
+    net_rates = raw.rates[:, raw.layout["storage_net"]]
+    before_next = raw.levels[:-1] + net_rates * np.diff(raw.times)[:, None]
+    return np.maximum(raw.levels.max(axis=0), before_next.max(axis=0, initial=0.0))
+
+
+def _shut_in_days(raw: RawRun) -> float:
+    lay = raw.layout
+    lost = raw.rates[:, lay["shut_in_congestion"]].sum(axis=1) + raw.rates[
+        :, lay["shut_in_field"]
+    ].sum(axis=1)
+    return float(np.sum(np.diff(raw.times)[lost > _TINY_RATE]))
+
+
+def _deferred(raw: RawRun, twin: RawRun) -> float:
+    """Sum the catch-up moves: exports that fell behind the twin and were made up later."""
+    grid = np.union1d(raw.times, twin.times)
+    ours = raw.cumulative("delivered", grid).sum(axis=1)
+    base = twin.cumulative("delivered", grid).sum(axis=1)
+    gap = base - ours
+    return float(np.sum(np.maximum(0.0, -np.diff(gap))))
+
+
+def event_rows(
+    net: Network, raw: RawRun, twin: TwinView, val: Valuation, replication: int
+) -> list[dict]:
+    """One row per event record, with the volumes measured over the event's window."""
+    if not raw.records:
+        return []
+    horizon = float(raw.times[-1])
+    start = np.array([r.start_day for r in raw.records])
+    end = np.minimum(
+        horizon, start + np.array([r.duration_days + r.recovery_days for r in raw.records])
+    )
+    pts = np.concatenate([start, end])
+    lost_c = raw.cumulative("shut_in_congestion", pts).sum(axis=1) + raw.cumulative(
+        "shut_in_field", pts
+    ).sum(axis=1)
+    lost_t = twin.raw.cumulative("shut_in_congestion", pts).sum(axis=1)
+    exp_a = raw.cumulative("delivered", pts).sum(axis=1)
+    exp_t = twin.raw.cumulative("delivered", pts).sum(axis=1)
+    n = len(start)
+    lost = (lost_c[n:] - lost_c[:n]) - (lost_t[n:] - lost_t[:n])
+    shortfall = (exp_t[n:] - exp_t[:n]) - (exp_a[n:] - exp_a[:n])
+    twin_vol = float(twin.delivered_grid.sum())
+    unit = val.revenue(twin.delivered_grid) / (twin_vol * 1e6) if twin_vol > 0 else 0.0
+    day0 = net.cfg.run.start_date
+    rows = []
+    for i, r in enumerate(raw.records):
+        rows.append(
+            {
+                "replication": replication,
+                "event": r.event,
+                "hazard": r.hazard,
+                "asset": r.asset,
+                "asset_kind": r.asset_kind,
+                "cause": r.cause,
+                "start_day": r.start_day,
+                "start_date": (day0 + dt.timedelta(days=int(r.start_day))).isoformat(),
+                "duration_days": r.duration_days,
+                "recovery_days": r.recovery_days,
+                "capacity_lost": r.capacity_lost,
+                "berths_lost": r.berths_lost,
+                "effective": r.effective,
+                "scripted": r.scripted,
+                "volume_lost_mt": float(lost[i]),
+                "volume_deferred_mt": float(max(0.0, shortfall[i] - lost[i])),
+                "revenue_lost_usd": float(lost[i]) * unit * 1e6,
+            }
+        )
+    return rows
+
+
+def timeseries(net: Network, raw: RawRun) -> dict[str, np.ndarray]:
+    """Daily series: mean link flows, link capacity, end-of-day levels and shut-in."""
+    horizon = float(raw.times[-1])
+    days = np.arange(0.0, np.floor(horizon) + 1)
+    grid = np.append(days, horizon) if days[-1] < horizon else days
+    n = len(grid) - 1
+    span = np.diff(grid)
+    out: dict[str, np.ndarray] = {"day": np.arange(n)}
+    flows = on_grid(raw, "link_flow", grid) / span[:, None]
+    idx = np.searchsorted(raw.times, grid[:-1], side="right") - 1
+    for i, name in enumerate(net.link_ids):
+        out[f"flow_mt.{name}"] = flows[:, i]
+        out[f"capacity_mt.{name}"] = raw.link_cap[idx, i]
+    end_idx = np.searchsorted(raw.times, grid[1:], side="right") - 1
+    net_rates = np.vstack(
+        [raw.rates[:, raw.layout["storage_net"]], np.zeros((1, len(net.storage_ids)))]
+    )
+    for k, name in enumerate(net.storage_ids):
+        lv = raw.levels[end_idx, k] + net_rates[end_idx, k] * (grid[1:] - raw.times[end_idx])
+        out[f"level_mt.{name}"] = lv
+    lost = on_grid(raw, "shut_in_congestion", grid).sum(axis=1) + on_grid(
+        raw, "shut_in_field", grid
+    ).sum(axis=1)
+    out["shut_in_mt"] = lost
+    return out

@@ -1,0 +1,287 @@
+"""Read, override and validate config files.
+
+YAML is read with a safe loader that also rejects duplicate keys, and the document size and
+alias expansion are bounded, so a hostile file cannot run code or exhaust memory. Validation
+errors from pydantic and from :mod:`sim.config.references` are turned into one
+:class:`~sim.errors.ConfigError` listing each problem with the file and key path.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from sim.config.models import Config
+from sim.config.references import check_references
+from sim.errors import ConfigError, Problem
+
+MAX_FILE_BYTES = 5_000_000
+MAX_NODES = 200_000
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses duplicate mapping keys and counts nodes."""
+
+    nodes_built = 0
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    loader.flatten_mapping(node)
+    out: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        try:
+            hash(key)
+        except TypeError as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, "mapping keys must be plain scalars", key_node.start_mark
+            ) from exc
+        if key in out:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}'", key_node.start_mark
+            )
+        out[key] = loader.construct_object(value_node, deep=deep)
+    return out
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def _count_nodes(node: yaml.Node, seen: set[int], limit: int) -> int:
+    """Count nodes as they would be expanded (aliases counted each time they are used)."""
+    count = 0
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        count += 1
+        if count > limit:
+            return count
+        if isinstance(n, yaml.SequenceNode):
+            stack.extend(n.value)
+        elif isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                stack.append(k)
+                stack.append(v)
+    return count
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a YAML mapping from ``path`` safely.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, too large, not UTF-8, not YAML, or not a mapping.
+    """
+    p = Path(path)
+    name = str(path)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(Problem("", "file not found"), name) from None
+    except IsADirectoryError:
+        raise ConfigError(Problem("", "expected a file, found a directory"), name) from None
+    except OSError as exc:
+        raise ConfigError(Problem("", f"cannot read file ({exc.strerror})"), name) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ConfigError(Problem("", f"file is larger than {MAX_FILE_BYTES} bytes"), name)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(Problem("", f"not valid UTF-8 (byte {exc.start})"), name) from None
+    return parse_yaml(text, name)
+
+
+def parse_yaml(text: str, name: str | None = None) -> dict[str, Any]:
+    """Parse YAML text into a mapping with the same safety rules as :func:`read_yaml`."""
+    try:
+        loader = _StrictLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise ConfigError(Problem("", "the file is empty (expected a mapping)"), name)
+            if _count_nodes(node, set(), MAX_NODES) > MAX_NODES:
+                raise ConfigError(
+                    Problem(
+                        "",
+                        f"document expands to more than {MAX_NODES} nodes "
+                        "(alias bomb or oversized file)",
+                    ),
+                    name,
+                )
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(Problem("", f"invalid YAML: {where}{problem}"), name) from None
+    except RecursionError:
+        raise ConfigError(Problem("", "YAML is nested too deeply"), name) from None
+    if not isinstance(data, dict):
+        raise ConfigError(
+            Problem("", f"expected a mapping at the top level, found {type(data).__name__}"), name
+        )
+    return data
+
+
+def format_loc(loc: tuple[Any, ...]) -> str:
+    """Render a pydantic error location as ``a.b[2].c``, skipping union-tag noise."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and (
+            "[" in part or part in {"function-after", "constrained-float"}
+        ):
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _problems_from_validation(exc: ValidationError) -> list[Problem]:
+    problems = []
+    seen = set()
+    for err in exc.errors(include_url=False):
+        path = format_loc(tuple(err["loc"]))
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (not part of the schema; check spelling and units in the key name)"
+        elif err["type"] == "missing":
+            msg = "required key is missing"
+        elif "input" in err and err["type"] not in ("union_tag_invalid",):
+            shown = repr(err["input"])
+            if len(shown) <= 60:
+                msg = f"{msg} (got {shown})"
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if (path, msg) not in seen:
+            seen.add((path, msg))
+            problems.append(Problem(path, msg))
+    return problems
+
+
+def validate_config(data: dict[str, Any], name: str | None = None) -> Config:
+    """Validate a config mapping.
+
+    Raises
+    ------
+    ConfigError
+        Listing every schema and cross-reference problem with its key path.
+    """
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_problems_from_validation(exc), name) from None
+    problems = check_references(cfg)
+    if problems:
+        raise ConfigError(problems, name)
+    return cfg
+
+
+def _parse_override_value(text: str) -> Any:
+    try:
+        return yaml.safe_load(text) if text.strip() else ""
+    except yaml.YAMLError:
+        return text
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Return a copy of ``data`` with ``KEY=VALUE`` dotted overrides applied.
+
+    Keys walk mappings by name and lists by index or by the ``id`` of an element, e.g.
+    ``pipelines.cpc_pipeline.capacity_mt_per_year=60`` or ``hazards.cpc_storm.enabled=false``.
+    Only keys that already exist (or optional keys of an existing mapping) may be set; the
+    result is validated by the same schema as a file.
+
+    Raises
+    ------
+    ConfigError
+        If an override is malformed or names a list element that does not exist.
+    """
+    out = copy.deepcopy(data)
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(Problem(item, "expected KEY=VALUE"), "--set")
+        key, value = item.split("=", 1)
+        parts = [p for p in key.strip().split(".")]
+        if not all(parts):
+            raise ConfigError(Problem(key, "empty key segment"), "--set")
+        node: Any = out
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            where = ".".join(parts[: depth + 1])
+            if isinstance(node, list):
+                index = _list_index(node, part)
+                if index is None:
+                    raise ConfigError(
+                        Problem(where, f"no list element with index or id '{part}'"), "--set"
+                    )
+                if last:
+                    node[index] = _parse_override_value(value)
+                else:
+                    node = node[index]
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = _parse_override_value(value)
+                else:
+                    if part not in node:
+                        node[part] = {}
+                    node = node[part]
+            else:
+                raise ConfigError(Problem(where, "cannot descend into a scalar value"), "--set")
+    return out
+
+
+def _list_index(items: list[Any], part: str) -> int | None:
+    if part.isdigit() and int(part) < len(items):
+        return int(part)
+    for i, el in enumerate(items):
+        if isinstance(el, dict) and (el.get("id") == part or el.get("name") == part):
+            return i
+    return None
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
+    """Load, override and validate a config file.
+
+    Parameters
+    ----------
+    path:
+        YAML config file.
+    overrides:
+        Optional ``KEY=VALUE`` dotted overrides (see :func:`apply_overrides`).
+
+    Returns
+    -------
+    Config
+        The validated, immutable config.
+
+    Raises
+    ------
+    ConfigError
+        With the file name, key path and expectation of every problem.
+    """
+    data = read_yaml(path)
+    if overrides:
+        data = apply_overrides(data, overrides)
+    return validate_config(data, str(path))
+
+
+def config_hash(cfg: Config) -> str:
+    """Return a stable SHA-256 of the resolved config (ignores key order and formatting)."""
+    payload = json.dumps(cfg.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def dump_config(cfg: Config) -> str:
+    """Render a validated config back to YAML (every default made explicit)."""
+    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False, allow_unicode=True)

@@ -1,0 +1,335 @@
+"""Typed config models: the network, its hazards, economics and run settings.
+
+Every model rejects unknown keys (``extra="forbid"``) and carries its unit in each key name.
+Cross-references (a route naming an asset, a hazard naming a regime, ...) are checked in
+:mod:`sim.config.references` so that each broken reference gets its own key path.
+Each asset may carry a free-text ``source`` naming the row of ``seeds/`` it was calibrated from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.config.distributions import (
+    DurationDist,
+    FractionDist,
+    NonNeg,
+    Positive,
+)
+
+Ident = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")]
+"""Identifier of an asset, route, market or hazard (letters, digits, ``_``, ``-``)."""
+
+MAX_HORIZON_DAYS = 36_525.0
+"""Longest horizon a run may have (100 years)."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Cause(str, Enum):
+    """Cause class of a disruption, used to group hazards and events in outputs."""
+
+    weather = "weather"
+    technical = "technical"
+    maintenance = "maintenance"
+    regulatory = "regulatory"
+    political = "political"
+    military = "military"
+    quality = "quality"
+    natural = "natural"
+    scripted = "scripted"
+
+
+# --------------------------------------------------------------------------- network assets
+
+
+class Source(_Strict):
+    """An oil field (or group of fields) producing at a constant potential rate."""
+
+    id: Ident
+    production_mt_per_year: NonNeg
+    ramp_up_days: NonNeg = 0.0
+    """After one of its own outages ends, production returns to full over this many days."""
+    ramp_steps: Annotated[int, Field(ge=1, le=100)] = 4
+    """The ramp is a staircase of this many equal steps (flows stay piecewise constant)."""
+    source: str | None = None
+
+
+class Storage(_Strict):
+    """A tank farm: oil accumulates here when what flows in exceeds what flows out."""
+
+    id: Ident
+    capacity_mt: NonNeg
+    initial_level_mt: NonNeg = 0.0
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _level_fits(self) -> Storage:
+        if self.initial_level_mt > self.capacity_mt:
+            raise ValueError("initial_level_mt must not exceed capacity_mt")
+        return self
+
+
+class Pipeline(_Strict):
+    """A capacity-limited link: pipeline, rail corridor, or a sea lane modelled as a flow."""
+
+    id: Ident
+    capacity_mt_per_year: NonNeg
+    tariff_usd_per_t: NonNeg = 0.0
+    mode: Literal["pipeline", "rail", "sea", "other"] = "pipeline"
+    source: str | None = None
+
+
+class Terminal(_Strict):
+    """A marine loading terminal with ``berths`` berths or single point moorings.
+
+    ``capacity_by_berths`` gives the share of ``capacity_mt_per_year`` available with k berths
+    up: ``proportional`` (k / berths) or a table such as ``{3: 1.0, 2: 1.0, 1: 0.55, 0: 0.0}``.
+    """
+
+    id: Ident
+    capacity_mt_per_year: NonNeg
+    berths: Annotated[int, Field(ge=1, le=64)]
+    capacity_by_berths: Literal["proportional"] | dict[int, Annotated[float, Field(ge=0, le=1)]] = (
+        "proportional"
+    )
+    tariff_usd_per_t: NonNeg = 0.0
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _table_complete(self) -> Terminal:
+        if isinstance(self.capacity_by_berths, dict):
+            want = set(range(self.berths + 1))
+            if set(self.capacity_by_berths) != want:
+                raise ValueError(
+                    f"capacity_by_berths must have one entry for each of 0..{self.berths} berths"
+                )
+            shares = [self.capacity_by_berths[k] for k in sorted(want)]
+            if any(b < a for a, b in zip(shares, shares[1:])):
+                raise ValueError("capacity_by_berths must not decrease as berths are added")
+        return self
+
+    def share(self, berths_up: int) -> float:
+        """Share of full capacity available with ``berths_up`` berths in service."""
+        if self.capacity_by_berths == "proportional":
+            return berths_up / self.berths
+        return self.capacity_by_berths[berths_up]
+
+
+class TankerClass(_Strict):
+    """A group of identical tankers in a shuttle fleet."""
+
+    name: Ident
+    count: Annotated[int, Field(ge=0, le=500)] = 1
+    dwt_t: Positive
+    speed_knots: Positive
+
+
+class Shuttle(_Strict):
+    """A tanker shuttle lifting cargoes from one storage and discharging into another.
+
+    Each tanker waits for a berth and for a full cargo at ``origin``, loads, sails
+    ``distance_nm``, waits for a berth and for room at ``destination``, discharges and sails back.
+    Sailings do not start while a hazard on the shuttle is active (storms).
+    """
+
+    id: Ident
+    origin: Ident
+    destination: Ident
+    distance_nm: Positive
+    fleet: Annotated[list[TankerClass], Field(min_length=1)]
+    load_rate_t_per_hour: Positive
+    discharge_rate_t_per_hour: Positive
+    origin_berths: Annotated[int, Field(ge=1, le=64)] = 1
+    destination_berths: Annotated[int, Field(ge=1, le=64)] = 1
+    port_time_hours: NonNeg = 0.0
+    """Extra time at each port call (mooring, hoses, paperwork), on top of pumping time."""
+    payload_factor: FractionDist = 1.0
+    """Cargo carried as a share of deadweight (draft limits); a distribution is drawn per trip."""
+    freight_usd_per_t: NonNeg = 0.0
+    source: str | None = None
+
+    @field_validator("payload_factor")
+    @classmethod
+    def _payload_positive(cls, v: FractionDist) -> FractionDist:
+        if isinstance(v, (int, float)) and v <= 0:
+            raise ValueError("payload_factor must be greater than 0")
+        return v
+
+
+class Market(_Strict):
+    """Where exported oil is sold: a price differential to the benchmark and a unit conversion."""
+
+    id: Ident
+    price_differential_usd_per_bbl: Annotated[float, Field(allow_inf_nan=False)] = 0.0
+    bbl_per_t: Annotated[float, Field(gt=5, lt=10)] = 7.5
+    transport_cost_usd_per_t: NonNeg = 0.0
+    source: str | None = None
+
+
+class Route(_Strict):
+    """A path from a source through assets to a market.
+
+    ``path`` lists pipelines, terminals, storages and shuttles in the order oil passes them.
+    ``contract_mt_per_year`` is a contracted volume that is served before netback ranking.
+    """
+
+    id: Ident
+    source: Ident
+    path: Annotated[list[Ident], Field(min_length=1, max_length=64)]
+    market: Ident
+    contract_mt_per_year: NonNeg = 0.0
+
+
+# --------------------------------------------------------------------------- hazards
+
+
+class PoissonArrivals(_Strict):
+    """Events arrive as a (possibly non-homogeneous) Poisson process.
+
+    The rate at time t is ``rate_per_year`` x the multiplier of t's calendar month x the
+    multiplier of the current regime.
+    """
+
+    process: Literal["poisson"]
+    rate_per_year: Annotated[float, Field(ge=0, le=10_000, allow_inf_nan=False)]
+    monthly_multipliers: Annotated[list[NonNeg], Field(min_length=12, max_length=12)] | None = None
+
+
+class RenewalArrivals(_Strict):
+    """The asset fails again after an up-time drawn from ``uptime`` once it is repaired."""
+
+    process: Literal["renewal"]
+    uptime: DurationDist
+
+
+class Effect(_Strict):
+    """What an event does to each asset it hits.
+
+    ``capacity_lost`` is the share of capacity (or production) lost; ``berths_lost`` takes that
+    many berths of a terminal out of service instead. ``probability`` is the chance an event
+    has any effect at all (e.g. an inspection that ends without a ban).
+    """
+
+    capacity_lost: FractionDist = 1.0
+    berths_lost: Annotated[int, Field(ge=1, le=64)] | None = None
+    probability: Annotated[float, Field(ge=0, le=1)] = 1.0
+
+
+class Hazard(_Strict):
+    """A source of disruptions on one asset, or on several at once (common cause)."""
+
+    assets: Annotated[list[Ident], Field(min_length=1, max_length=64)]
+    cause: Cause
+    arrivals: Annotated[PoissonArrivals | RenewalArrivals, Field(discriminator="process")]
+    duration: DurationDist
+    effect: Effect = Effect()
+    per_berth: bool = False
+    """Terminals only: run an independent copy of the hazard for each berth."""
+    regime_multipliers: dict[Ident, NonNeg] | None = None
+    enabled: bool = True
+    source: str | None = None
+
+
+class RegimeState(_Strict):
+    """A state of the regime chain; it lasts an exponential time with the given mean."""
+
+    mean_sojourn_days: Positive | None = None
+    """``None`` means the regime never ends once entered."""
+
+
+class Regimes(_Strict):
+    """A continuous-time Markov chain of regimes (e.g. calm vs conflict) scaling hazard rates."""
+
+    initial: Ident
+    states: Annotated[dict[Ident, RegimeState], Field(min_length=1)]
+    transitions: dict[Ident, dict[Ident, NonNeg]] = {}
+    """For each state, the probabilities of the next state; two-state chains may omit this."""
+
+
+class ScriptedEvent(_Strict):
+    """A dated disruption applied in every replication, e.g. to replay history."""
+
+    id: Ident | None = None
+    asset: Ident
+    start: dt.date
+    duration_days: NonNeg
+    cause: Cause = Cause.scripted
+    capacity_lost: Annotated[float, Field(ge=0, le=1)] = 1.0
+    berths_lost: Annotated[int, Field(ge=1, le=64)] | None = None
+
+
+# --------------------------------------------------------------------------- economics and run
+
+
+class Price(_Strict):
+    """Benchmark (Brent) price path.
+
+    ``fixed`` keeps ``brent_usd_per_bbl`` all run. ``mean_reverting`` is an Ornstein-Uhlenbeck
+    process on log price around log(``brent_usd_per_bbl``), sampled exactly every ``step_days``.
+    Routing always uses netbacks at ``brent_usd_per_bbl``; the path only values the flows.
+    """
+
+    model: Literal["fixed", "mean_reverting"] = "fixed"
+    brent_usd_per_bbl: Positive
+    volatility_per_sqrt_year: NonNeg = 0.0
+    mean_reversion_per_year: NonNeg = 1.0
+    step_days: Annotated[float, Field(gt=0, le=366)] = 1.0
+
+
+class Economics(_Strict):
+    """Prices and discounting."""
+
+    price: Price
+    discount_rate_per_year: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+
+class RunSettings(_Strict):
+    """Calendar, horizon and Monte Carlo defaults of a run."""
+
+    start_date: dt.date = dt.date(2026, 1, 1)
+    horizon_days: Annotated[float, Field(gt=0, le=MAX_HORIZON_DAYS)] = 365.0
+    replications: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
+    seed: Annotated[int, Field(ge=0, lt=2**63)] = 20_260_101
+    timeseries: bool = False
+    """Keep a daily time series of flows and storage levels in each replication's results."""
+
+
+class Config(_Strict):
+    """A complete corridor-sim configuration."""
+
+    name: str = "unnamed"
+    description: str = ""
+    run: RunSettings = RunSettings()
+    economics: Economics
+    sources: Annotated[list[Source], Field(min_length=1)]
+    storages: list[Storage] = []
+    pipelines: list[Pipeline] = []
+    terminals: list[Terminal] = []
+    shuttles: list[Shuttle] = []
+    markets: Annotated[list[Market], Field(min_length=1)]
+    routes: Annotated[list[Route], Field(min_length=1)]
+    hazards: dict[Ident, Hazard] = {}
+    regimes: Regimes | None = None
+    scripted_events: list[ScriptedEvent] = []
+
+    def asset_ids(self) -> dict[str, str]:
+        """Map every asset id to its kind (source, storage, pipeline, terminal, shuttle, market)."""
+        kinds: dict[str, str] = {}
+        for kind, items in (
+            ("source", self.sources),
+            ("storage", self.storages),
+            ("pipeline", self.pipelines),
+            ("terminal", self.terminals),
+            ("shuttle", self.shuttles),
+            ("market", self.markets),
+        ):
+            for item in items:
+                kinds.setdefault(item.id, kind)
+        return kinds

@@ -1,0 +1,1 @@
+"""The simulation model: compiled network, flow solver, SimPy engine and stochastic processes."""

@@ -1,0 +1,261 @@
+"""The fluid flow engine: piecewise-constant rates recomputed only at events.
+
+:class:`FlowEngine` holds the state of the network during one SimPy run: link capacities,
+source availability, storage levels and the current routing. Any change (an outage starting or
+ending, a tanker lifting or landing a cargo) calls :meth:`FlowEngine.refresh`, which
+
+1. integrates storage levels exactly up to now (levels are linear between events);
+2. re-solves the routing for the new state (a cached LP, see :mod:`sim.model.solver`);
+3. records a breakpoint (time, routing, levels, oil in transit) for the accounting layer;
+4. schedules a wake-up at the next analytic threshold: a storage filling or emptying, or the
+   level a waiting tanker needs. There is no fixed time step anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import simpy
+
+from sim.model.network import Network
+from sim.model.solver import EMPTY, FREE, FULL, JUNCTION, FlowSolution, FlowSolver
+
+LEVEL_EPS = 1e-9
+"""Mt; a storage within this of a bound counts as full or empty (about one tonne)."""
+_MIN_DT = 1e-12
+
+
+@dataclass
+class Trace:
+    """Breakpoints of one run: after ``times[i]`` the routing is ``solutions[i]``."""
+
+    times: list[float] = field(default_factory=list)
+    solutions: list[FlowSolution] = field(default_factory=list)
+    levels: list[tuple[float, ...]] = field(default_factory=list)
+    in_transit: list[float] = field(default_factory=list)
+    link_cap: list[tuple[float, ...]] = field(default_factory=list)
+
+
+@dataclass
+class _Waiter:
+    storage: int
+    threshold: float
+    rising: bool
+    event: simpy.Event
+
+
+class FlowEngine:
+    """Network state of one replication, driven by SimPy processes.
+
+    Parameters
+    ----------
+    env:
+        The SimPy environment (time unit: days).
+    net:
+        The compiled network.
+    solver:
+        Routing solver (may be shared between replications of the same network).
+    """
+
+    def __init__(self, env: simpy.Environment, net: Network, solver: FlowSolver) -> None:
+        self.env = env
+        self.net = net
+        self.solver = solver
+        n_link, n_src = net.n_links, len(net.source_ids)
+        self._link_effects: list[dict[int, float]] = [{} for _ in range(n_link)]
+        self._berths_down: dict[int, list[int]] = {
+            i: [0] * t.berths for i, t in net.terminal_of_link.items()
+        }
+        self._src_effects: list[dict[int, float]] = [{} for _ in range(n_src)]
+        self.link_cap = list(net.link_cap)
+        self.source_avail = list(net.source_rate)
+        self.levels = list(net.storage_init)
+        self.net_rate = [0.0] * len(net.storage_ids)
+        self.in_transit = 0.0
+        self.t_last = 0.0
+        self.trace = Trace()
+        self._waiters: list[_Waiter] = []
+        self._stamp = 0
+        self._next_handle = 0
+        self.solution: FlowSolution | None = None
+        self.n_refresh = 0
+
+    # ------------------------------------------------------------------ capacity effects
+    def add_effect(self, kind: str, index: int, fraction: float) -> int:
+        """Remove ``fraction`` of a link's capacity or a source's production; return a handle."""
+        handle = self._next_handle
+        self._next_handle += 1
+        (self._link_effects if kind == "link" else self._src_effects)[index][handle] = fraction
+        self._recompute(kind, index)
+        return handle
+
+    def set_effect(self, kind: str, index: int, handle: int, fraction: float) -> None:
+        """Change the fraction of an active effect (used by production ramp-ups)."""
+        (self._link_effects if kind == "link" else self._src_effects)[index][handle] = fraction
+        self._recompute(kind, index)
+
+    def remove_effect(self, kind: str, index: int, handle: int) -> None:
+        """End an effect added with :meth:`add_effect`."""
+        del (self._link_effects if kind == "link" else self._src_effects)[index][handle]
+        self._recompute(kind, index)
+
+    def berths_up(self, link: int) -> list[int]:
+        """Return the indices of a terminal's berths that are in service."""
+        return [b for b, d in enumerate(self._berths_down[link]) if d == 0]
+
+    def berth_down(self, link: int, berth: int, delta: int) -> None:
+        """Take a berth out of service (``delta=+1``) or return it (``delta=-1``)."""
+        self._berths_down[link][berth] += delta
+        self._recompute("link", link)
+
+    def _recompute(self, kind: str, index: int) -> None:
+        if kind == "link":
+            factor = 1.0
+            for f in self._link_effects[index].values():
+                factor *= 1.0 - f
+            term = self.net.terminal_of_link.get(index)
+            if term is not None:
+                factor *= term.share(sum(1 for d in self._berths_down[index] if d == 0))
+            self.link_cap[index] = self.net.link_cap[index] * factor
+        else:
+            factor = 1.0
+            for f in self._src_effects[index].values():
+                factor *= 1.0 - f
+            self.source_avail[index] = self.net.source_rate[index] * factor
+        self.refresh()
+
+    # ------------------------------------------------------------------ storage and cargoes
+    def level(self, storage: int) -> float:
+        """Return the level of a storage (Mt), integrated to the present time."""
+        return self.levels[storage] + self.net_rate[storage] * (self.env.now - self.t_last)
+
+    def withdraw(self, storage: int, amount: float) -> None:
+        """Lift a cargo of ``amount`` Mt from a storage onto a tanker."""
+        self._advance()
+        self.levels[storage] -= amount
+        self.in_transit += amount
+        self.refresh()
+
+    def deposit(self, storage: int, amount: float) -> None:
+        """Discharge a cargo of ``amount`` Mt from a tanker into a storage."""
+        self._advance()
+        self.levels[storage] += amount
+        self.in_transit -= amount
+        self.refresh()
+
+    def wait_for_cargo(self, storage: int, amount: float) -> simpy.Event:
+        """Event that fires once the storage holds at least ``amount`` Mt."""
+        return self._wait(storage, amount, rising=True)
+
+    def wait_for_room(self, storage: int, amount: float) -> simpy.Event:
+        """Event that fires once the storage has room for ``amount`` Mt."""
+        return self._wait(storage, self.net.storage_cap[storage] - amount, rising=False)
+
+    def _wait(self, storage: int, threshold: float, rising: bool) -> simpy.Event:
+        ev = self.env.event()
+        lvl = self.level(storage)
+        if (lvl >= threshold - LEVEL_EPS) if rising else (lvl <= threshold + LEVEL_EPS):
+            ev.succeed()
+            return ev
+        self._waiters.append(_Waiter(storage, threshold, rising, ev))
+        self._schedule()
+        return ev
+
+    # ------------------------------------------------------------------ core
+    def _advance(self) -> None:
+        now = self.env.now
+        dt = now - self.t_last
+        if dt > 0:
+            levels, rates = self.levels, self.net_rate
+            for k in range(len(levels)):
+                if rates[k]:
+                    levels[k] += rates[k] * dt
+            self.t_last = now
+
+    def _states(self) -> tuple[int, ...]:
+        out = []
+        for lvl, cap in zip(self.levels, self.net.storage_cap):
+            if cap <= LEVEL_EPS:
+                out.append(JUNCTION)
+            elif lvl >= cap - LEVEL_EPS:
+                out.append(FULL)
+            elif lvl <= LEVEL_EPS:
+                out.append(EMPTY)
+            else:
+                out.append(FREE)
+        return tuple(out)
+
+    def refresh(self) -> None:
+        """Bring the state to the present, re-route, record and reschedule."""
+        self._advance()
+        self.n_refresh += 1
+        sol = self.solver.solve(tuple(self.link_cap), tuple(self.source_avail), self._states())
+        self.solution = sol
+        self.net_rate = list(sol.storage_net)
+        tr = self.trace
+        now = self.env.now
+        if tr.times and tr.times[-1] == now:
+            tr.solutions[-1] = sol
+            tr.levels[-1] = tuple(self.levels)
+            tr.in_transit[-1] = self.in_transit
+            tr.link_cap[-1] = tuple(self.link_cap)
+        else:
+            tr.times.append(now)
+            tr.solutions.append(sol)
+            tr.levels.append(tuple(self.levels))
+            tr.in_transit.append(self.in_transit)
+            tr.link_cap.append(tuple(self.link_cap))
+        if self._waiters:
+            self._release_waiters()
+        self._schedule()
+
+    def _release_waiters(self) -> None:
+        keep = []
+        for w in self._waiters:
+            lvl = self.levels[w.storage]
+            ok = (lvl >= w.threshold - LEVEL_EPS) if w.rising else (lvl <= w.threshold + LEVEL_EPS)
+            if ok:
+                w.event.succeed()
+            else:
+                keep.append(w)
+        self._waiters = keep
+
+    def _next_threshold(self) -> float:
+        best = float("inf")
+        caps = self.net.storage_cap
+        for k, rate in enumerate(self.net_rate):
+            if rate > _MIN_DT:
+                room = caps[k] - self.levels[k]
+                if room > LEVEL_EPS:
+                    best = min(best, room / rate)
+            elif rate < -_MIN_DT:
+                if self.levels[k] > LEVEL_EPS:
+                    best = min(best, self.levels[k] / -rate)
+        for w in self._waiters:
+            rate = self.net_rate[w.storage]
+            gap = w.threshold - self.levels[w.storage]
+            if w.rising and rate > _MIN_DT and gap > 0:
+                best = min(best, gap / rate)
+            elif not w.rising and rate < -_MIN_DT and gap < 0:
+                best = min(best, gap / rate)
+        return best
+
+    def _schedule(self) -> None:
+        dt = self._next_threshold()
+        self._stamp += 1
+        if dt == float("inf"):
+            return
+        stamp = self._stamp
+        ev = self.env.timeout(max(dt, _MIN_DT))
+        ev.callbacks.append(lambda _ev: self._wake(stamp))
+
+    def _wake(self, stamp: int) -> None:
+        if stamp == self._stamp:
+            self.refresh()
+
+    def finish(self, horizon: float) -> None:
+        """Integrate to ``horizon`` and close the trace (call after ``env.run``)."""
+        self._advance()
+        self.trace.times.append(horizon)
+        self.trace.levels.append(tuple(self.levels))
+        self.trace.in_transit.append(self.in_transit)

@@ -1,0 +1,313 @@
+"""Stochastic and scripted disruptions as SimPy processes.
+
+* Poisson hazards use thinning: candidates arrive at the largest rate the hazard can reach
+  (base x largest monthly multiplier x largest regime multiplier) and each is kept with
+  probability rate(t) / that maximum, which gives an exact non-homogeneous Poisson process.
+* Renewal hazards fail again an up-time after each repair.
+* A regime chain (calm / conflict ...) scales the rates of the hazards that name it.
+* Scripted events replay a dated list.
+
+Every hazard draws from its own streams (arrivals, durations, effects), keyed by hazard, asset
+and berth, so adding or editing one hazard never changes another's draws.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from sim.config.models import Config, Hazard, Regimes
+from sim.model.engine import FlowEngine
+from sim.model.network import Network
+from sim.model.sampling import duration_sampler, fraction_sampler
+from sim.model.streams import Streams
+from sim.units import DAYS_PER_YEAR
+
+
+@dataclass
+class EventRecord:
+    """One disruption as it hit one asset (a common-cause event gives one record per asset)."""
+
+    event: int
+    hazard: str
+    asset: str
+    asset_kind: str
+    cause: str
+    start_day: float
+    duration_days: float
+    recovery_days: float
+    capacity_lost: float
+    berths_lost: int
+    effective: bool
+    scripted: bool
+
+
+class Calendar:
+    """Maps simulation days to calendar months for seasonal rates."""
+
+    def __init__(self, start: dt.date, horizon_days: float) -> None:
+        self.start = start
+        self.bounds: list[float] = []
+        self.months: list[int] = []
+        d = dt.date(start.year, start.month, 1)
+        while (d - start).days < horizon_days + 31:
+            self.bounds.append(float((d - start).days))
+            self.months.append(d.month - 1)
+            d = dt.date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+
+    def month(self, t: float) -> int:
+        """Calendar month (0 = January) of simulation day ``t``."""
+        return self.months[max(0, bisect.bisect_right(self.bounds, t) - 1)]
+
+
+class RegimeChain:
+    """Current state of the regime Markov chain."""
+
+    def __init__(self, regimes: Regimes | None) -> None:
+        self.cfg = regimes
+        self.state = regimes.initial if regimes else ""
+        self.history: list[tuple[float, str]] = [(0.0, self.state)]
+
+    def process(self, env: simpy.Environment, streams: Streams) -> Generator[Any, Any, None]:
+        """SimPy process moving between regimes."""
+        reg = self.cfg
+        if reg is None:
+            return
+        rng = streams.get("regime")
+        names = list(reg.states)
+        while True:
+            mean = reg.states[self.state].mean_sojourn_days
+            if mean is None:
+                return
+            yield env.timeout(float(rng.exponential(mean)))
+            row = reg.transitions.get(self.state)
+            if row:
+                targets = list(row)
+                nxt = targets[int(rng.choice(len(targets), p=[row[t] for t in targets]))]
+            else:
+                nxt = next(n for n in names if n != self.state)
+            self.state = nxt
+            self.history.append((env.now, nxt))
+
+
+class HazardRunner:
+    """Starts the hazard, regime and scripted-event processes of one replication.
+
+    Parameters
+    ----------
+    env, engine, net:
+        The SimPy environment, flow engine and compiled network.
+    streams:
+        Random streams of this replication.
+    block_shuttle:
+        Callback ``f(shuttle_index, delta)`` that stops (+1) or frees (-1) a shuttle's sailings.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        engine: FlowEngine,
+        net: Network,
+        streams: Streams,
+        block_shuttle: Callable[[int, int], None],
+    ) -> None:
+        self.env = env
+        self.engine = engine
+        self.net = net
+        self.cfg: Config = net.cfg
+        self.streams = streams
+        self.block_shuttle = block_shuttle
+        self.calendar = Calendar(self.cfg.run.start_date, self.cfg.run.horizon_days)
+        self.regime = RegimeChain(self.cfg.regimes)
+        self.records: list[EventRecord] = []
+        self._n_events = 0
+
+    def start(self, hazards: bool = True, scripted: bool = True) -> None:
+        """Start the processes; the undisrupted twin starts none."""
+        env = self.env
+        if hazards:
+            if self.cfg.regimes is not None:
+                env.process(self.regime.process(env, self.streams))
+            for name, hz in self.cfg.hazards.items():
+                if not hz.enabled:
+                    continue
+                if hz.per_berth:
+                    for asset in hz.assets:
+                        link = self.net.asset_index[asset]
+                        for b in range(self.net.terminal_of_link[link].berths):
+                            env.process(self._hazard(name, hz, [asset], berth=b))
+                else:
+                    env.process(self._hazard(name, hz, list(hz.assets), berth=None))
+        if scripted:
+            for i, _ev in enumerate(self.cfg.scripted_events):
+                env.process(self._scripted(i))
+
+    # ------------------------------------------------------------------ processes
+    def _hazard(
+        self, name: str, hz: Hazard, assets: list[str], berth: int | None
+    ) -> Generator[Any, Any, None]:
+        tag = ("hazard", name, ",".join(assets), "" if berth is None else str(berth))
+        rng_arr = self.streams.get(*tag, "arrivals")
+        rng_dur = self.streams.get(*tag, "durations")
+        rng_eff = self.streams.get(*tag, "effects")
+        dur = duration_sampler(hz.duration)
+        frac = fraction_sampler(hz.effect.capacity_lost)
+        env = self.env
+        arr = hz.arrivals
+        if arr.process == "renewal":
+            up = duration_sampler(arr.uptime)
+            while True:
+                yield env.timeout(up(rng_arr))
+                yield from self._occur(name, hz, assets, berth, dur(rng_dur), rng_eff, frac)
+        base = arr.rate_per_year / DAYS_PER_YEAR
+        season = arr.monthly_multipliers
+        mults = hz.regime_multipliers or {}
+        top = base * (max(season) if season else 1.0) * (max(mults.values()) if mults else 1.0)
+        if top <= 0:
+            return
+        while True:
+            yield env.timeout(float(rng_arr.exponential(1.0 / top)))
+            rate = base
+            if season:
+                rate *= season[self.calendar.month(env.now)]
+            if mults:
+                rate *= mults.get(self.regime.state, 1.0)
+            if rate < top and float(rng_arr.random()) * top >= rate:
+                continue
+            env.process(self._occur(name, hz, assets, berth, dur(rng_dur), rng_eff, frac))
+
+    def _scripted(self, i: int) -> Generator[Any, Any, None]:
+        ev = self.cfg.scripted_events[i]
+        yield self.env.timeout(float((ev.start - self.cfg.run.start_date).days))
+        name = ev.id or f"scripted_{i}"
+        kind = self.net.asset_kind[ev.asset]
+        yield from self._apply(
+            name,
+            ev.cause.value,
+            [ev.asset],
+            None,
+            ev.duration_days,
+            ev.capacity_lost,
+            ev.berths_lost if kind == "terminal" else None,
+            True,
+            None,
+            scripted=True,
+        )
+
+    def _occur(self, name, hz, assets, berth, duration, rng_eff, frac) -> Generator[Any, Any, None]:
+        effective = float(rng_eff.random()) < hz.effect.probability
+        fraction = frac(rng_eff)
+        yield from self._apply(
+            name,
+            hz.cause.value,
+            assets,
+            berth,
+            duration,
+            fraction,
+            hz.effect.berths_lost,
+            effective,
+            rng_eff,
+            scripted=False,
+        )
+
+    def _apply(
+        self, name, cause, assets, berth, duration, fraction, berths_lost, effective, rng, scripted
+    ) -> Generator[Any, Any, None]:
+        """Apply an event to its assets, hold it for ``duration`` days, then undo it."""
+        env, eng, net = self.env, self.engine, self.net
+        event_id = self._n_events
+        self._n_events += 1
+        undo: list[Callable[[], Generator[Any, Any, None] | None]] = []
+        for asset in assets:
+            kind = net.asset_kind[asset]
+            idx = net.asset_index[asset]
+            n_berths, lost, recovery = 0, fraction, 0.0
+            if not effective:
+                lost = 0.0
+            elif kind == "terminal" and (berth is not None or berths_lost):
+                up = eng.berths_up(idx)
+                if berth is not None:
+                    chosen = [berth]
+                elif rng is None:
+                    chosen = up[:berths_lost]
+                else:
+                    chosen = (
+                        sorted(rng.choice(up, size=min(berths_lost, len(up)), replace=False))
+                        if up
+                        else []
+                    )
+                for b in chosen:
+                    eng.berth_down(idx, int(b), +1)
+                n_berths, lost = len(chosen), 0.0
+                undo.append(self._berths_back(idx, [int(b) for b in chosen]))
+            elif kind in ("pipeline", "terminal"):
+                h = eng.add_effect("link", idx, lost)
+                undo.append(self._effect_off("link", idx, h, lost, 0.0, 1))
+            elif kind == "source":
+                src = self.cfg.sources[idx]
+                h = eng.add_effect("source", idx, lost)
+                recovery = src.ramp_up_days
+                undo.append(
+                    self._effect_off("source", idx, h, lost, src.ramp_up_days, src.ramp_steps)
+                )
+            elif kind == "shuttle":
+                self.block_shuttle(idx, +1)
+                undo.append(self._unblock(idx))
+            self.records.append(
+                EventRecord(
+                    event_id,
+                    name,
+                    asset,
+                    kind,
+                    cause,
+                    env.now,
+                    duration,
+                    recovery,
+                    lost,
+                    n_berths,
+                    effective,
+                    scripted,
+                )
+            )
+        yield env.timeout(duration)
+        for fn in undo:
+            gen = fn()
+            if gen is not None:
+                env.process(gen)
+
+    def _berths_back(self, idx: int, berths: list[int]) -> Callable[[], None]:
+        def fn() -> None:
+            for b in berths:
+                self.engine.berth_down(idx, b, -1)
+
+        return fn
+
+    def _unblock(self, idx: int) -> Callable[[], None]:
+        def fn() -> None:
+            self.block_shuttle(idx, -1)
+
+        return fn
+
+    def _effect_off(
+        self, kind: str, idx: int, handle: int, lost: float, ramp_days: float, steps: int
+    ) -> Callable[[], Generator[Any, Any, None] | None]:
+        eng, env = self.engine, self.env
+
+        def ramp() -> Generator[Any, Any, None]:
+            for k in range(1, steps):
+                eng.set_effect(kind, idx, handle, lost * (steps - k) / steps)
+                yield env.timeout(ramp_days / steps)
+            eng.remove_effect(kind, idx, handle)
+
+        def fn() -> Generator[Any, Any, None] | None:
+            if ramp_days > 0 and lost > 0 and steps > 1:
+                return ramp()
+            eng.remove_effect(kind, idx, handle)
+            return None
+
+        return fn

@@ -1,0 +1,207 @@
+"""Compile a validated config into the index structures the engine works with.
+
+Routes are cut into **segments** at every storage: a segment carries oil from a source or a
+storage, through capacity-limited links (pipelines, terminals), into a storage or a market.
+A shuttle sits between its origin and destination storages and has no segment: tankers move
+that oil in discrete cargoes. All rates here are in Mt/day and all money in USD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sim.config.models import Config, Terminal
+from sim.units import DAYS_PER_YEAR
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a route between two nodes, carrying one LP flow variable."""
+
+    route: int
+    start_source: int | None
+    start_storage: int | None
+    end_storage: int | None
+    end_market: int | None
+    links: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """A compiled route."""
+
+    id: str
+    source: int
+    market: int
+    links: tuple[int, ...]
+    shuttles: tuple[int, ...]
+    segments: tuple[int, ...]
+    contract_mt_per_day: float
+    tariff_usd_per_t: float
+    """Sum of link tariffs, shuttle freight and the market's transport cost."""
+
+
+@dataclass
+class Network:
+    """Everything about the network that does not change during a run."""
+
+    cfg: Config
+    link_ids: list[str]
+    link_cap: list[float]
+    link_kind: list[str]
+    terminal_of_link: dict[int, Terminal]
+    storage_ids: list[str]
+    storage_cap: list[float]
+    storage_init: list[float]
+    source_ids: list[str]
+    source_rate: list[float]
+    market_ids: list[str]
+    shuttle_ids: list[str]
+    routes: list[RouteInfo]
+    segments: list[Segment]
+    asset_kind: dict[str, str] = field(default_factory=dict)
+    asset_index: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n_links(self) -> int:
+        """Number of capacity-limited links (pipelines and terminals)."""
+        return len(self.link_ids)
+
+    def netback_usd_per_t(self, route: int, brent_usd_per_bbl: float) -> float:
+        """Value of one tonne delivered on ``route`` at the given benchmark price, net of costs."""
+        r = self.routes[route]
+        m = self.cfg.markets[r.market]
+        return (
+            brent_usd_per_bbl + m.price_differential_usd_per_bbl
+        ) * m.bbl_per_t - r.tariff_usd_per_t
+
+    def final_segment(self, route: int) -> int:
+        """Index of the segment that delivers ``route``'s oil to its market."""
+        return self.routes[route].segments[-1]
+
+
+def compile_network(cfg: Config) -> Network:
+    """Build the :class:`Network` of a validated config."""
+    links = [*cfg.pipelines, *cfg.terminals]
+    link_ids = [a.id for a in links]
+    link_index = {a: i for i, a in enumerate(link_ids)}
+    storage_index = {s.id: i for i, s in enumerate(cfg.storages)}
+    source_index = {s.id: i for i, s in enumerate(cfg.sources)}
+    market_index = {m.id: i for i, m in enumerate(cfg.markets)}
+    shuttle_index = {s.id: i for i, s in enumerate(cfg.shuttles)}
+    tariffs = {a.id: a.tariff_usd_per_t for a in links}
+    tariffs.update({s.id: s.freight_usd_per_t for s in cfg.shuttles})
+
+    segments: list[Segment] = []
+    routes: list[RouteInfo] = []
+    for ri, r in enumerate(cfg.routes):
+        seg_ids: list[int] = []
+        start_src: int | None = source_index[r.source]
+        start_st: int | None = None
+        acc: list[int] = []
+        skip_next = False
+        for name in r.path:
+            if skip_next:  # destination storage of a shuttle: a new segment starts there
+                skip_next = False
+                start_src, start_st, acc = None, storage_index[name], []
+                continue
+            if name in storage_index:
+                seg_ids.append(len(segments))
+                segments.append(
+                    Segment(ri, start_src, start_st, storage_index[name], None, tuple(acc))
+                )
+                start_src, start_st, acc = None, storage_index[name], []
+            elif name in shuttle_index:
+                skip_next = True
+            else:
+                acc.append(link_index[name])
+        seg_ids.append(len(segments))
+        segments.append(Segment(ri, start_src, start_st, None, market_index[r.market], tuple(acc)))
+        market = cfg.markets[market_index[r.market]]
+        routes.append(
+            RouteInfo(
+                id=r.id,
+                source=source_index[r.source],
+                market=market_index[r.market],
+                links=tuple(link_index[n] for n in r.path if n in link_index),
+                shuttles=tuple(shuttle_index[n] for n in r.path if n in shuttle_index),
+                segments=tuple(seg_ids),
+                contract_mt_per_day=r.contract_mt_per_year / DAYS_PER_YEAR,
+                tariff_usd_per_t=sum(tariffs.get(n, 0.0) for n in r.path)
+                + market.transport_cost_usd_per_t,
+            )
+        )
+
+    kinds = cfg.asset_ids()
+    index: dict[str, int] = {}
+    index.update(link_index)
+    index.update(storage_index)
+    index.update(source_index)
+    index.update(market_index)
+    index.update(shuttle_index)
+    return Network(
+        cfg=cfg,
+        link_ids=link_ids,
+        link_cap=[a.capacity_mt_per_year / DAYS_PER_YEAR for a in links],
+        link_kind=["pipeline"] * len(cfg.pipelines) + ["terminal"] * len(cfg.terminals),
+        terminal_of_link={link_index[t.id]: t for t in cfg.terminals},
+        storage_ids=[s.id for s in cfg.storages],
+        storage_cap=[s.capacity_mt for s in cfg.storages],
+        storage_init=[s.initial_level_mt for s in cfg.storages],
+        source_ids=[s.id for s in cfg.sources],
+        source_rate=[s.production_mt_per_year / DAYS_PER_YEAR for s in cfg.sources],
+        market_ids=[m.id for m in cfg.markets],
+        shuttle_ids=[s.id for s in cfg.shuttles],
+        routes=routes,
+        segments=segments,
+        asset_kind=kinds,
+        asset_index=index,
+    )
+
+
+def shuttle_capacity_mt_per_day(shuttle) -> float:
+    """Steady-state lifting capacity of a shuttle with cargo always waiting and room always free.
+
+    Each tanker delivers ``dwt x mean payload factor`` per cycle (two sailings, loading,
+    discharging and two port calls); berths cap the total at ``berths / (pumping + port time)``
+    cargoes per day at each end. Exact for a deterministic shuttle with identical tankers.
+    """
+    from sim.config.distributions import fraction_mean
+    from sim.units import HOURS_PER_DAY
+
+    factor = fraction_mean(shuttle.payload_factor)
+    port = shuttle.port_time_hours / HOURS_PER_DAY
+    fleet_rate = 0.0
+    load_days = dis_days = 0.0
+    n = 0
+    for cls in shuttle.fleet:
+        if cls.count == 0:
+            continue
+        cargo_t = cls.dwt_t * factor
+        load = cargo_t / (shuttle.load_rate_t_per_hour * HOURS_PER_DAY)
+        dis = cargo_t / (shuttle.discharge_rate_t_per_hour * HOURS_PER_DAY)
+        sail = shuttle.distance_nm / (cls.speed_knots * HOURS_PER_DAY)
+        cycle = 2 * sail + load + dis + 2 * port
+        fleet_rate += cls.count * cargo_t * 1e-6 / cycle
+        load_days += cls.count * (load + port)
+        dis_days += cls.count * (dis + port)
+        n += cls.count
+    if n == 0:
+        return 0.0
+    # Berth limit: mean cargo over mean berth time per cargo, times berths.
+    mean_cargo = fleet_rate
+    mean_cycles = sum(
+        cls.count
+        / (
+            2 * shuttle.distance_nm / (cls.speed_knots * HOURS_PER_DAY)
+            + cls.dwt_t * factor / (shuttle.load_rate_t_per_hour * HOURS_PER_DAY)
+            + cls.dwt_t * factor / (shuttle.discharge_rate_t_per_hour * HOURS_PER_DAY)
+            + 2 * port
+        )
+        for cls in shuttle.fleet
+        if cls.count
+    )
+    cargo_mt = mean_cargo / mean_cycles
+    origin_limit = shuttle.origin_berths * cargo_mt / (load_days / n)
+    dest_limit = shuttle.destination_berths * cargo_mt / (dis_days / n)
+    return min(fleet_rate, origin_limit, dest_limit)

@@ -1,0 +1,256 @@
+"""The routing LP: where each source's oil goes, given current capacities and storage states.
+
+Variables (all >= 0, Mt/day): one flow ``y`` per segment, one extra contract flow per route with a
+contracted volume (bounded by the contract), and one shut-in ``u`` per source. Rows:
+
+* link rows ``sum(y over segments using the link) <= capacity``;
+* source rows ``sum(y over the source's first segments) + u == available production``;
+* storage rows ``inflow - outflow`` in ``(-inf, inf)`` when partly full, ``<= 0`` when full,
+  ``>= 0`` when empty and ``== 0`` for zero-capacity junctions.
+
+Objective: minimise shut-in first (weight ``M``), then serve contracts (bonus ``C``), then
+maximise the netback of every segment's flow (each segment weighted by its route's netback at
+the reference price). The LP is solved with HiGHS (``highspy``) from a cold start each time, so
+a solution depends only on its inputs; solutions are cached by those inputs. Shut-in and
+storage net rates are recomputed from ``y`` so the volume accounting balances exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+from scipy import sparse
+
+from sim.model.network import Network
+
+FREE, FULL, EMPTY, JUNCTION = 0, 1, 2, 3
+"""Storage states that decide the bounds of a storage row."""
+
+_SCALE = 1000.0
+"""The LP works in kt/day so that HiGHS tolerances are far below the volumes that matter."""
+_TINY = 1e-12
+CACHE_LIMIT = 50_000
+"""Solutions kept per solver; the cache is emptied when it grows past this."""
+
+
+@dataclass(frozen=True)
+class FlowSolution:
+    """One solved routing state. Arrays are in Mt/day and must not be modified."""
+
+    segment_flow: tuple[float, ...]
+    storage_net: tuple[float, ...]
+    rates: np.ndarray
+    """Accounting vector: see :meth:`FlowSolver.rate_layout`."""
+
+
+class FlowSolver:
+    """Solve (and cache) the routing LP of a network.
+
+    Parameters
+    ----------
+    net:
+        The compiled network.
+    brent_usd_per_bbl:
+        Reference benchmark price used to rank routes by netback.
+    """
+
+    def __init__(self, net: Network, brent_usd_per_bbl: float) -> None:
+        self.net = net
+        n_seg = len(net.segments)
+        contract_routes = [i for i, r in enumerate(net.routes) if r.contract_mt_per_day > 0]
+        self._contract_routes = contract_routes
+        n_col = n_seg + len(contract_routes) + len(net.source_ids)
+        self._n_seg = n_seg
+        self._u0 = n_seg + len(contract_routes)
+
+        weights = [net.netback_usd_per_t(s.route, brent_usd_per_bbl) for s in net.segments]
+        top = max(1.0, max(abs(w) for w in weights))
+        bonus = 10.0 * top
+        penalty = 1000.0 * (top + bonus)
+        cost = np.empty(n_col)
+        cost[:n_seg] = [-w for w in weights]
+        for j, ri in enumerate(contract_routes):
+            cost[n_seg + j] = -(weights[net.routes[ri].segments[0]] + bonus)
+        cost[self._u0 :] = penalty
+
+        # Column -> rows incidence.
+        n_link, n_src, n_st = net.n_links, len(net.source_ids), len(net.storage_ids)
+        self._row_src0 = n_link
+        self._row_st0 = n_link + n_src
+        n_row = n_link + n_src + n_st
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[float] = []
+
+        def add(col: int, seg_index: int) -> None:
+            seg = net.segments[seg_index]
+            for link in seg.links:
+                rows.append(link)
+                cols.append(col)
+                vals.append(1.0)
+            if seg.start_source is not None:
+                rows.append(self._row_src0 + seg.start_source)
+                cols.append(col)
+                vals.append(1.0)
+            if seg.end_storage is not None:
+                rows.append(self._row_st0 + seg.end_storage)
+                cols.append(col)
+                vals.append(1.0)
+            if seg.start_storage is not None:
+                rows.append(self._row_st0 + seg.start_storage)
+                cols.append(col)
+                vals.append(-1.0)
+
+        for s in range(n_seg):
+            add(s, s)
+        for j, ri in enumerate(contract_routes):
+            add(n_seg + j, net.routes[ri].segments[0])
+        for i in range(n_src):
+            rows.append(self._row_src0 + i)
+            cols.append(self._u0 + i)
+            vals.append(1.0)
+        a = sparse.csc_matrix((vals, (rows, cols)), shape=(n_row, n_col))
+        self._a = a
+
+        col_upper = np.full(n_col, highspy.kHighsInf)
+        for j, ri in enumerate(contract_routes):
+            col_upper[n_seg + j] = net.routes[ri].contract_mt_per_day * _SCALE
+        lp = highspy.HighsLp()
+        lp.num_col_ = n_col
+        lp.num_row_ = n_row
+        lp.col_cost_ = cost
+        lp.col_lower_ = np.zeros(n_col)
+        lp.col_upper_ = col_upper
+        lp.row_lower_ = np.full(n_row, -highspy.kHighsInf)
+        lp.row_upper_ = np.full(n_row, highspy.kHighsInf)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = a.indptr
+        lp.a_matrix_.index_ = a.indices
+        lp.a_matrix_.value_ = a.data
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("threads", 1)
+        h.passModel(lp)
+        self._highs = h
+        self._n_row = n_row
+        self._rows_all = np.arange(n_row, dtype=np.int32)
+        self._cache: dict[tuple, FlowSolution] = {}
+        self.n_solves = 0
+
+        # Accounting layout.
+        self._delivery = np.zeros((len(net.routes), n_seg))
+        for ri, r in enumerate(net.routes):
+            self._delivery[ri, r.segments[-1]] = 1.0
+        self._link_use = np.zeros((n_link, n_seg))
+        self._seg_start_src = [s.start_source for s in net.segments]
+        self._st_in = [
+            [i for i, s in enumerate(net.segments) if s.end_storage == k] for k in range(n_st)
+        ]
+        self._st_out = [
+            [i for i, s in enumerate(net.segments) if s.start_storage == k] for k in range(n_st)
+        ]
+        for i, s in enumerate(net.segments):
+            for link in s.links:
+                self._link_use[link, i] = 1.0
+
+    def rate_layout(self) -> dict[str, slice]:
+        """Where each quantity sits in :attr:`FlowSolution.rates`."""
+        n_r, n_l, n_s = len(self.net.routes), self.net.n_links, len(self.net.source_ids)
+        n_seg, n_st = self._n_seg, len(self.net.storage_ids)
+        o = 0
+        out = {}
+        for name, n in (
+            ("delivered", n_r),
+            ("link_flow", n_l),
+            ("segment_flow", n_seg),
+            ("shut_in_congestion", n_s),
+            ("shut_in_field", n_s),
+            ("storage_net", n_st),
+        ):
+            out[name] = slice(o, o + n)
+            o += n
+        return out
+
+    def solve(
+        self,
+        link_cap: tuple[float, ...],
+        source_avail: tuple[float, ...],
+        storage_state: tuple[int, ...],
+    ) -> FlowSolution:
+        """Return the routing for the given state (cached).
+
+        Parameters
+        ----------
+        link_cap:
+            Current capacity of each link, Mt/day.
+        source_avail:
+            Current available production of each source, Mt/day.
+        storage_state:
+            One of ``FREE``, ``FULL``, ``EMPTY``, ``JUNCTION`` per storage.
+        """
+        key = (link_cap, source_avail, storage_state)
+        sol = self._cache.get(key)
+        if sol is None:
+            if len(self._cache) >= CACHE_LIMIT:
+                self._cache.clear()  # cold solves are pure, so forgetting never changes results
+            sol = self._solve(link_cap, source_avail, storage_state)
+            self._cache[key] = sol
+        return sol
+
+    def _solve(
+        self,
+        link_cap: tuple[float, ...],
+        source_avail: tuple[float, ...],
+        storage_state: tuple[int, ...],
+    ) -> FlowSolution:
+        self.n_solves += 1
+        inf = highspy.kHighsInf
+        lower = np.full(self._n_row, -inf)
+        upper = np.full(self._n_row, inf)
+        n_link = self.net.n_links
+        upper[:n_link] = np.asarray(link_cap) * _SCALE
+        src = np.asarray(source_avail) * _SCALE
+        lower[self._row_src0 : self._row_st0] = src
+        upper[self._row_src0 : self._row_st0] = src
+        for k, st in enumerate(storage_state):
+            row = self._row_st0 + k
+            if st == FULL:
+                upper[row] = 0.0
+            elif st == EMPTY:
+                lower[row] = 0.0
+            elif st == JUNCTION:
+                lower[row] = 0.0
+                upper[row] = 0.0
+        h = self._highs
+        h.clearSolver()
+        h.changeRowsBounds(self._n_row, self._rows_all, lower, upper)
+        h.run()
+        status = h.getModelStatus()
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(
+                f"routing LP not solved to optimality: {h.modelStatusToString(status)}"
+            )
+        x = np.asarray(h.getSolution().col_value) / _SCALE
+        y = x[: self._n_seg].copy()
+        for j, ri in enumerate(self._contract_routes):
+            y[self.net.routes[ri].segments[0]] += x[self._n_seg + j]
+        y[y < _TINY] = 0.0
+        return self._account(y, source_avail)
+
+    def _account(self, y: np.ndarray, source_avail: tuple[float, ...]) -> FlowSolution:
+        net = self.net
+        produced = [0.0] * len(net.source_ids)
+        for i, s in enumerate(self._seg_start_src):
+            if s is not None:
+                produced[s] += y[i]
+        shut_c = [a - p for a, p in zip(source_avail, produced)]
+        shut_f = [n - a for n, a in zip(net.source_rate, source_avail)]
+        st_net = [
+            sum(y[i] for i in ins) - sum(y[i] for i in outs)
+            for ins, outs in zip(self._st_in, self._st_out)
+        ]
+        # Produced volume is source availability minus congestion shut-in by definition.
+        rates = np.concatenate([self._delivery @ y, self._link_use @ y, y, shut_c, shut_f, st_net])
+        return FlowSolution(tuple(y.tolist()), tuple(st_net), rates)

@@ -1,0 +1,139 @@
+"""The tanker shuttle: each tanker is a SimPy process, berths are SimPy resources.
+
+A tanker waits for an origin berth and for a full cargo in the origin storage, loads, waits
+while sailings are stopped (storms), sails, waits for a destination berth and for room in the
+destination storage, discharges and sails back. Cargo leaves the origin storage when loading
+starts and enters the destination storage when discharging starts; pumping time is spent
+holding the berth. Oil on board counts as in transit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import simpy
+
+from sim.config.models import Shuttle
+from sim.model.engine import FlowEngine
+from sim.model.sampling import fraction_sampler
+from sim.model.streams import Streams
+from sim.units import HOURS_PER_DAY
+
+
+@dataclass
+class TankerStats:
+    """What one tanker did during a run (days and Mt)."""
+
+    name: str
+    trips: int = 0
+    delivered_mt: float = 0.0
+    busy_days: float = 0.0
+    wait_days: float = 0.0
+    waits: list[float] = field(default_factory=list)
+
+
+class ShuttleState:
+    """Sailing permission of one shuttle, shared by its tankers and its hazards."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self.env = env
+        self.blocked = 0
+        self._clear: simpy.Event = env.event()
+
+    def block(self, delta: int) -> None:
+        """Stop (``+1``) or free (``-1``) sailings; overlapping stops nest."""
+        if delta > 0 and self.blocked == 0:
+            self._clear = self.env.event()
+        self.blocked += delta
+        if self.blocked == 0:
+            self._clear.succeed()
+
+    @property
+    def clear(self) -> simpy.Event:
+        """Event that fires when sailings may start again."""
+        return self._clear
+
+
+def start_shuttle(
+    env: simpy.Environment,
+    engine: FlowEngine,
+    shuttle: Shuttle,
+    origin: int,
+    destination: int,
+    state: ShuttleState,
+    streams: Streams,
+) -> list[TankerStats]:
+    """Start one process per tanker of ``shuttle``; return their (live) statistics."""
+    o_berths = simpy.Resource(env, capacity=shuttle.origin_berths)
+    d_berths = simpy.Resource(env, capacity=shuttle.destination_berths)
+    payload = fraction_sampler(shuttle.payload_factor)
+    stats: list[TankerStats] = []
+    for cls in shuttle.fleet:
+        for k in range(cls.count):
+            name = f"{cls.name}-{k + 1}"
+            st = TankerStats(name)
+            stats.append(st)
+            rng = streams.get("shuttle", shuttle.id, name, "payload")
+            env.process(
+                _tanker(
+                    env,
+                    engine,
+                    shuttle,
+                    cls.dwt_t * 1e-6,
+                    cls.speed_knots,
+                    origin,
+                    destination,
+                    o_berths,
+                    d_berths,
+                    state,
+                    payload,
+                    rng,
+                    st,
+                )
+            )
+    return stats
+
+
+def _tanker(
+    env, engine, sh, dwt_mt, speed_knots, origin, dest, o_berths, d_berths, state, payload, rng, st
+) -> Generator[Any, Any, None]:
+    sail = sh.distance_nm / (speed_knots * HOURS_PER_DAY)
+    port = sh.port_time_hours / HOURS_PER_DAY
+    load_rate = sh.load_rate_t_per_hour * HOURS_PER_DAY * 1e-6
+    discharge_rate = sh.discharge_rate_t_per_hour * HOURS_PER_DAY * 1e-6
+    while True:
+        cargo = dwt_mt * payload(rng)
+        t0 = env.now
+        with o_berths.request() as req:
+            yield req
+            while engine.level(origin) < cargo - 1e-12:
+                yield engine.wait_for_cargo(origin, cargo)
+            waited = env.now - t0
+            engine.withdraw(origin, cargo)
+            yield env.timeout(cargo / load_rate + port)
+        t1 = env.now
+        if state.blocked:
+            yield state.clear
+        waited += env.now - t1
+        yield env.timeout(sail)
+        t2 = env.now
+        with d_berths.request() as req:
+            yield req
+            cap = engine.net.storage_cap[dest]
+            while engine.level(dest) > cap - cargo + 1e-12:
+                yield engine.wait_for_room(dest, cargo)
+            waited += env.now - t2
+            engine.deposit(dest, cargo)
+            yield env.timeout(cargo / discharge_rate + port)
+        st.trips += 1
+        st.delivered_mt += cargo
+        t3 = env.now
+        if state.blocked:
+            yield state.clear
+        waited += env.now - t3
+        st.wait_days += waited
+        st.waits.append(waited)
+        yield env.timeout(sail)
+        st.busy_days += 2 * sail + cargo / load_rate + cargo / discharge_rate + 2 * port

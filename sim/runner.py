@@ -1,0 +1,181 @@
+"""Run one replication: the disrupted network and its undisrupted twin.
+
+:class:`Model` compiles a config once (network, routing solver, twin cache) and then simulates
+any replication index. Replication k with root seed s is a pure function of (config, s, k):
+its streams come from :class:`~sim.model.streams.Streams` and the routing LP is solved from a
+cold start, so results do not depend on which replications ran before in the same process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from sim import accounting
+from sim.accounting import RawRun, TwinView, Valuation
+from sim.columns import EVENT_COLUMNS, dtypes, family_dtype
+from sim.config.models import Config
+from sim.model.engine import FlowEngine
+from sim.model.hazards import HazardRunner
+from sim.model.network import Network, compile_network
+from sim.model.prices import price_path
+from sim.model.sampling import is_deterministic
+from sim.model.solver import FlowSolver
+from sim.model.streams import Streams
+from sim.model.tankers import ShuttleState, start_shuttle
+
+
+@dataclass
+class ReplicationResult:
+    """Results of one replication.
+
+    Attributes
+    ----------
+    row:
+        The one-row summary as a mapping (see :data:`sim.columns.REPLICATION_COLUMNS`).
+    event_rows:
+        One mapping per disruption event record.
+    daily:
+        Daily series (when requested), column name to array.
+    """
+
+    row: dict[str, float | int]
+    event_rows: list[dict] = field(default_factory=list)
+    daily: dict[str, np.ndarray] | None = None
+    start_date: dt.date | None = None
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One-row table of headline metrics."""
+        df = pd.DataFrame([self.row])
+        return df.astype({c: family_dtype(c) for c in df.columns})
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Disruption event table (one row per event and asset hit)."""
+        return events_frame(self.event_rows)
+
+    @property
+    def timeseries(self) -> pd.DataFrame | None:
+        """Daily time series, or ``None`` when not requested."""
+        if self.daily is None:
+            return None
+        df = pd.DataFrame(self.daily)
+        if self.start_date is not None:
+            df.insert(
+                1,
+                "date",
+                [(self.start_date + dt.timedelta(days=int(d))).isoformat() for d in df["day"]],
+            )
+        return df
+
+
+def events_frame(rows: list[dict]) -> pd.DataFrame:
+    """Build the event table with its declared dtypes (also when empty)."""
+    cols = [c.name for c in EVENT_COLUMNS]
+    df = pd.DataFrame(rows, columns=cols)
+    return df.astype(dtypes(EVENT_COLUMNS))
+
+
+class Model:
+    """A compiled config, ready to simulate replications.
+
+    Parameters
+    ----------
+    cfg:
+        A validated config.
+    """
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.net: Network = compile_network(cfg)
+        self.solver = FlowSolver(self.net, cfg.economics.price.brent_usd_per_bbl)
+        self.twin_is_deterministic = all(is_deterministic(s.payload_factor) for s in cfg.shuttles)
+        self._twin: RawRun | None = None
+        self._twin_views: dict[bytes, TwinView] = {}
+
+    def simulate(
+        self, seed: int | None = None, replication: int = 0, timeseries: bool | None = None
+    ) -> ReplicationResult:
+        """Simulate replication ``replication`` of root seed ``seed`` (default: the config's).
+
+        Returns
+        -------
+        ReplicationResult
+            Summary row, event rows and (optionally) daily series.
+        """
+        cfg = self.cfg
+        seed = cfg.run.seed if seed is None else int(seed)
+        streams = Streams(seed, replication)
+        raw = self.run_raw(streams, disrupted=True)
+        twin_raw = self._twin_raw(streams)
+        grid, prices = price_path(cfg.economics.price, cfg.run.horizon_days, streams)
+        val = Valuation.build(self.net, grid, prices)
+        twin = self._twin_view(twin_raw, grid)
+        row = accounting.replication_row(self.net, raw, twin, val, replication)
+        events = accounting.event_rows(self.net, raw, twin, val, replication)
+        want_ts = cfg.run.timeseries if timeseries is None else timeseries
+        daily = accounting.timeseries(self.net, raw) if want_ts else None
+        return ReplicationResult(row, events, daily, cfg.run.start_date)
+
+    def _twin_raw(self, streams: Streams) -> RawRun:
+        if not self.twin_is_deterministic:
+            return self.run_raw(streams, disrupted=False)
+        if self._twin is None:
+            self._twin = self.run_raw(Streams(0, 0), disrupted=False)
+        return self._twin
+
+    def _twin_view(self, twin_raw: RawRun, grid: np.ndarray) -> TwinView:
+        if twin_raw is not self._twin:
+            return TwinView.build(twin_raw, grid)
+        key = grid.tobytes()
+        view = self._twin_views.get(key)
+        if view is None:
+            view = self._twin_views[key] = TwinView.build(twin_raw, grid)
+        return view
+
+    def run_raw(self, streams: Streams, disrupted: bool = True) -> RawRun:
+        """Run the SimPy model once and return what it recorded."""
+        cfg, net = self.cfg, self.net
+        env = simpy.Environment()
+        engine = FlowEngine(env, net, self.solver)
+        states = [ShuttleState(env) for _ in cfg.shuttles]
+        hazards = HazardRunner(env, engine, net, streams, lambda i, d: states[i].block(d))
+        tankers = {}
+        for sh, state in zip(cfg.shuttles, states):
+            tankers[sh.id] = start_shuttle(
+                env,
+                engine,
+                sh,
+                net.asset_index[sh.origin],
+                net.asset_index[sh.destination],
+                state,
+                streams,
+            )
+        engine.refresh()
+        hazards.start(hazards=disrupted, scripted=disrupted)
+        horizon = cfg.run.horizon_days
+        env.run(until=horizon)
+        engine.finish(horizon)
+        tr = engine.trace
+        return RawRun(
+            times=np.asarray(tr.times),
+            rates=np.vstack([s.rates for s in tr.solutions]),
+            levels=np.asarray(tr.levels).reshape(len(tr.times), len(net.storage_ids)),
+            transit=np.asarray(tr.in_transit),
+            link_cap=np.asarray(tr.link_cap).reshape(len(tr.solutions), net.n_links),
+            layout=self.solver.rate_layout(),
+            records=hazards.records,
+            tankers=tankers,
+        )
+
+
+def simulate(
+    cfg: Config, seed: int | None = None, replication: int = 0, timeseries: bool | None = None
+) -> ReplicationResult:
+    """Simulate one replication of ``cfg`` (see :meth:`Model.simulate`)."""
+    return Model(cfg).simulate(seed=seed, replication=replication, timeseries=timeseries)
