@@ -15,13 +15,18 @@ from sim.runner import Model, ReplicationResult, simulate
 
 __version__ = "0.1.0"
 
+from sim.batch import RunResult, load_run, run  # noqa: E402  (batch reads __version__)
+
 __all__ = [
     "Config",
     "ConfigError",
     "InputError",
     "Model",
     "ReplicationResult",
+    "RunResult",
     "__version__",
     "load_config",
+    "load_run",
+    "run",
     "simulate",
 ]

@@ -20,6 +20,8 @@ from sim.model.tankers import TankerStats
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 _TINY_RATE = 1e-9
+_TINY_VOLUME = 1e-9
+"""Mt; differences smaller than this (about a tonne) are floating-point noise."""
 
 
 @dataclass
@@ -59,6 +61,26 @@ class RawRun:
 def on_grid(raw: RawRun, name: str, grid: np.ndarray) -> np.ndarray:
     """Volumes of ``name`` in each interval of ``grid`` (rows) for each member (columns)."""
     return np.diff(raw.cumulative(name, grid), axis=0)
+
+
+def delivered(net: Network, raw: RawRun, grid: np.ndarray | None = None) -> np.ndarray:
+    """Deliveries per route (columns); per interval of ``grid`` (rows) when given, else totals.
+
+    Routes sharing a final leg split it in proportion to what entered their first legs over the
+    run (see :meth:`Network.route_shares`).
+    """
+    seg_total = raw.total("segment_flow")
+    shares = np.asarray(net.route_shares(list(seg_total)))
+    finals = [r.segments[-1] for r in net.routes]
+    if grid is None:
+        return seg_total[finals] * shares
+    return on_grid(raw, "segment_flow", grid)[:, finals] * shares
+
+
+def delivered_total(net: Network, raw: RawRun, at: np.ndarray) -> np.ndarray:
+    """Cumulative deliveries to all markets at times ``at``."""
+    markets = [i for i, s in enumerate(net.segments) if s.end_market is not None]
+    return raw.cumulative("segment_flow", at)[:, markets].sum(axis=1)
 
 
 @dataclass
@@ -102,9 +124,9 @@ class TwinView:
     delivered_grid: np.ndarray
 
     @classmethod
-    def build(cls, raw: RawRun, grid: np.ndarray) -> TwinView:
+    def build(cls, net: Network, raw: RawRun, grid: np.ndarray) -> TwinView:
         """Precompute the twin's deliveries on the price grid."""
-        return cls(raw, on_grid(raw, "delivered", grid))
+        return cls(raw, delivered(net, raw, grid))
 
 
 def replication_row(
@@ -113,7 +135,7 @@ def replication_row(
     """Compute the one-row summary of a replication (see :mod:`sim.columns`)."""
     horizon = float(raw.times[-1])
     years = horizon / DAYS_PER_YEAR
-    delivered = raw.total("delivered")
+    by_route = delivered(net, raw)
     links = raw.total("link_flow")
     twin_links = twin.raw.total("link_flow")
     shut_c = raw.total("shut_in_congestion")
@@ -121,9 +143,9 @@ def replication_row(
     potential = float(np.sum(net.source_rate) * horizon)
     storage_change = float(np.sum(raw.levels[-1] - raw.levels[0]))
     transit_change = float(raw.transit[-1] - raw.transit[0])
-    exported = float(delivered.sum())
+    exported = float(by_route.sum())
     shut_in = float(shut_c.sum() + shut_f.sum())
-    revenue = val.revenue(on_grid(raw, "delivered", val.grid))
+    revenue = val.revenue(delivered(net, raw, val.grid))
     twin_revenue = val.revenue(twin.delivered_grid)
 
     row: dict[str, float | int] = {
@@ -133,7 +155,7 @@ def replication_row(
         "shut_in_mt": shut_in,
         "shut_in_congestion_mt": float(shut_c.sum()),
         "shut_in_field_mt": float(shut_f.sum()),
-        "deferred_mt": _deferred(raw, twin.raw),
+        "deferred_mt": _deferred(net, raw, twin.raw),
         "storage_change_mt": storage_change,
         "in_transit_change_mt": transit_change,
         "mass_balance_error_mt": potential - shut_in - exported - storage_change - transit_change,
@@ -154,7 +176,7 @@ def replication_row(
     row["tanker_wait_hours_mean"] = float(np.mean(waits) * HOURS_PER_DAY) if waits else 0.0
 
     for i, route in enumerate(net.routes):
-        row[f"exported_mt.{route.id}"] = float(delivered[i])
+        row[f"exported_mt.{route.id}"] = float(by_route[i])
     for i, name in enumerate(net.link_ids):
         _spare(row, name, float(links[i]), float(twin_links[i]), net.link_cap[i] * horizon, years)
     for _j, sh in enumerate(net.cfg.shuttles):
@@ -171,7 +193,8 @@ def replication_row(
 
 
 def _spare(row: dict, name: str, used: float, base: float, capacity: float, years: float) -> None:
-    extra = max(0.0, used - base)
+    extra = used - base
+    extra = extra if extra > _TINY_VOLUME else 0.0
     spare = capacity - base
     row[f"throughput_mt.{name}"] = used / years
     row[f"spare_used_mt.{name}"] = extra
@@ -194,11 +217,11 @@ def _shut_in_days(raw: RawRun) -> float:
     return float(np.sum(np.diff(raw.times)[lost > _TINY_RATE]))
 
 
-def _deferred(raw: RawRun, twin: RawRun) -> float:
+def _deferred(net: Network, raw: RawRun, twin: RawRun) -> float:
     """Sum the catch-up moves: exports that fell behind the twin and were made up later."""
     grid = np.union1d(raw.times, twin.times)
-    ours = raw.cumulative("delivered", grid).sum(axis=1)
-    base = twin.cumulative("delivered", grid).sum(axis=1)
+    ours = delivered_total(net, raw, grid)
+    base = delivered_total(net, twin, grid)
     gap = base - ours
     return float(np.sum(np.maximum(0.0, -np.diff(gap))))
 
@@ -219,8 +242,8 @@ def event_rows(
         "shut_in_field", pts
     ).sum(axis=1)
     lost_t = twin.raw.cumulative("shut_in_congestion", pts).sum(axis=1)
-    exp_a = raw.cumulative("delivered", pts).sum(axis=1)
-    exp_t = twin.raw.cumulative("delivered", pts).sum(axis=1)
+    exp_a = delivered_total(net, raw, pts)
+    exp_t = delivered_total(net, twin.raw, pts)
     n = len(start)
     lost = (lost_c[n:] - lost_c[:n]) - (lost_t[n:] - lost_t[:n])
     shortfall = (exp_t[n:] - exp_t[:n]) - (exp_a[n:] - exp_a[:n])

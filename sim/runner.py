@@ -131,11 +131,11 @@ class Model:
 
     def _twin_view(self, twin_raw: RawRun, grid: np.ndarray) -> TwinView:
         if twin_raw is not self._twin:
-            return TwinView.build(twin_raw, grid)
+            return TwinView.build(self.net, twin_raw, grid)
         key = grid.tobytes()
         view = self._twin_views.get(key)
         if view is None:
-            view = self._twin_views[key] = TwinView.build(twin_raw, grid)
+            view = self._twin_views[key] = TwinView.build(self.net, twin_raw, grid)
         return view
 
     def run_raw(self, streams: Streams, disrupted: bool = True) -> RawRun:

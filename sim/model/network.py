@@ -16,9 +16,8 @@ from sim.units import DAYS_PER_YEAR
 
 @dataclass(frozen=True)
 class Segment:
-    """A piece of a route between two nodes, carrying one LP flow variable."""
+    """A leg between two nodes carrying one LP flow variable; routes with the same leg share it."""
 
-    route: int
     start_source: int | None
     start_storage: int | None
     end_storage: int | None
@@ -79,6 +78,58 @@ class Network:
         """Index of the segment that delivers ``route``'s oil to its market."""
         return self.routes[route].segments[-1]
 
+    def segment_weights(self, brent_usd_per_bbl: float) -> list[float]:
+        """Routing weight of each leg, USD/t.
+
+        A leg out of a source is worth the best netback of the routes using it. A leg out of a
+        storage is worth its value minus the storage's holding value (the best value of any leg
+        leaving that storage) plus one: the best way out drains the storage at a small positive
+        weight, worse ways out have negative weight and are used only to avoid overflow.
+        """
+        value = [-float("inf")] * len(self.segments)
+        for ri in range(len(self.routes)):
+            nb = self.netback_usd_per_t(ri, brent_usd_per_bbl)
+            for s in self.routes[ri].segments:
+                value[s] = max(value[s], nb)
+        hold = [-float("inf")] * len(self.storage_ids)
+        for s, seg in enumerate(self.segments):
+            if seg.start_storage is not None:
+                hold[seg.start_storage] = max(hold[seg.start_storage], value[s])
+        out = []
+        for s, seg in enumerate(self.segments):
+            if seg.start_storage is None:
+                out.append(value[s])
+            else:
+                out.append(value[s] - hold[seg.start_storage] + 1.0)
+        return out
+
+    def route_shares(self, first_leg_volume: list[float]) -> list[float]:
+        """Share of its final leg's deliveries that belongs to each route.
+
+        Routes that end on the same leg split its deliveries in proportion to the volume that
+        entered their first legs (equal shares when nothing entered).
+        """
+        by_final: dict[int, list[int]] = {}
+        for ri, r in enumerate(self.routes):
+            by_final.setdefault(r.segments[-1], []).append(ri)
+        shares = [0.0] * len(self.routes)
+        for members in by_final.values():
+            if len(members) == 1:
+                shares[members[0]] = 1.0
+                continue
+            firsts: dict[int, list[int]] = {}
+            for ri in members:
+                firsts.setdefault(self.routes[ri].segments[0], []).append(ri)
+            vols = {
+                ri: first_leg_volume[self.routes[ri].segments[0]]
+                / len(firsts[self.routes[ri].segments[0]])
+                for ri in members
+            }
+            total = sum(vols.values())
+            for ri in members:
+                shares[ri] = vols[ri] / total if total > 0 else 1.0 / len(members)
+        return shares
+
 
 def compile_network(cfg: Config) -> Network:
     """Build the :class:`Network` of a validated config."""
@@ -93,7 +144,16 @@ def compile_network(cfg: Config) -> Network:
     tariffs.update({s.id: s.freight_usd_per_t for s in cfg.shuttles})
 
     segments: list[Segment] = []
+    seg_index: dict[tuple, int] = {}
     routes: list[RouteInfo] = []
+
+    def leg(key: tuple) -> int:
+        """Index of the leg with this (start, links, end); identical legs are shared."""
+        if key not in seg_index:
+            seg_index[key] = len(segments)
+            segments.append(Segment(*key))
+        return seg_index[key]
+
     for ri, r in enumerate(cfg.routes):
         seg_ids: list[int] = []
         start_src: int | None = source_index[r.source]
@@ -101,22 +161,18 @@ def compile_network(cfg: Config) -> Network:
         acc: list[int] = []
         skip_next = False
         for name in r.path:
-            if skip_next:  # destination storage of a shuttle: a new segment starts there
+            if skip_next:  # destination storage of a shuttle: a new leg starts there
                 skip_next = False
                 start_src, start_st, acc = None, storage_index[name], []
                 continue
             if name in storage_index:
-                seg_ids.append(len(segments))
-                segments.append(
-                    Segment(ri, start_src, start_st, storage_index[name], None, tuple(acc))
-                )
+                seg_ids.append(leg((start_src, start_st, storage_index[name], None, tuple(acc))))
                 start_src, start_st, acc = None, storage_index[name], []
             elif name in shuttle_index:
                 skip_next = True
             else:
                 acc.append(link_index[name])
-        seg_ids.append(len(segments))
-        segments.append(Segment(ri, start_src, start_st, None, market_index[r.market], tuple(acc)))
+        seg_ids.append(leg((start_src, start_st, None, market_index[r.market], tuple(acc))))
         market = cfg.markets[market_index[r.market]]
         routes.append(
             RouteInfo(

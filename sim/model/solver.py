@@ -9,8 +9,9 @@ contracted volume (bounded by the contract), and one shut-in ``u`` per source. R
   ``>= 0`` when empty and ``== 0`` for zero-capacity junctions.
 
 Objective: minimise shut-in first (weight ``M``), then serve contracts (bonus ``C``), then
-maximise the netback of every segment's flow (each segment weighted by its route's netback at
-the reference price). The LP is solved with HiGHS (``highspy``) from a cold start each time, so
+maximise the weighted flow of every leg (see :meth:`Network.segment_weights`: legs out of sources
+carry their routes' netback at the reference price; legs out of storages carry their advantage
+over the storage's best way out, so storages drain by the best leg). The LP is solved with HiGHS (``highspy``) from a cold start each time, so
 a solution depends only on its inputs; solutions are cached by those inputs. Shut-in and
 storage net rates are recomputed from ``y`` so the volume accounting balances exactly.
 """
@@ -33,6 +34,24 @@ _SCALE = 1000.0
 _TINY = 1e-12
 CACHE_LIMIT = 50_000
 """Solutions kept per solver; the cache is emptied when it grows past this."""
+
+
+def _quiet_highs() -> highspy.Highs:
+    """Create a HiGHS instance without its start-up banner on stdout."""
+    import os
+    import sys
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    h.setOptionValue("output_flag", False)
+    return h
 
 
 @dataclass(frozen=True)
@@ -65,7 +84,7 @@ class FlowSolver:
         self._n_seg = n_seg
         self._u0 = n_seg + len(contract_routes)
 
-        weights = [net.netback_usd_per_t(s.route, brent_usd_per_bbl) for s in net.segments]
+        weights = net.segment_weights(brent_usd_per_bbl)
         top = max(1.0, max(abs(w) for w in weights))
         bonus = 10.0 * top
         penalty = 1000.0 * (top + bonus)
@@ -129,8 +148,7 @@ class FlowSolver:
         lp.a_matrix_.start_ = a.indptr
         lp.a_matrix_.index_ = a.indices
         lp.a_matrix_.value_ = a.data
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = _quiet_highs()
         h.setOptionValue("threads", 1)
         h.passModel(lp)
         self._highs = h
@@ -140,9 +158,6 @@ class FlowSolver:
         self.n_solves = 0
 
         # Accounting layout.
-        self._delivery = np.zeros((len(net.routes), n_seg))
-        for ri, r in enumerate(net.routes):
-            self._delivery[ri, r.segments[-1]] = 1.0
         self._link_use = np.zeros((n_link, n_seg))
         self._seg_start_src = [s.start_source for s in net.segments]
         self._st_in = [
@@ -157,12 +172,11 @@ class FlowSolver:
 
     def rate_layout(self) -> dict[str, slice]:
         """Where each quantity sits in :attr:`FlowSolution.rates`."""
-        n_r, n_l, n_s = len(self.net.routes), self.net.n_links, len(self.net.source_ids)
+        n_l, n_s = self.net.n_links, len(self.net.source_ids)
         n_seg, n_st = self._n_seg, len(self.net.storage_ids)
         o = 0
         out = {}
         for name, n in (
-            ("delivered", n_r),
             ("link_flow", n_l),
             ("segment_flow", n_seg),
             ("shut_in_congestion", n_s),
@@ -252,5 +266,5 @@ class FlowSolver:
             for ins, outs in zip(self._st_in, self._st_out)
         ]
         # Produced volume is source availability minus congestion shut-in by definition.
-        rates = np.concatenate([self._delivery @ y, self._link_use @ y, y, shut_c, shut_f, st_net])
+        rates = np.concatenate([self._link_use @ y, y, shut_c, shut_f, st_net])
         return FlowSolution(tuple(y.tolist()), tuple(st_net), rates)

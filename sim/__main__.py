@@ -1,0 +1,7 @@
+"""Allow ``python -m sim``."""
+
+import sys
+
+from sim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,239 @@
+"""Command-line interface: ``corridor-sim`` and ``python -m sim``.
+
+Bad input (configs, overrides, run directories) ends with one clear message on stderr and exit
+code 2; failed replications end with exit code 1; an interrupted run with 130 and a hint on how
+to resume.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from sim import __version__
+
+DEFAULT_CONFIG = "configs/kazakhstan.yaml"
+
+
+def default_config_path() -> Path:
+    """The shipped default config: ``configs/kazakhstan.yaml`` here, else next to the package."""
+    here = Path(DEFAULT_CONFIG)
+    if here.is_file():
+        return here
+    return Path(__file__).resolve().parents[1] / DEFAULT_CONFIG
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--replications", "-n", type=int, help="replications (default: the config's)")
+    p.add_argument("--seed", help="root seed: an integer or 'random' (default: the config's)")
+    p.add_argument("--workers", "-w", type=int, help="worker processes (default: all cores)")
+    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--chunk-size", type=int, help="replications per chunk file")
+    p.add_argument("--out", "-o", help="run directory (default: runs/<name>-<timestamp>)")
+    p.add_argument(
+        "--target-rel-ci",
+        type=float,
+        help="add blocks of replications until mean revenue loss is known to this "
+        "relative 95%% CI half-width (e.g. 0.02)",
+    )
+    p.add_argument("--timeseries", action="store_true", help="keep daily series")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="corridor-sim",
+        description="Disruption-risk simulation of oil export corridors.",
+    )
+    parser.add_argument("--version", action="version", version=f"corridor-sim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="check a config file")
+    p.add_argument("config", nargs="?", help=f"config file (default: {DEFAULT_CONFIG})")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+
+    sub.add_parser("schema", help="print the config JSON Schema")
+
+    p = sub.add_parser("run", help="run a batch of replications")
+    p.add_argument("config", nargs="?", help=f"config file (default: {DEFAULT_CONFIG})")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="dotted override, e.g. hazards.cpc_storm.arrivals.rate_per_year=4",
+    )
+    p.add_argument("--resume", action="store_true", help="finish an interrupted run in --out")
+    _add_run_options(p)
+
+    p = sub.add_parser("resume", help="finish the missing replications of a run directory")
+    p.add_argument("run_dir")
+    p.add_argument("--workers", "-w", type=int)
+    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
+    p.add_argument("--scheduler")
+    p.add_argument("--quiet", "-q", action="store_true")
+
+    p = sub.add_parser("summary", help="print the summary of a run directory")
+    p.add_argument("run_dir")
+    return parser
+
+
+HEADLINE = (
+    ("revenue_loss_usd", 1e6, "USD m"),
+    ("shut_in_mt", 1, "Mt"),
+    ("exported_mt", 1, "Mt"),
+    ("deferred_mt", 1, "Mt"),
+    ("shut_in_days", 1, "days"),
+    ("n_events", 1, ""),
+)
+
+
+def print_summary(summary: dict, file=sys.stdout) -> None:
+    """Print the headline metrics and the largest spare-capacity uses."""
+    metrics = summary.get("metrics", {})
+    cols = ("mean", "ci95_half", "p5", "p50", "p95", "var99", "cvar99", "p_positive")
+    print(f"{'metric':<34}{'unit':>7}" + "".join(f"{c:>12}" for c in cols), file=file)
+    names = [h for h in HEADLINE if h[0] in metrics]
+    spare = sorted(
+        (k for k in metrics if k.startswith("spare_used_mt.")),
+        key=lambda k: -metrics[k].get("mean", 0.0),
+    )[:5]
+    names += [(k, 1, "Mt") for k in spare]
+    for name, scale, unit in names:
+        m = metrics[name]
+        vals = [m.get(c, float("nan")) / (1 if c == "p_positive" else scale) for c in cols]
+        print(f"{name:<34}{unit:>7}" + "".join(f"{v:>12.4g}" for v in vals), file=file)
+
+
+def _cmd_validate(args) -> int:
+    from sim.config import load_config
+
+    path = args.config or str(default_config_path())
+    t0 = time.perf_counter()
+    cfg = load_config(path, args.set)
+    dt = (time.perf_counter() - t0) * 1000
+    n_assets = len(cfg.asset_ids())
+    print(
+        f"{path}: valid ({n_assets} assets, {len(cfg.routes)} routes, "
+        f"{len(cfg.hazards)} hazards; checked in {dt:.0f} ms)"
+    )
+    return 0
+
+
+def _cmd_schema(_args) -> int:
+    from sim.config.models import Config
+
+    print(json.dumps(Config.model_json_schema(), indent=2))
+    return 0
+
+
+def _end_block(result, wall: float) -> None:
+    man = result.manifest
+    reps = json.loads((result.path / "summary.json").read_text())["replications"]
+    print(
+        f"\nreplications: {reps}   wall time: {wall:.1f} s   "
+        f"replications/s: {reps / wall if wall > 0 else float('nan'):.1f}   "
+        f"workers: {man.get('workers')} ({man.get('executor')})   failed: {result.n_failed}"
+    )
+    print(f"results: {result.path}")
+
+
+def _cmd_run(args) -> int:
+    from sim.batch import run
+    from sim.config import load_config
+
+    path = args.config or str(default_config_path())
+    cfg = load_config(path, args.set)
+    if args.timeseries:
+        cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"timeseries": True})})
+    out = args.out or f"runs/{cfg.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    t0 = time.perf_counter()
+    try:
+        result = run(
+            cfg,
+            replications=args.replications,
+            seed=args.seed,
+            workers=args.workers,
+            executor=args.executor,
+            out=out,
+            chunk_size=args.chunk_size,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            target_rel_ci=args.target_rel_ci,
+            progress=not args.quiet,
+        )
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; finish with: corridor-sim resume {out}", file=sys.stderr)
+        return 130
+    summary = json.loads((result.path / "summary.json").read_text())
+    print_summary(summary)
+    _end_block(result, time.perf_counter() - t0)
+    return 1 if result.n_failed else 0
+
+
+def _cmd_resume(args) -> int:
+    from sim.batch import load_run, run
+
+    prev = load_run(args.run_dir)
+    cfg = prev.config
+    man = prev.manifest
+    t0 = time.perf_counter()
+    try:
+        result = run(
+            cfg,
+            replications=man["replications"],
+            seed=man["seed"],
+            workers=args.workers,
+            executor=args.executor,
+            out=args.run_dir,
+            scheduler=args.scheduler,
+            resume=True,
+            target_rel_ci=man.get("target_rel_ci"),
+            progress=not args.quiet,
+        )
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; finish with: corridor-sim resume {args.run_dir}", file=sys.stderr)
+        return 130
+    print_summary(json.loads((result.path / "summary.json").read_text()))
+    _end_block(result, time.perf_counter() - t0)
+    return 1 if result.n_failed else 0
+
+
+def _cmd_summary(args) -> int:
+    from sim.batch import load_run
+
+    res = load_run(args.run_dir)
+    print_summary(json.loads((res.path / "summary.json").read_text()))
+    return 0
+
+
+COMMANDS = {
+    "validate": _cmd_validate,
+    "schema": _cmd_schema,
+    "run": _cmd_run,
+    "resume": _cmd_resume,
+    "summary": _cmd_summary,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    from sim.errors import InputError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except InputError as exc:
+        print(f"error: {exc.render()}", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

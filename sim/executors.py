@@ -1,0 +1,173 @@
+"""Executors: one small interface over serial, multi-process and Dask execution.
+
+An executor takes the chunk tasks of a run and yields their reports in completion order.
+Results never depend on the executor: each chunk is a pure function of its task.
+
+* ``serial`` runs chunks in this process (debugging, tiny runs).
+* ``processes`` uses a spawn-based process pool (safe from notebooks, macOS and Windows). If a
+  worker process dies, the pool is rebuilt and the unfinished chunks are submitted again.
+* ``dask`` uses ``dask.distributed``: a scheduler address, or a ``LocalCluster`` when none is
+  given. Dask retries tasks lost with a worker.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Protocol
+
+from sim.worker import ChunkReport, ChunkTask, run_chunk
+
+MAX_POOL_RESTARTS = 5
+
+
+class Executor(Protocol):
+    """Runs chunk tasks and yields their reports as they finish."""
+
+    name: str
+    workers: int
+
+    def run(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkReport]:
+        """Yield one report per task, in completion order."""
+        ...
+
+    def close(self) -> None:
+        """Release workers."""
+        ...
+
+
+class SerialExecutor:
+    """Run chunks one after another in this process."""
+
+    name = "serial"
+    workers = 1
+
+    def run(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkReport]:
+        """Yield one report per task, in order."""
+        for task in tasks:
+            yield run_chunk(task)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class ProcessExecutor:
+    """Run chunks in a pool of spawned worker processes.
+
+    Parameters
+    ----------
+    workers:
+        Number of processes (default: all cores).
+    """
+
+    name = "processes"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = max(1, workers or os.cpu_count() or 1)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"))
+
+    def run(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkReport]:
+        """Yield reports as chunks finish; resubmit chunks lost with a dead worker."""
+        pending = list(tasks)
+        restarts = 0
+        while pending:
+            self._pool = self._pool or self._new_pool()
+            futures: dict[Future, ChunkTask] = {}
+            queue = list(pending)
+            # Keep a bounded number of tasks in flight so memory stays flat.
+            limit = self.workers * 2
+            broken = False
+            while (queue or futures) and not broken:
+                while queue and len(futures) < limit:
+                    t = queue.pop(0)
+                    futures[self._pool.submit(run_chunk, t)] = t
+                done, _ = wait(futures, return_when=FIRST_COMPLETED)
+                for f in done:
+                    task = futures.pop(f)
+                    try:
+                        report = f.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        queue.insert(0, task)
+                        continue
+                    pending.remove(task)
+                    yield report
+            if broken:
+                restarts += 1
+                if restarts > MAX_POOL_RESTARTS:
+                    raise RuntimeError("worker processes keep dying; giving up")
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+
+    def close(self) -> None:
+        """Shut the pool down."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor:
+    """Run chunks on a Dask cluster.
+
+    Parameters
+    ----------
+    scheduler:
+        Address such as ``tcp://10.0.0.5:8786``; ``None`` starts a ``LocalCluster``.
+    workers:
+        Workers of the local cluster (ignored with a scheduler address).
+    """
+
+    name = "dask"
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None) -> None:
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise RuntimeError(
+                "the dask executor needs dask.distributed: pip install 'corridor-sim[dask]'"
+            ) from exc
+        self._cluster = None
+        if scheduler is None:
+            self.workers = max(1, workers or os.cpu_count() or 1)
+            self._cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=40,
+            )
+            self._client = Client(self._cluster)
+        else:
+            self._client = Client(scheduler)
+            self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
+
+    def run(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkReport]:
+        """Yield reports as chunks finish (Dask retries chunks lost with a worker)."""
+        from dask.distributed import as_completed
+
+        futures = self._client.map(run_chunk, list(tasks), pure=False, retries=3)
+        for fut in as_completed(futures):
+            yield fut.result()
+
+    def close(self) -> None:
+        """Close the client and any local cluster."""
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(name: str, workers: int | None = None, scheduler: str | None = None) -> Executor:
+    """Create the executor called ``name`` (``serial``, ``processes`` or ``dask``)."""
+    if name == "serial":
+        return SerialExecutor()
+    if name == "processes":
+        return ProcessExecutor(workers)
+    if name == "dask":
+        return DaskExecutor(scheduler, workers)
+    raise ValueError(f"unknown executor '{name}' (expected serial, processes or dask)")

@@ -1,0 +1,68 @@
+"""Summary statistics of Monte Carlo outputs.
+
+For every numeric column: mean with a 95% confidence interval (normal approximation, standard
+error s/sqrt(n)), standard deviation, percentiles, value-at-risk and conditional value-at-risk
+(expected shortfall) at 95% and 99%, and the probability that the value is positive.
+
+Losses are "bigger is worse", so VaR_q is the q-quantile and CVaR_q the mean of the values at or
+above it (the tail the risk desk cares about).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats as sps
+
+Z95 = float(sps.norm.ppf(0.975))
+PERCENTILES = (5, 50, 90, 95, 99)
+
+
+def describe(values: np.ndarray) -> dict[str, float]:
+    """Return the summary statistics of one column (NaNs are ignored).
+
+    Parameters
+    ----------
+    values:
+        One value per replication.
+    """
+    x = np.asarray(values, dtype=float)
+    x = x[~np.isnan(x)]
+    n = len(x)
+    out: dict[str, float] = {"n": float(n)}
+    if n == 0:
+        return out
+    mean = float(x.mean())
+    std = float(x.std(ddof=1)) if n > 1 else 0.0
+    half = Z95 * std / math.sqrt(n) if n > 1 else float("nan")
+    out.update(mean=mean, std=std, ci95_low=mean - half, ci95_high=mean + half, ci95_half=half)
+    qs = np.percentile(x, PERCENTILES)
+    for p, q in zip(PERCENTILES, qs):
+        out[f"p{p}"] = float(q)
+    for level in (95, 99):
+        var, cvar = var_cvar(x, level / 100)
+        out[f"var{level}"] = var
+        out[f"cvar{level}"] = cvar
+    out["p_positive"] = float(np.mean(x > 0))
+    return out
+
+
+def var_cvar(x: np.ndarray, level: float) -> tuple[float, float]:
+    """Value-at-risk (the ``level`` quantile) and expected shortfall (mean of the tail above it)."""
+    x = np.sort(np.asarray(x, dtype=float))
+    var = float(np.quantile(x, level))
+    tail = x[x >= var]
+    return var, float(tail.mean()) if len(tail) else var
+
+
+def relative_ci_half_width(values: np.ndarray) -> float:
+    """Half-width of the 95% CI of the mean, relative to the absolute mean (inf when undefined)."""
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    if n < 2:
+        return float("inf")
+    mean = abs(float(x.mean()))
+    if mean == 0:
+        return float("inf")
+    return Z95 * float(x.std(ddof=1)) / math.sqrt(n) / mean
