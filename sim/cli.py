@@ -19,7 +19,7 @@ DEFAULT_CONFIG = "configs/kazakhstan.yaml"
 
 
 def default_config_path() -> Path:
-    """The shipped default config: ``configs/kazakhstan.yaml`` here, else next to the package."""
+    """Return the shipped default config (here, or beside the installed package)."""
     here = Path(DEFAULT_CONFIG)
     if here.is_file():
         return here

@@ -5,7 +5,7 @@
     DIR/
       manifest.json          config hash, root seed, version, chunks and their status, timings, host
       config.resolved.yaml   the validated config with every default written out
-      replications/          Parquet chunks, one row per replication (``chunk-<start>-<stop>.parquet``)
+      replications/          Parquet chunks, one row per replication (``chunk-<a>-<b>.parquet``)
       events/                Parquet chunks, one row per disruption event record
       timeseries/            Parquet chunks of daily series (only with ``run.timeseries``)
       failures/              JSON, one file per chunk that had failed replications

@@ -69,6 +69,8 @@ class FlowEngine:
         self._src_effects: list[dict[int, float]] = [{} for _ in range(n_src)]
         self.link_cap = list(net.link_cap)
         self.source_avail = list(net.source_rate)
+        self._cap_key = tuple(self.link_cap)
+        self._avail_key = tuple(self.source_avail)
         self.levels = list(net.storage_init)
         self.net_rate = [0.0] * len(net.storage_ids)
         self.in_transit = 0.0
@@ -76,6 +78,9 @@ class FlowEngine:
         self.trace = Trace()
         self._waiters: list[_Waiter] = []
         self._stamp = 0
+        self._wake_at = float("inf")
+        self._target = float("inf")
+        self._last_key: tuple | None = None
         self._next_handle = 0
         self.solution: FlowSolution | None = None
         self.n_refresh = 0
@@ -117,11 +122,13 @@ class FlowEngine:
             if term is not None:
                 factor *= term.share(sum(1 for d in self._berths_down[index] if d == 0))
             self.link_cap[index] = self.net.link_cap[index] * factor
+            self._cap_key = tuple(self.link_cap)
         else:
             factor = 1.0
             for f in self._src_effects[index].values():
                 factor *= 1.0 - f
             self.source_avail[index] = self.net.source_rate[index] * factor
+            self._avail_key = tuple(self.source_avail)
         self.refresh()
 
     # ------------------------------------------------------------------ storage and cargoes
@@ -189,8 +196,11 @@ class FlowEngine:
         """Bring the state to the present, re-route, record and reschedule."""
         self._advance()
         self.n_refresh += 1
-        sol = self.solver.solve(tuple(self.link_cap), tuple(self.source_avail), self._states())
-        self.solution = sol
+        key = (self._cap_key, self._avail_key, self._states())
+        if key != self._last_key:
+            self._last_key = key
+            self.solution = self.solver.solve(*key)
+        sol = self.solution
         self.net_rate = list(sol.storage_net)
         tr = self.trace
         now = self.env.now
@@ -198,13 +208,13 @@ class FlowEngine:
             tr.solutions[-1] = sol
             tr.levels[-1] = tuple(self.levels)
             tr.in_transit[-1] = self.in_transit
-            tr.link_cap[-1] = tuple(self.link_cap)
+            tr.link_cap[-1] = self._cap_key
         else:
             tr.times.append(now)
             tr.solutions.append(sol)
             tr.levels.append(tuple(self.levels))
             tr.in_transit.append(self.in_transit)
-            tr.link_cap.append(tuple(self.link_cap))
+            tr.link_cap.append(self._cap_key)
         if self._waiters:
             self._release_waiters()
         self._schedule()
@@ -241,16 +251,33 @@ class FlowEngine:
         return best
 
     def _schedule(self) -> None:
-        dt = self._next_threshold()
+        """Make sure a wake-up is pending at the next threshold.
+
+        A pending wake-up that is earlier than needed is kept and re-armed when it fires, so
+        moving a threshold later (as every cargo lift does) creates no extra SimPy event.
+        """
+        now = self.env.now
+        self._target = now + max(self._next_threshold(), _MIN_DT)
+        if self._target < self._wake_at:
+            self._arm(self._target - now)
+
+    def _arm(self, dt: float) -> None:
         self._stamp += 1
-        if dt == float("inf"):
-            return
         stamp = self._stamp
-        ev = self.env.timeout(max(dt, _MIN_DT))
+        self._wake_at = self.env.now + dt
+        ev = self.env.timeout(dt)
         ev.callbacks.append(lambda _ev: self._wake(stamp))
 
     def _wake(self, stamp: int) -> None:
-        if stamp == self._stamp:
+        if stamp != self._stamp:
+            return
+        self._wake_at = float("inf")
+        now = self.env.now
+        if self._target == float("inf"):
+            return
+        if self._target > now + _MIN_DT:
+            self._arm(self._target - now)
+        else:
             self.refresh()
 
     def finish(self, horizon: float) -> None:

@@ -153,8 +153,8 @@ class HazardRunner:
     ) -> Generator[Any, Any, None]:
         tag = ("hazard", name, ",".join(assets), "" if berth is None else str(berth))
         rng_arr = self.streams.get(*tag, "arrivals")
-        rng_dur = self.streams.get(*tag, "durations")
-        rng_eff = self.streams.get(*tag, "effects")
+        rng_dur = self.streams.lazy(*tag, "durations")
+        rng_eff = self.streams.lazy(*tag, "effects")
         dur = duration_sampler(hz.duration)
         frac = fraction_sampler(hz.effect.capacity_lost)
         env = self.env

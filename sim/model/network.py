@@ -154,7 +154,7 @@ def compile_network(cfg: Config) -> Network:
             segments.append(Segment(*key))
         return seg_index[key]
 
-    for ri, r in enumerate(cfg.routes):
+    for r in cfg.routes:
         seg_ids: list[int] = []
         start_src: int | None = source_index[r.source]
         start_st: int | None = None

@@ -11,9 +11,11 @@ contracted volume (bounded by the contract), and one shut-in ``u`` per source. R
 Objective: minimise shut-in first (weight ``M``), then serve contracts (bonus ``C``), then
 maximise the weighted flow of every leg (see :meth:`Network.segment_weights`: legs out of sources
 carry their routes' netback at the reference price; legs out of storages carry their advantage
-over the storage's best way out, so storages drain by the best leg). The LP is solved with HiGHS (``highspy``) from a cold start each time, so
-a solution depends only on its inputs; solutions are cached by those inputs. Shut-in and
-storage net rates are recomputed from ``y`` so the volume accounting balances exactly.
+over the storage's best way out, so storages drain by the best leg).
+
+The LP is solved with HiGHS (``highspy``) from a cold start each time, so a solution depends
+only on its inputs; solutions are cached by those inputs. Shut-in and storage net rates are
+recomputed from ``y`` so the volume accounting balances exactly.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def _quiet_highs() -> highspy.Highs:
         os.dup2(saved, 1)
         os.close(saved)
     h.setOptionValue("output_flag", False)
+    # Presolve costs more than it saves on LPs of a few dozen columns.
+    h.setOptionValue("presolve", "off")
     return h
 
 

@@ -50,3 +50,24 @@ class Streams:
     def get(self, *key: str) -> np.random.Generator:
         """Return a fresh generator for stream ``key`` (same key, same draws)."""
         return np.random.Generator(np.random.PCG64(self.seed_sequence(*key)))
+
+    def lazy(self, *key: str) -> LazyGenerator:
+        """Return stream ``key``, created only when first used (most hazards never fire)."""
+        return LazyGenerator(self, key)
+
+
+class LazyGenerator:
+    """A generator that is seeded on first use; same draws as :meth:`Streams.get`."""
+
+    __slots__ = ("_streams", "_key", "_rng")
+
+    def __init__(self, streams: Streams, key: tuple[str, ...]) -> None:
+        self._streams = streams
+        self._key = key
+        self._rng: np.random.Generator | None = None
+
+    def __getattr__(self, name: str):
+        rng = self._rng
+        if rng is None:
+            rng = self._rng = self._streams.get(*self._key)
+        return getattr(rng, name)

@@ -1,0 +1,85 @@
+"""Engine benchmark: bare SimPy vs the corridor-sim engine, measured in one run.
+
+Usage: python benchmarks/bench_engine.py [--replications N] [--config PATH]
+
+Prints bare SimPy events/s (a timeout loop), the engine's SimPy events/s and the per-event cost
+ratio, and ms per replication of the config (disrupted run + paired twin + accounting).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import simpy
+
+import sim
+import sim.runner as runner
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts processed events."""
+
+    processed = 0
+
+    def step(self) -> None:
+        CountingEnvironment.processed += 1
+        super().step()
+
+
+def bare_simpy(n_events: int = 500_000) -> float:
+    env = simpy.Environment()
+
+    def loop(env):
+        while True:
+            yield env.timeout(1.0)
+
+    env.process(loop(env))
+    t0 = time.perf_counter()
+    env.run(until=n_events)
+    return n_events / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--replications", type=int, default=100)
+    ap.add_argument("--config", default="configs/kazakhstan.yaml")
+    args = ap.parse_args()
+    cfg = sim.load_config(args.config)
+    model = sim.Model(cfg)
+    model.simulate(replication=0)  # build the twin and warm the caches
+
+    # Events processed by the disrupted runs (counted in a separate pass, not timed).
+    runner.simpy.Environment = CountingEnvironment
+    for k in range(1, args.replications + 1):
+        model.run_raw(sim.model.streams.Streams(cfg.run.seed, k))
+    events = CountingEnvironment.processed
+    runner.simpy.Environment = simpy.Environment
+
+    fresh = sim.Model(cfg)
+    fresh.simulate(replication=0)
+    t0 = time.perf_counter()
+    for k in range(1, args.replications + 1):
+        fresh.run_raw(sim.model.streams.Streams(cfg.run.seed, k))
+    engine_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for k in range(1, args.replications + 1):
+        fresh.simulate(replication=k)
+    total_s = time.perf_counter() - t0
+
+    bare = bare_simpy()
+    eng_rate = events / engine_s
+    print(f"config: {args.config}, replications: {args.replications}")
+    print(f"bare SimPy:           {bare:,.0f} events/s")
+    per_rep = events / args.replications
+    print(f"engine:               {eng_rate:,.0f} events/s ({per_rep:,.0f} events/replication)")
+    print(f"per-event cost ratio: {bare / eng_rate:.2f} x bare SimPy")
+    solves = fresh.solver.n_solves / (2 * args.replications)
+    print(f"LP solves:            {solves:.1f} per replication (cache misses)")
+    print(
+        f"ms per replication:   {1000 * total_s / args.replications:.1f} (run + twin + accounting)"
+    )
+
+
+if __name__ == "__main__":
+    main()
