@@ -234,7 +234,10 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
                     node[part] = _parse_override_value(value)
                 else:
                     if part not in node:
-                        node[part] = {}
+                        known = ", ".join(sorted(map(str, node))) or "none"
+                        raise ConfigError(
+                            Problem(where, f"no such key (keys here: {known})"), "--set"
+                        )
                     node = node[part]
             else:
                 raise ConfigError(Problem(where, "cannot descend into a scalar value"), "--set")

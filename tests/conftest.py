@@ -1,0 +1,59 @@
+"""Shared fixtures: a minimal network built from a Python dict, and paths to shipped configs."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.config import validate_config
+from sim.config.models import Config
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+SMALL_YAML = DATA / "small.yaml"
+KAZAKHSTAN_YAML = ROOT / "configs" / "kazakhstan.yaml"
+
+BASE: dict[str, Any] = {
+    "name": "minimal",
+    "run": {"start_date": "2026-01-01", "horizon_days": 365.0, "seed": 1},
+    "economics": {"price": {"model": "fixed", "brent_usd_per_bbl": 70.0}},
+    "sources": [{"id": "field", "production_mt_per_year": 10.0}],
+    "pipelines": [{"id": "pipe", "capacity_mt_per_year": 12.0}],
+    "markets": [{"id": "mkt", "bbl_per_t": 7.5}],
+    "routes": [{"id": "r", "source": "field", "path": ["pipe"], "market": "mkt"}],
+}
+
+
+def cfg_dict(**overrides: Any) -> dict[str, Any]:
+    """Return the minimal network as a dict: one field -> one pipeline -> one market.
+
+    Top-level keys in ``overrides`` replace the base ones, except ``run``, which is merged into
+    the base run settings (so ``run={"horizon_days": 3650}`` keeps the start date and seed).
+    """
+    data = copy.deepcopy(BASE)
+    for key, value in overrides.items():
+        if key == "run":
+            data["run"].update(copy.deepcopy(value))
+        else:
+            data[key] = copy.deepcopy(value)
+    return data
+
+
+def build_cfg(**overrides: Any) -> Config:
+    """Validate :func:`cfg_dict` (raises ``ConfigError`` when the overrides are inconsistent)."""
+    return validate_config(cfg_dict(**overrides))
+
+
+@pytest.fixture(scope="session")
+def make_cfg():
+    """Factory of validated minimal configs; see :func:`cfg_dict` for the override rules."""
+    return build_cfg
+
+
+@pytest.fixture(scope="session")
+def make_cfg_dict():
+    """Factory of minimal config dicts (for writing YAML files)."""
+    return cfg_dict
