@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
@@ -23,6 +23,8 @@ from sim.worker import ChunkReport, ChunkTask, run_chunk
 
 MAX_POOL_RESTARTS = 5
 
+ChunkFn = Callable[[ChunkTask], ChunkReport]
+
 
 class Executor(Protocol):
     """Runs chunk tasks and yields their reports as they finish."""
@@ -30,8 +32,8 @@ class Executor(Protocol):
     name: str
     workers: int
 
-    def run(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkReport]:
-        """Yield one report per task, in completion order."""
+    def run(self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk) -> Iterator[ChunkReport]:
+        """Yield ``fn(task)`` for every task, in completion order."""
         ...
 
     def close(self) -> None:
@@ -45,10 +47,10 @@ class SerialExecutor:
     name = "serial"
     workers = 1
 
-    def run(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkReport]:
+    def run(self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk) -> Iterator[ChunkReport]:
         """Yield one report per task, in order."""
         for task in tasks:
-            yield run_chunk(task)
+            yield fn(task)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -72,7 +74,7 @@ class ProcessExecutor:
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"))
 
-    def run(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkReport]:
+    def run(self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk) -> Iterator[ChunkReport]:
         """Yield reports as chunks finish; resubmit chunks lost with a dead worker."""
         pending = list(tasks)
         restarts = 0
@@ -86,7 +88,7 @@ class ProcessExecutor:
             while (queue or futures) and not broken:
                 while queue and len(futures) < limit:
                     t = queue.pop(0)
-                    futures[self._pool.submit(run_chunk, t)] = t
+                    futures[self._pool.submit(fn, t)] = t
                 done, _ = wait(futures, return_when=FIRST_COMPLETED)
                 for f in done:
                     task = futures.pop(f)
@@ -147,11 +149,11 @@ class DaskExecutor:
             self._client = Client(scheduler)
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 
-    def run(self, tasks: Iterable[ChunkTask]) -> Iterator[ChunkReport]:
-        """Yield reports as chunks finish (Dask retries chunks lost with a worker)."""
+    def run(self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk) -> Iterator[ChunkReport]:
+        """Yield reports as chunks finish (Dask reschedules chunks lost with a worker)."""
         from dask.distributed import as_completed
 
-        futures = self._client.map(run_chunk, list(tasks), pure=False, retries=3)
+        futures = self._client.map(fn, list(tasks), pure=False, retries=3)
         for fut in as_completed(futures):
             yield fut.result()
 

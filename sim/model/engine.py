@@ -39,9 +39,9 @@ class Trace:
 @dataclass
 class _Waiter:
     storage: int
-    threshold: float
-    rising: bool
-    event: simpy.Event
+    delta: float
+    """Level change of the transfer: negative to lift a cargo, positive to land one."""
+    event: simpy.Event | None
 
 
 class FlowEngine:
@@ -136,37 +136,43 @@ class FlowEngine:
         """Return the level of a storage (Mt), integrated to the present time."""
         return self.levels[storage] + self.net_rate[storage] * (self.env.now - self.t_last)
 
-    def withdraw(self, storage: int, amount: float) -> None:
-        """Lift a cargo of ``amount`` Mt from a storage onto a tanker."""
+    def lift(self, storage: int, amount: float) -> simpy.Event | None:
+        """Lift a cargo of ``amount`` Mt from a storage onto a tanker.
+
+        Returns ``None`` when the storage holds enough and the cargo left at once; otherwise an
+        event that fires when the level has reached ``amount`` and the cargo has left (waiting
+        tankers are served first come, first served).
+        """
+        return self._transfer(storage, -amount)
+
+    def land(self, storage: int, amount: float) -> simpy.Event | None:
+        """Discharge a cargo of ``amount`` Mt into a storage once it has room; see :meth:`lift`."""
+        return self._transfer(storage, amount)
+
+    def _transfer(self, storage: int, delta: float) -> simpy.Event | None:
         self._advance()
-        self.levels[storage] -= amount
-        self.in_transit += amount
-        self.refresh()
-
-    def deposit(self, storage: int, amount: float) -> None:
-        """Discharge a cargo of ``amount`` Mt from a tanker into a storage."""
-        self._advance()
-        self.levels[storage] += amount
-        self.in_transit -= amount
-        self.refresh()
-
-    def wait_for_cargo(self, storage: int, amount: float) -> simpy.Event:
-        """Event that fires once the storage holds at least ``amount`` Mt."""
-        return self._wait(storage, amount, rising=True)
-
-    def wait_for_room(self, storage: int, amount: float) -> simpy.Event:
-        """Event that fires once the storage has room for ``amount`` Mt."""
-        return self._wait(storage, self.net.storage_cap[storage] - amount, rising=False)
-
-    def _wait(self, storage: int, threshold: float, rising: bool) -> simpy.Event:
-        ev = self.env.event()
-        lvl = self.level(storage)
-        if (lvl >= threshold - LEVEL_EPS) if rising else (lvl <= threshold + LEVEL_EPS):
-            ev.succeed()
-            return ev
-        self._waiters.append(_Waiter(storage, threshold, rising, ev))
+        w = _Waiter(storage, delta, None)
+        queued = any(q.storage == storage for q in self._waiters)
+        if not queued and self._fits(w):
+            self._apply(w)
+            self.refresh()
+            return None
+        w.event = self.env.event()
+        self._waiters.append(w)
         self._schedule()
-        return ev
+        return w.event
+
+    def _fits(self, w: _Waiter) -> bool:
+        lvl = self.levels[w.storage]
+        if w.delta < 0:
+            return lvl + w.delta >= -LEVEL_EPS
+        return lvl + w.delta <= self.net.storage_cap[w.storage] + LEVEL_EPS
+
+    def _apply(self, w: _Waiter) -> None:
+        self.levels[w.storage] += w.delta
+        self.in_transit -= w.delta
+        if w.event is not None:
+            w.event.succeed()
 
     # ------------------------------------------------------------------ core
     def _advance(self) -> None:
@@ -195,6 +201,8 @@ class FlowEngine:
     def refresh(self) -> None:
         """Bring the state to the present, re-route, record and reschedule."""
         self._advance()
+        if self._waiters:
+            self._release_waiters()
         self.n_refresh += 1
         key = (self._cap_key, self._avail_key, self._states())
         if key != self._last_key:
@@ -215,18 +223,17 @@ class FlowEngine:
             tr.levels.append(tuple(self.levels))
             tr.in_transit.append(self.in_transit)
             tr.link_cap.append(self._cap_key)
-        if self._waiters:
-            self._release_waiters()
         self._schedule()
 
     def _release_waiters(self) -> None:
+        """Carry out waiting transfers that now fit, first come first served per storage."""
         keep = []
+        blocked: set[int] = set()
         for w in self._waiters:
-            lvl = self.levels[w.storage]
-            ok = (lvl >= w.threshold - LEVEL_EPS) if w.rising else (lvl <= w.threshold + LEVEL_EPS)
-            if ok:
-                w.event.succeed()
+            if w.storage not in blocked and self._fits(w):
+                self._apply(w)
             else:
+                blocked.add(w.storage)
                 keep.append(w)
         self._waiters = keep
 
@@ -243,11 +250,14 @@ class FlowEngine:
                     best = min(best, self.levels[k] / -rate)
         for w in self._waiters:
             rate = self.net_rate[w.storage]
-            gap = w.threshold - self.levels[w.storage]
-            if w.rising and rate > _MIN_DT and gap > 0:
-                best = min(best, gap / rate)
-            elif not w.rising and rate < -_MIN_DT and gap < 0:
-                best = min(best, gap / rate)
+            if w.delta < 0:  # needs the level to rise to -delta
+                gap = -w.delta - self.levels[w.storage]
+                if rate > _MIN_DT and gap > 0:
+                    best = min(best, gap / rate)
+            else:  # needs the level to fall to capacity - delta
+                gap = self.levels[w.storage] + w.delta - caps[w.storage]
+                if rate < -_MIN_DT and gap > 0:
+                    best = min(best, gap / -rate)
         return best
 
     def _schedule(self) -> None:

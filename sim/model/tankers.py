@@ -108,10 +108,10 @@ def _tanker(
         t0 = env.now
         with o_berths.request() as req:
             yield req
-            while engine.level(origin) < cargo - 1e-12:
-                yield engine.wait_for_cargo(origin, cargo)
+            wait = engine.lift(origin, cargo)
+            if wait is not None:
+                yield wait
             waited = env.now - t0
-            engine.withdraw(origin, cargo)
             yield env.timeout(cargo / load_rate + port)
         t1 = env.now
         if state.blocked:
@@ -121,11 +121,10 @@ def _tanker(
         t2 = env.now
         with d_berths.request() as req:
             yield req
-            cap = engine.net.storage_cap[dest]
-            while engine.level(dest) > cap - cargo + 1e-12:
-                yield engine.wait_for_room(dest, cargo)
+            wait = engine.land(dest, cargo)
+            if wait is not None:
+                yield wait
             waited += env.now - t2
-            engine.deposit(dest, cargo)
             yield env.timeout(cargo / discharge_rate + port)
         st.trips += 1
         st.delivered_mt += cargo

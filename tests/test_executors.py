@@ -1,0 +1,129 @@
+"""Executors: identical results everywhere, dead workers replaced, failures isolated."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from crash_helpers import die_once
+
+import sim
+from sim.batch import run
+from sim.executors import DaskExecutor, ProcessExecutor, SerialExecutor
+from sim.rundir import read_table
+from sim.worker import ChunkTask
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    base = sim.load_config("tests/data/small.yaml")
+    return base.model_copy(update={"run": base.run.model_copy(update={"horizon_days": 120.0})})
+
+
+def _tasks(cfg, out, n=6, size=2):
+    cfg_json = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
+    return [ChunkTask(cfg_json, "h", 11, a, min(a + size, n), str(out)) for a in range(0, n, size)]
+
+
+def _collect(executor, tasks, fn=None):
+    kwargs = {} if fn is None else {"fn": fn}
+    try:
+        reports = list(executor.run(tasks, **kwargs))
+    finally:
+        executor.close()
+    return sorted((r.start, r.stop, r.n_ok) for r in reports)
+
+
+def test_dead_worker_is_replaced_and_chunk_retried(cfg, tmp_path):
+    serial_dir, proc_dir = tmp_path / "serial", tmp_path / "proc"
+    expected = _collect(SerialExecutor(), _tasks(cfg, serial_dir))
+    got = _collect(ProcessExecutor(2), _tasks(cfg, proc_dir), fn=die_once)
+    assert got == expected
+    assert (proc_dir / ".died-0").exists()  # the crash really happened
+    pd.testing.assert_frame_equal(read_table(serial_dir), read_table(proc_dir))
+
+
+def test_dask_local_cluster_matches_serial(cfg, tmp_path):
+    pytest.importorskip("dask.distributed")
+    a = run(cfg, replications=6, seed=5, executor="serial", out=tmp_path / "a", chunk_size=4)
+    b = run(
+        cfg, replications=6, seed=5, executor="dask", workers=2, out=tmp_path / "b", chunk_size=2
+    )
+    pd.testing.assert_frame_equal(a.replications, b.replications)
+    pd.testing.assert_frame_equal(a.events, b.events)
+
+
+def test_dask_survives_a_dying_worker(cfg, tmp_path):
+    pytest.importorskip("dask.distributed")
+    serial_dir, dask_dir = tmp_path / "serial", tmp_path / "dask"
+    expected = _collect(SerialExecutor(), _tasks(cfg, serial_dir))
+    got = _collect(DaskExecutor(workers=2), _tasks(cfg, dask_dir), fn=die_once)
+    assert got == expected
+    assert (dask_dir / ".died-0").exists()
+    pd.testing.assert_frame_equal(read_table(serial_dir), read_table(dask_dir))
+
+
+def test_failed_replication_is_recorded_and_batch_goes_on(cfg, tmp_path, monkeypatch):
+    original = sim.Model.simulate
+
+    def flaky(self, seed=None, replication=0, timeseries=None):
+        if replication == 3:
+            raise ValueError("boom")
+        return original(self, seed=seed, replication=replication, timeseries=timeseries)
+
+    monkeypatch.setattr(sim.Model, "simulate", flaky)
+    res = run(cfg, replications=6, seed=5, executor="serial", out=tmp_path / "r", chunk_size=2)
+    assert res.n_failed == 1
+    assert sorted(res.replications["replication"]) == [0, 1, 2, 4, 5]
+    failures = json.loads(
+        (tmp_path / "r" / "failures" / "chunk-000000002-000000004.json").read_text()
+    )
+    assert failures[0]["replication"] == 3 and failures[0]["seed"] == 5
+    assert "ValueError: boom" in failures[0]["error"]
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["failed"] == 1
+
+
+def test_cli_exit_code_is_one_when_replications_fail(tmp_path, monkeypatch):
+    from sim.cli import main
+
+    def broken(self, seed=None, replication=0, timeseries=None):
+        raise RuntimeError("always")
+
+    monkeypatch.setattr(sim.Model, "simulate", broken)
+    rc = main(
+        [
+            "run",
+            "tests/data/small.yaml",
+            "-n",
+            "2",
+            "--executor",
+            "serial",
+            "-q",
+            "--out",
+            str(tmp_path / "x"),
+        ]
+    )
+    assert rc == 1
+
+
+def test_seed_random_is_drawn_and_recorded(cfg, tmp_path):
+    res = run(cfg, replications=2, seed="random", executor="serial", out=tmp_path / "r")
+    seed = res.manifest["seed"]
+    assert isinstance(seed, int) and 0 <= seed < 2**63
+    again = run(cfg, replications=2, seed=seed, executor="serial", out=tmp_path / "r2")
+    pd.testing.assert_frame_equal(res.replications, again.replications)
+
+
+def test_target_rel_ci_stops_and_records(cfg, tmp_path):
+    res = run(cfg, replications=8, seed=5, executor="serial", out=tmp_path / "t", target_rel_ci=0.5)
+    man = res.manifest
+    n = man["replications"]
+    assert n % 8 == 0 and n >= 16
+    assert len(res.replications) == n
+    from sim.stats import relative_ci_half_width
+
+    rel = relative_ci_half_width(res.replications["revenue_loss_usd"].to_numpy())
+    assert rel == pytest.approx(man["target_rel_ci_achieved"])
+    assert man["target_reached"] == (rel <= 0.5)
