@@ -9,6 +9,7 @@ ratio, and ms per replication of the config (disrupted run + paired twin + accou
 from __future__ import annotations
 
 import argparse
+import gc
 import time
 
 import simpy
@@ -45,6 +46,7 @@ def main() -> None:
     ap.add_argument("--replications", type=int, default=100)
     ap.add_argument("--config", default="configs/kazakhstan.yaml")
     args = ap.parse_args()
+    bare = bare_simpy()  # measured first, on a small heap
     cfg = sim.load_config(args.config)
     model = sim.Model(cfg)
     model.simulate(replication=0)  # build the twin and warm the caches
@@ -58,6 +60,8 @@ def main() -> None:
 
     fresh = sim.Model(cfg)
     fresh.simulate(replication=0)
+    gc.collect()
+    gc.freeze()  # as the batch workers do (sim/worker.py)
     t0 = time.perf_counter()
     for k in range(1, args.replications + 1):
         fresh.run_raw(sim.model.streams.Streams(cfg.run.seed, k))
@@ -67,7 +71,6 @@ def main() -> None:
         fresh.simulate(replication=k)
     total_s = time.perf_counter() - t0
 
-    bare = bare_simpy()
     eng_rate = events / engine_s
     print(f"config: {args.config}, replications: {args.replications}")
     print(f"bare SimPy:           {bare:,.0f} events/s")

@@ -23,6 +23,7 @@ from sim.model.solver import EMPTY, FREE, FULL, JUNCTION, FlowSolution, FlowSolv
 LEVEL_EPS = 1e-9
 """Mt; a storage within this of a bound counts as full or empty (about one tonne)."""
 _MIN_DT = 1e-12
+_INF = float("inf")
 
 
 @dataclass
@@ -72,7 +73,9 @@ class FlowEngine:
         self._cap_key = tuple(self.link_cap)
         self._avail_key = tuple(self.source_avail)
         self.levels = list(net.storage_init)
-        self.net_rate = [0.0] * len(net.storage_ids)
+        self._full_at = [c - LEVEL_EPS for c in net.storage_cap]
+        self._junction = [c <= LEVEL_EPS for c in net.storage_cap]
+        self.net_rate: tuple[float, ...] = (0.0,) * len(net.storage_ids)
         self.in_transit = 0.0
         self.t_last = 0.0
         self.trace = Trace()
@@ -179,24 +182,14 @@ class FlowEngine:
         now = self.env.now
         dt = now - self.t_last
         if dt > 0:
-            levels, rates = self.levels, self.net_rate
-            for k in range(len(levels)):
-                if rates[k]:
-                    levels[k] += rates[k] * dt
+            self.levels = [lvl + r * dt for lvl, r in zip(self.levels, self.net_rate)]
             self.t_last = now
 
     def _states(self) -> tuple[int, ...]:
-        out = []
-        for lvl, cap in zip(self.levels, self.net.storage_cap):
-            if cap <= LEVEL_EPS:
-                out.append(JUNCTION)
-            elif lvl >= cap - LEVEL_EPS:
-                out.append(FULL)
-            elif lvl <= LEVEL_EPS:
-                out.append(EMPTY)
-            else:
-                out.append(FREE)
-        return tuple(out)
+        return tuple(
+            JUNCTION if junction else FULL if lvl >= full else EMPTY if lvl <= LEVEL_EPS else FREE
+            for lvl, full, junction in zip(self.levels, self._full_at, self._junction)
+        )
 
     def refresh(self) -> None:
         """Bring the state to the present, re-route, record and reschedule."""
@@ -209,7 +202,7 @@ class FlowEngine:
             self._last_key = key
             self.solution = self.solver.solve(*key)
         sol = self.solution
-        self.net_rate = list(sol.storage_net)
+        self.net_rate = sol.storage_net
         tr = self.trace
         now = self.env.now
         if tr.times and tr.times[-1] == now:
@@ -238,26 +231,27 @@ class FlowEngine:
         self._waiters = keep
 
     def _next_threshold(self) -> float:
-        best = float("inf")
-        caps = self.net.storage_cap
-        for k, rate in enumerate(self.net_rate):
+        """Days until a storage reaches a bound or the level a waiting transfer needs."""
+        best = _INF
+        levels, rates = self.levels, self.net_rate
+        for lvl, rate, cap in zip(levels, rates, self.net.storage_cap):
             if rate > _MIN_DT:
-                room = caps[k] - self.levels[k]
-                if room > LEVEL_EPS:
-                    best = min(best, room / rate)
-            elif rate < -_MIN_DT:
-                if self.levels[k] > LEVEL_EPS:
-                    best = min(best, self.levels[k] / -rate)
+                room = cap - lvl
+                if room > LEVEL_EPS and room < best * rate:
+                    best = room / rate
+            elif rate < -_MIN_DT and lvl > LEVEL_EPS and lvl < -best * rate:
+                best = lvl / -rate
         for w in self._waiters:
-            rate = self.net_rate[w.storage]
-            if w.delta < 0:  # needs the level to rise to -delta
-                gap = -w.delta - self.levels[w.storage]
-                if rate > _MIN_DT and gap > 0:
-                    best = min(best, gap / rate)
-            else:  # needs the level to fall to capacity - delta
-                gap = self.levels[w.storage] + w.delta - caps[w.storage]
-                if rate < -_MIN_DT and gap > 0:
-                    best = min(best, gap / -rate)
+            k = w.storage
+            rate = rates[k]
+            if w.delta < 0:  # the level must rise to -delta
+                gap = -w.delta - levels[k]
+                if rate > _MIN_DT and 0 < gap < best * rate:
+                    best = gap / rate
+            else:  # the level must fall to capacity - delta
+                gap = levels[k] + w.delta - self.net.storage_cap[k]
+                if rate < -_MIN_DT and 0 < gap < -best * rate:
+                    best = gap / -rate
         return best
 
     def _schedule(self) -> None:
