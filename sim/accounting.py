@@ -63,18 +63,17 @@ def on_grid(raw: RawRun, name: str, grid: np.ndarray) -> np.ndarray:
     return np.diff(raw.cumulative(name, grid), axis=0)
 
 
-def delivered(net: Network, raw: RawRun, grid: np.ndarray | None = None) -> np.ndarray:
-    """Deliveries per route (columns); per interval of ``grid`` (rows) when given, else totals.
+def delivered(net: Network, raw: RawRun) -> np.ndarray:
+    """Deliveries per route over the run (Mt), for reporting.
 
     Routes sharing a final leg split it in proportion to what entered their first legs over the
-    run (see :meth:`Network.route_shares`).
+    run (see :meth:`Network.route_shares`): an attribution, exact only for routes that share no
+    storage. Revenue does not use it (see :class:`GridFlows`).
     """
     seg_total = raw.total("segment_flow")
     shares = np.asarray(net.route_shares(list(seg_total)))
     finals = [r.segments[-1] for r in net.routes]
-    if grid is None:
-        return seg_total[finals] * shares
-    return on_grid(raw, "segment_flow", grid)[:, finals] * shares
+    return seg_total[finals] * shares
 
 
 def delivered_total(net: Network, raw: RawRun, at: np.ndarray) -> np.ndarray:
@@ -84,36 +83,127 @@ def delivered_total(net: Network, raw: RawRun, at: np.ndarray) -> np.ndarray:
 
 
 @dataclass
+class GridFlows:
+    """Volumes (Mt) per price step: sold in each market, through each link, landed by each shuttle.
+
+    Revenue is computed from these, so costs follow the assets the oil really used.
+    """
+
+    markets: np.ndarray
+    links: np.ndarray
+    shuttles: np.ndarray
+
+    @classmethod
+    def build(cls, net: Network, raw: RawRun, grid: np.ndarray) -> GridFlows:
+        """Bin one run's flows on ``grid``."""
+        legs = on_grid(raw, "segment_flow", grid)
+        markets = np.zeros((len(grid) - 1, len(net.market_ids)))
+        for i, seg in enumerate(net.segments):
+            if seg.end_market is not None:
+                markets[:, seg.end_market] += legs[:, i]
+        shuttles = np.zeros((len(grid) - 1, len(net.shuttle_ids)))
+        for j, sid in enumerate(net.shuttle_ids):
+            pts = [(t, v) for st in raw.tankers.get(sid, []) for t, v in st.landings]
+            if pts:
+                t, v = np.asarray(pts).T
+                shuttles[:, j] = np.histogram(t, bins=grid, weights=v)[0]
+        return cls(markets, on_grid(raw, "link_flow", grid), shuttles)
+
+
+@dataclass
 class Valuation:
-    """Price path of one replication and the unit netbacks it implies."""
+    """Price path of one replication and what it makes each tonne worth."""
 
     grid: np.ndarray
     prices: np.ndarray
-    unit: np.ndarray
-    """USD per tonne delivered, per price step (rows) and route (columns), discounted."""
+    market_unit: np.ndarray
+    """USD per tonne sold, per price step (rows) and market (columns), discounted."""
+    link_tariff: np.ndarray
+    shuttle_freight: np.ndarray
+    discount: np.ndarray
 
     @classmethod
     def build(cls, net: Network, grid: np.ndarray, prices: np.ndarray) -> Valuation:
-        """Value each route's tonne at each step's price, discounted at the step midpoint."""
+        """Value each market's tonne at each step's price, discounted at the step midpoint."""
         rate = net.cfg.economics.discount_rate_per_year
         mid = (grid[:-1] + grid[1:]) / 2
         disc = np.exp(-rate * mid / DAYS_PER_YEAR)
         unit = np.column_stack(
             [
                 (
-                    (prices + net.cfg.markets[r.market].price_differential_usd_per_bbl)
-                    * net.cfg.markets[r.market].bbl_per_t
-                    - r.tariff_usd_per_t
+                    (prices + m.price_differential_usd_per_bbl) * m.bbl_per_t
+                    - m.transport_cost_usd_per_t
                 )
                 * disc
-                for r in net.routes
+                for m in net.cfg.markets
             ]
         )
-        return cls(grid, prices, unit)
+        links = [*net.cfg.pipelines, *net.cfg.terminals]
+        return cls(
+            grid,
+            prices,
+            unit,
+            np.asarray([a.tariff_usd_per_t for a in links]),
+            np.asarray([s.freight_usd_per_t for s in net.cfg.shuttles]),
+            disc,
+        )
 
-    def revenue(self, delivered_on_grid: np.ndarray) -> float:
-        """USD for volumes (Mt) delivered per price step and route."""
-        return float(np.sum(delivered_on_grid * self.unit) * 1e6)
+    def revenue(self, flows: GridFlows) -> float:
+        """Netback revenue (USD): sales minus tariffs and freight, discounted."""
+        sales = np.sum(flows.markets * self.market_unit)
+        costs = flows.links @ self.link_tariff + flows.shuttles @ self.shuttle_freight
+        return float((sales - np.sum(costs * self.discount)) * 1e6)
+
+    def storage_values(self, net: Network) -> tuple[np.ndarray, np.ndarray]:
+        """USD per tonne of oil held in each storage and on each shuttle at the horizon.
+
+        Oil in a storage is worth its best way to a market at the last price step, net of the
+        tariffs and freight still to pay, discounted to the horizon; oil on a tanker is worth
+        its destination storage's value less the freight paid on landing.
+        """
+        market_value = (
+            self.market_unit[-1]
+            / self.discount[-1]
+            * np.exp(-net.cfg.economics.discount_rate_per_year * self.grid[-1] / DAYS_PER_YEAR)
+        )
+        n_st = len(net.storage_ids)
+        value = np.zeros(n_st)
+        # Values propagate upstream; a storage chain is at most as long as the storage count.
+        for _ in range(n_st + 1):
+            new = np.full(n_st, -np.inf)
+            for seg in net.segments:
+                if seg.start_storage is None:
+                    continue
+                cost = sum(self.link_tariff[i] for i in seg.links)
+                if seg.end_market is not None:
+                    v = market_value[seg.end_market] - cost
+                else:
+                    v = value[seg.end_storage] - cost
+                new[seg.start_storage] = max(new[seg.start_storage], v)
+            for j, sh in enumerate(net.cfg.shuttles):
+                o, d = net.asset_index[sh.origin], net.asset_index[sh.destination]
+                new[o] = max(new[o], value[d] - self.shuttle_freight[j])
+            new[np.isinf(new)] = 0.0
+            if np.array_equal(new, value):
+                break
+            value = new
+        on_board = np.array(
+            [
+                value[net.asset_index[sh.destination]] - self.shuttle_freight[j]
+                for j, sh in enumerate(net.cfg.shuttles)
+            ]
+        )
+        return value, on_board
+
+    def inventory_change(self, net: Network, raw: RawRun) -> float:
+        """Value (USD) of the change in oil held in storage and on tankers over the run."""
+        per_storage, per_shuttle = self.storage_values(net)
+        held = float((raw.levels[-1] - raw.levels[0]) @ per_storage) if len(per_storage) else 0.0
+        for j, sid in enumerate(net.shuttle_ids):
+            tankers = raw.tankers.get(sid, [])
+            on_board = sum(t.lifted_mt - t.delivered_mt for t in tankers)
+            held += on_board * per_shuttle[j]
+        return held * 1e6
 
 
 @dataclass
@@ -121,12 +211,12 @@ class TwinView:
     """What a replication needs from its undisrupted twin."""
 
     raw: RawRun
-    delivered_grid: np.ndarray
+    flows: GridFlows
 
     @classmethod
     def build(cls, net: Network, raw: RawRun, grid: np.ndarray) -> TwinView:
-        """Precompute the twin's deliveries on the price grid."""
-        return cls(raw, delivered(net, raw, grid))
+        """Precompute the twin's flows on the price grid."""
+        return cls(raw, GridFlows.build(net, raw, grid))
 
 
 def replication_row(
@@ -145,8 +235,8 @@ def replication_row(
     transit_change = float(raw.transit[-1] - raw.transit[0])
     exported = float(by_route.sum())
     shut_in = float(shut_c.sum() + shut_f.sum())
-    revenue = val.revenue(delivered(net, raw, val.grid))
-    twin_revenue = val.revenue(twin.delivered_grid)
+    revenue = val.revenue(GridFlows.build(net, raw, val.grid)) + val.inventory_change(net, raw)
+    twin_revenue = val.revenue(twin.flows) + val.inventory_change(net, twin.raw)
 
     row: dict[str, float | int] = {
         "replication": replication,
@@ -247,8 +337,8 @@ def event_rows(
     n = len(start)
     lost = (lost_c[n:] - lost_c[:n]) - (lost_t[n:] - lost_t[:n])
     shortfall = (exp_t[n:] - exp_t[:n]) - (exp_a[n:] - exp_a[:n])
-    twin_vol = float(twin.delivered_grid.sum())
-    unit = val.revenue(twin.delivered_grid) / (twin_vol * 1e6) if twin_vol > 0 else 0.0
+    twin_vol = float(twin.flows.markets.sum())
+    unit = val.revenue(twin.flows) / (twin_vol * 1e6) if twin_vol > 0 else 0.0
     day0 = net.cfg.run.start_date
     rows = []
     for i, r in enumerate(raw.records):

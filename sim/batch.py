@@ -262,7 +262,11 @@ def run(
         Show a progress bar / log lines.
     """
     root = resolve_seed(seed, cfg.run.seed)
-    n = int(replications or cfg.run.replications)
+    n = cfg.run.replications if replications is None else int(replications)
+    if not 1 <= n <= MAX_REPLICATIONS_TARGET:
+        raise InputError(
+            Problem("--replications", f"expected 1 to {MAX_REPLICATIONS_TARGET}, got {n}")
+        )
     out_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="corridor-sim-"))
     manifest = _prepare_dir(out_dir, cfg, root, resume)
     cfg_json = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)

@@ -65,7 +65,7 @@ REPLICATION_COLUMNS: list[Column] = [
         "revenue_usd",
         "float64",
         "USD",
-        "Netback revenue of exports (price minus transport costs), discounted.",
+        "Sales netback (price minus tariffs and freight paid) plus the change in value of oil held in storage and on tankers, discounted.",
     ),
     Column(
         "twin_revenue_usd",

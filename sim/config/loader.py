@@ -132,26 +132,54 @@ def parse_yaml(text: str, name: str | None = None) -> dict[str, Any]:
     return data
 
 
-def format_loc(loc: tuple[Any, ...]) -> str:
-    """Render a pydantic error location as ``a.b[2].c``, skipping union-tag noise."""
+def format_loc(loc: tuple[Any, ...], data: Any = None) -> str:
+    """Render a pydantic error location as a key path of the file, e.g. ``a.b[2].c``.
+
+    Pydantic puts union tags (``poisson``, ``lognormal``, ``float`` ...) into locations; when the
+    input ``data`` is given, only parts that exist in it are kept (plus a final missing key).
+    """
     out = ""
-    for part in loc:
+    node = data
+    for i, part in enumerate(loc):
+        last = i == len(loc) - 1
+        if data is not None:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            elif not (last and isinstance(node, dict)):
+                continue  # a union tag, not a key of the file
         if isinstance(part, int):
             out += f"[{part}]"
-        elif isinstance(part, str) and (
-            "[" in part or part in {"function-after", "constrained-float"}
-        ):
-            continue
         else:
             out += f".{part}" if out else str(part)
     return out
 
 
-def _problems_from_validation(exc: ValidationError) -> list[Problem]:
+_TYPE_MISMATCH = {
+    "dict_type",
+    "model_type",
+    "model_attributes_type",
+    "float_type",
+    "float_parsing",
+    "int_type",
+    "int_parsing",
+    "literal_error",
+    "is_instance_of",
+}
+
+
+def _problems_from_validation(exc: ValidationError, data: Any = None) -> list[Problem]:
+    errors = exc.errors(include_url=False)
+    paths = [format_loc(tuple(e["loc"]), data) for e in errors]
+    # A value that fails every branch of a union (a number or a distribution) yields one error
+    # per branch; keep the ones that are not mere "wrong kind of value" complaints.
+    informative = {p for p, e in zip(paths, errors) if e["type"] not in _TYPE_MISMATCH}
     problems = []
     seen = set()
-    for err in exc.errors(include_url=False):
-        path = format_loc(tuple(err["loc"]))
+    for path, err in zip(paths, errors):
+        if path in informative and err["type"] in _TYPE_MISMATCH:
+            continue
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
             msg = "unknown key (not part of the schema; check spelling and units in the key name)"
@@ -163,9 +191,10 @@ def _problems_from_validation(exc: ValidationError) -> list[Problem]:
                 msg = f"{msg} (got {shown})"
         if msg.startswith("Value error, "):
             msg = msg[len("Value error, ") :]
-        if (path, msg) not in seen:
-            seen.add((path, msg))
-            problems.append(Problem(path, msg))
+        if path in seen:
+            continue  # one problem per key path
+        seen.add(path)
+        problems.append(Problem(path, msg))
     return problems
 
 
@@ -180,7 +209,7 @@ def validate_config(data: dict[str, Any], name: str | None = None) -> Config:
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_problems_from_validation(exc), name) from None
+        raise ConfigError(_problems_from_validation(exc, data), name) from None
     problems = check_references(cfg)
     if problems:
         raise ConfigError(problems, name)

@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from sim.config.models import Config, Terminal
 from sim.units import DAYS_PER_YEAR
 
+STORE_WEIGHT = 1.0
+"""Routing weight (USD/t) of moving oil into a storage; see :meth:`Network.segment_weights`."""
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -81,26 +84,34 @@ class Network:
     def segment_weights(self, brent_usd_per_bbl: float) -> list[float]:
         """Routing weight of each leg, USD/t.
 
-        A leg out of a source is worth the best netback of the routes using it. A leg out of a
-        storage is worth its value minus the storage's holding value (the best value of any leg
-        leaving that storage) plus one: the best way out drains the storage at a small positive
-        weight, worse ways out have negative weight and are used only to avoid overflow.
+        * A leg into a storage weighs ``STORE_WEIGHT`` (1 USD/t): putting oil into storage is
+          worth almost nothing by itself, so oil only accumulates when it cannot move on
+          (rerouting to any outlet with positive netback comes first; shut-in comes last).
+        * A leg to a market from a source weighs the best netback of the routes using it.
+        * A leg to a market from a storage weighs its netback when it is the storage's best way
+          out; a worse way out weighs ``netback - best - 1`` (negative), so it is used only to
+          keep oil moving when the best way out is blocked.
+
+        Oil passing straight through an empty storage earns ``STORE_WEIGHT`` plus the netback
+        of the way out, so in normal operation routes through storages rank by netback too.
         """
         value = [-float("inf")] * len(self.segments)
         for ri in range(len(self.routes)):
             nb = self.netback_usd_per_t(ri, brent_usd_per_bbl)
             for s in self.routes[ri].segments:
                 value[s] = max(value[s], nb)
-        hold = [-float("inf")] * len(self.storage_ids)
+        best = [-float("inf")] * len(self.storage_ids)
         for s, seg in enumerate(self.segments):
-            if seg.start_storage is not None:
-                hold[seg.start_storage] = max(hold[seg.start_storage], value[s])
+            if seg.start_storage is not None and seg.end_market is not None:
+                best[seg.start_storage] = max(best[seg.start_storage], value[s])
         out = []
         for s, seg in enumerate(self.segments):
-            if seg.start_storage is None:
+            if seg.end_storage is not None:
+                out.append(STORE_WEIGHT)
+            elif seg.start_storage is None or value[s] >= best[seg.start_storage]:
                 out.append(value[s])
             else:
-                out.append(value[s] - hold[seg.start_storage] + 1.0)
+                out.append(value[s] - best[seg.start_storage] - 1.0)
         return out
 
     def route_shares(self, first_leg_volume: list[float]) -> list[float]:

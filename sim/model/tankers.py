@@ -28,10 +28,13 @@ class TankerStats:
 
     name: str
     trips: int = 0
+    lifted_mt: float = 0.0
     delivered_mt: float = 0.0
     busy_days: float = 0.0
     wait_days: float = 0.0
     waits: list[float] = field(default_factory=list)
+    landings: list[tuple[float, float]] = field(default_factory=list)
+    """(day, Mt) of every cargo landed at the destination."""
 
 
 class ShuttleState:
@@ -111,6 +114,7 @@ def _tanker(
             wait = engine.lift(origin, cargo)
             if wait is not None:
                 yield wait
+            st.lifted_mt += cargo
             waited = env.now - t0
             yield env.timeout(cargo / load_rate + port)
         t1 = env.now
@@ -124,10 +128,11 @@ def _tanker(
             wait = engine.land(dest, cargo)
             if wait is not None:
                 yield wait
+            st.landings.append((env.now, cargo))
+            st.delivered_mt += cargo
             waited += env.now - t2
             yield env.timeout(cargo / discharge_rate + port)
         st.trips += 1
-        st.delivered_mt += cargo
         t3 = env.now
         if state.blocked:
             yield state.clear
