@@ -133,24 +133,37 @@ def load_run(path: str | Path) -> RunResult:
     return RunResult(p, read_manifest(p))
 
 
+SUMMARY_COLUMN_BATCH = 32
+"""Columns read together when summarising: memory is this many columns x replications."""
+
+
 def summarise(run_dir: Path) -> dict[str, Any]:
-    """Compute summary statistics of every numeric column from the stored chunks."""
+    """Compute summary statistics of every numeric column from the stored chunks.
+
+    Columns are read a batch at a time across all chunks, so memory grows with
+    ``SUMMARY_COLUMN_BATCH`` x replications, never with the full table.
+    """
     files = chunk_files(run_dir, "replications")
     if not files:
         return {"metrics": {}, "replications": 0}
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     schema = pq.read_schema(files[0])
+    names = [
+        f.name
+        for f in schema
+        if f.name != "replication" and (pa.types.is_integer(f.type) or pa.types.is_floating(f.type))
+    ]
     metrics: dict[str, Any] = {}
     n = 0
-    for field in schema:
-        if field.name == "replication" or not (
-            pd.api.types.is_numeric_dtype(field.type.to_pandas_dtype())
-        ):
-            continue
-        values = np.concatenate([s.to_numpy(dtype=float) for s in iter_column(run_dir, field.name)])
-        n = len(values)
-        metrics[field.name] = describe(values)
+    for i in range(0, len(names), SUMMARY_COLUMN_BATCH):
+        batch = names[i : i + SUMMARY_COLUMN_BATCH]
+        tables = [pq.read_table(f, columns=batch) for f in files]
+        for name in batch:
+            values = np.concatenate([t.column(name).to_numpy().astype(float) for t in tables])
+            n = len(values)
+            metrics[name] = describe(values)
     return {"metrics": metrics, "replications": n}
 
 
