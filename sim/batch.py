@@ -124,6 +124,99 @@ class RunResult:
         """Replications that raised an error."""
         return int(self.manifest.get("failed", 0))
 
+    # Loss tables (see sim.losses).
+    def elt(self) -> pd.DataFrame:
+        """Event loss table: one row per event, the year's loss allocated to its events."""
+        from sim import losses
+
+        return losses.event_loss_table(self.replications, self.events)
+
+    def ylt(self) -> pd.DataFrame:
+        """Year loss table: one row per replication-year."""
+        from sim import losses
+
+        return losses.year_loss_table(self.replications, self.elt())
+
+    def aal(self) -> dict[str, float]:
+        """Average annual loss (USD) and its standard error."""
+        from sim import losses
+
+        return losses.aal(self.ylt())
+
+    def ep_curve(self, kind: str = "aep") -> pd.DataFrame:
+        """Exceedance curve: ``aep`` (annual total) or ``oep`` (largest event)."""
+        from sim import losses
+
+        col = {"aep": "loss_usd", "oep": "max_event_loss_usd"}[kind.lower()]
+        return losses.exceedance_curve(self.ylt()[col].to_numpy())
+
+    def return_periods(self) -> pd.DataFrame:
+        """Losses and TVaR at 5-250 year return periods (AEP and OEP)."""
+        from sim import losses
+
+        return losses.return_period_table(self.ylt())
+
+    def convergence(self) -> pd.DataFrame:
+        """Return the running mean and 95% CI of the annual loss."""
+        from sim import losses
+
+        return losses.convergence_table(self.ylt())
+
+    @property
+    def plot(self) -> _PlotAccessor:
+        """Figures of this run: ``.plot.loss_histogram()``, ``.plot.ep_curves()``, ..."""
+        return _PlotAccessor(self)
+
+
+class _PlotAccessor:
+    """Figure factories bound to one run (see :mod:`sim.plots`)."""
+
+    def __init__(self, run: RunResult) -> None:
+        self._run = run
+
+    def loss_histogram(self):
+        """Histogram of annual revenue loss with mean, VaR and CVaR."""
+        from sim import plots
+
+        return plots.loss_histogram(self._run.replications)
+
+    def ep_curves(self):
+        """AEP and OEP curves with confidence bands."""
+        from sim import plots
+
+        return plots.ep_curves(self._run.ylt())
+
+    def spare_capacity(self):
+        """Spare capacity used per alternative asset."""
+        from sim import plots
+
+        return plots.spare_capacity(self._run.replications)
+
+    def event_scatter(self):
+        """Event duration vs loss by cause."""
+        from sim import plots
+
+        return plots.event_scatter(self._run.elt())
+
+    def convergence(self):
+        """Plot the running mean with its CI."""
+        from sim import plots
+
+        return plots.convergence(self._run.ylt())
+
+    def save_all(self, out_dir: str | Path | None = None) -> list[Path]:
+        """Write all figures (PNG and SVG) to ``out_dir`` (default: ``<run>/figures``)."""
+        from sim import plots
+
+        run = self._run
+        ts = run.timeseries
+        return plots.save_all(
+            run.replications,
+            run.events,
+            Path(out_dir) if out_dir else run.path / "figures",
+            ts if len(ts) else None,
+        )
+
 
 def load_run(path: str | Path) -> RunResult:
     """Open an existing run directory."""

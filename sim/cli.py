@@ -80,6 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="print the summary of a run directory")
     p.add_argument("run_dir")
+
+    p = sub.add_parser("plot", help="write figures of a run directory to DIR/figures")
+    p.add_argument("run_dir")
+
+    p = sub.add_parser("losses", help="loss tables of a run directory (printed and in DIR/tables)")
+    p.add_argument("run_dir")
     return parser
 
 
@@ -212,12 +218,56 @@ def _cmd_summary(args) -> int:
     return 0
 
 
+def _cmd_plot(args) -> int:
+    from sim.batch import load_run
+
+    paths = load_run(args.run_dir).plot.save_all()
+    print(f"wrote {len(paths)} files to {paths[0].parent if paths else args.run_dir}")
+    return 0
+
+
+def _cmd_losses(args) -> int:
+    from sim.batch import load_run
+    from sim.losses import pml
+    from sim.rundir import atomic_write_bytes, atomic_write_parquet
+
+    res = load_run(args.run_dir)
+    elt, ylt = res.elt(), res.ylt()
+    tables = res.path / "tables"
+    atomic_write_parquet(tables / "elt.parquet", elt)
+    atomic_write_parquet(tables / "ylt.parquet", ylt)
+    rp = res.return_periods()
+    conv = res.convergence()
+    for name, df in (
+        ("return_periods", rp),
+        ("convergence", conv),
+        ("aep", res.ep_curve("aep")),
+        ("oep", res.ep_curve("oep")),
+    ):
+        atomic_write_bytes(tables / f"{name}.csv", df.to_csv(index=False).encode())
+    a = res.aal()
+    print(
+        f"AAL: {a['aal'] / 1e6:,.1f} USD million (standard error {a['se'] / 1e6:,.1f}; "
+        f"{a['n']} years)   PML(100 yr): {pml(ylt, 100) / 1e6:,.1f} USD million"
+    )
+    shown = rp.assign(loss_usd_m=rp["loss_usd"] / 1e6, tvar_usd_m=rp["tvar_usd"] / 1e6)
+    print(
+        shown[["curve", "return_period", "loss_usd_m", "tvar_usd_m", "extrapolated"]].to_string(
+            index=False, float_format=lambda v: f"{v:,.1f}"
+        )
+    )
+    print(f"tables written to {tables}")
+    return 0
+
+
 COMMANDS = {
     "validate": _cmd_validate,
     "schema": _cmd_schema,
     "run": _cmd_run,
     "resume": _cmd_resume,
     "summary": _cmd_summary,
+    "plot": _cmd_plot,
+    "losses": _cmd_losses,
 }
 
 

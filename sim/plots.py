@@ -1,0 +1,200 @@
+"""Figures from stored results (never by re-simulating).
+
+Every function takes the tables it needs and returns a :class:`matplotlib.figure.Figure`; axes
+carry units, the palette is Okabe-Ito (colour-blind safe) and sizes read well on A4.
+:func:`save_all` writes every figure a run directory supports as PNG and SVG.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from sim import losses  # noqa: E402
+from sim.stats import var_cvar  # noqa: E402
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+WIDTH_IN = 7.0  # fits an A4 text column
+USD_M = 1e6
+
+
+def _fig(height: float = 4.2) -> tuple[Figure, plt.Axes]:
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, height), dpi=120, layout="constrained")
+    ax.grid(True, alpha=0.3)
+    return fig, ax
+
+
+def loss_histogram(replications: pd.DataFrame) -> Figure:
+    """Histogram of annual revenue loss with mean, VaR 95/99 and CVaR 99 marked."""
+    x = replications["revenue_loss_usd"].to_numpy(dtype=float) / USD_M
+    fig, ax = _fig()
+    ax.hist(x, bins=min(60, max(10, len(x) // 20)), color=OKABE_ITO[5], edgecolor="white")
+    marks = [("mean", float(np.mean(x)), OKABE_ITO[0], "-")]
+    for level, style in ((0.95, "--"), (0.99, ":")):
+        var, cvar = var_cvar(x, level)
+        marks.append((f"VaR {int(level * 100)}%", var, OKABE_ITO[3], style))
+        if level == 0.99:
+            marks.append(("CVaR 99%", cvar, OKABE_ITO[1], "-."))
+    for label, v, color, style in marks:
+        ax.axvline(v, color=color, linestyle=style, linewidth=1.8, label=f"{label}: {v:,.0f}")
+    ax.set_xlabel("Annual revenue loss vs undisrupted twin (USD million)")
+    ax.set_ylabel("Replications")
+    ax.set_title("Distribution of annual revenue loss")
+    ax.legend(frameon=False)
+    return fig
+
+
+def ep_curves(ylt: pd.DataFrame) -> Figure:
+    """Aggregate (AEP) and largest-event (OEP) exceedance curves on a log return-period axis."""
+    fig, ax = _fig()
+    for kind, col, color in (
+        ("AEP (annual total)", "loss_usd", OKABE_ITO[0]),
+        ("OEP (largest event)", "max_event_loss_usd", OKABE_ITO[3]),
+    ):
+        curve = losses.exceedance_curve(ylt[col].to_numpy())
+        ax.plot(curve["return_period"], curve["loss_usd"] / USD_M, color=color, label=kind)
+        ax.fill_between(
+            curve["return_period"],
+            curve["loss_low"] / USD_M,
+            curve["loss_high"] / USD_M,
+            color=color,
+            alpha=0.2,
+            linewidth=0,
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("Return period (years, log scale)")
+    ax.set_ylabel("Revenue loss (USD million)")
+    ax.set_title("Exceedance curves with 90% confidence bands")
+    ax.legend(frameon=False)
+    return fig
+
+
+def spare_capacity(replications: pd.DataFrame) -> Figure:
+    """Share of each alternative asset's spare capacity used (box per asset)."""
+    cols = [c for c in replications.columns if c.startswith("spare_used_pct.")]
+    used = [c for c in cols if replications[c].max() > 0]
+    fig, ax = _fig(max(2.5, 0.45 * len(used) + 1.2))
+    if not used:
+        ax.text(
+            0.5, 0.5, "No spare capacity was used", ha="center", va="center", transform=ax.transAxes
+        )
+        ax.set_axis_off()
+        return fig
+    used.sort(key=lambda c: replications[c].mean())
+    ax.boxplot(
+        [replications[c].to_numpy() for c in used],
+        vert=False,
+        whis=(5, 95),
+        showfliers=False,
+        patch_artist=True,
+        boxprops={"facecolor": OKABE_ITO[2], "alpha": 0.6},
+        medianprops={"color": "black"},
+    )
+    ax.set_yticks(range(1, len(used) + 1), [c.split(".", 1)[1] for c in used])
+    ax.set_xlabel("Spare capacity used over the year (% of the asset's spare; whiskers P5-P95)")
+    ax.set_title("Use of alternative routes' spare capacity")
+    return fig
+
+
+def event_scatter(elt: pd.DataFrame) -> Figure:
+    """Event duration vs allocated loss, coloured by cause."""
+    fig, ax = _fig()
+    if len(elt) == 0:
+        ax.text(0.5, 0.5, "No events", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+    for i, (cause, grp) in enumerate(elt.groupby("cause", sort=True)):
+        ax.scatter(
+            grp["duration_days"],
+            grp["loss_usd"] / USD_M,
+            s=10,
+            alpha=0.6,
+            color=OKABE_ITO[i % len(OKABE_ITO)],
+            label=str(cause),
+        )
+    ax.set_xscale("log")
+    ax.set_xlabel("Event duration (days, log scale)")
+    ax.set_ylabel("Revenue loss allocated to the event (USD million)")
+    ax.set_title("Disruption events by cause")
+    ax.legend(frameon=False, fontsize=8, ncols=2)
+    return fig
+
+
+def convergence(ylt: pd.DataFrame) -> Figure:
+    """Plot the running mean of annual loss with its 95% confidence interval."""
+    tab = losses.convergence_table(ylt)
+    fig, ax = _fig()
+    m = tab["mean"] / USD_M
+    h = tab["ci95_half"].fillna(0) / USD_M
+    ax.plot(tab["replications"], m, color=OKABE_ITO[0], marker="o", label="mean")
+    ax.fill_between(
+        tab["replications"], m - h, m + h, color=OKABE_ITO[0], alpha=0.2, label="95% CI"
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel("Replications (log scale)")
+    ax.set_ylabel("Mean annual revenue loss (USD million)")
+    ax.set_title("Convergence of the mean loss")
+    ax.legend(frameon=False)
+    return fig
+
+
+def fan_chart(timeseries: pd.DataFrame, columns: list[str], ylabel: str, title: str) -> Figure:
+    """P5-P95 and P25-P75 bands and the median of daily series across replications."""
+    fig, ax = _fig()
+    for i, col in enumerate(columns):
+        q = timeseries.groupby("day")[col].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+        color = OKABE_ITO[i % len(OKABE_ITO)]
+        ax.fill_between(q.index, q[0.05], q[0.95], color=color, alpha=0.15, linewidth=0)
+        ax.fill_between(q.index, q[0.25], q[0.75], color=color, alpha=0.3, linewidth=0)
+        ax.plot(q.index, q[0.5], color=color, label=col.split(".", 1)[-1])
+    ax.set_xlabel("Day of the run")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def save_all(
+    replications: pd.DataFrame,
+    events: pd.DataFrame,
+    out_dir: Path,
+    timeseries: pd.DataFrame | None = None,
+) -> list[Path]:
+    """Write every figure the tables support to ``out_dir`` as PNG and SVG; return the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    elt = losses.event_loss_table(replications, events)
+    ylt = losses.year_loss_table(replications, elt)
+    figures = {
+        "loss_histogram": loss_histogram(replications),
+        "ep_curves": ep_curves(ylt),
+        "spare_capacity": spare_capacity(replications),
+        "event_scatter": event_scatter(elt),
+        "convergence": convergence(ylt),
+    }
+    if timeseries is not None and len(timeseries):
+        levels = [c for c in timeseries.columns if c.startswith("level_mt.")]
+        flows = [c for c in timeseries.columns if c.startswith("flow_mt.")]
+        if levels:
+            figures["fan_storage"] = fan_chart(
+                timeseries, levels, "Storage level (Mt)", "Storage levels across replications"
+            )
+        if flows:
+            top = sorted(flows, key=lambda c: -timeseries[c].std())[:4]
+            figures["fan_flows"] = fan_chart(
+                timeseries, top, "Flow (Mt/day)", "Most variable link flows across replications"
+            )
+    paths = []
+    for name, fig in figures.items():
+        for ext in ("png", "svg"):
+            path = out_dir / f"{name}.{ext}"
+            fig.savefig(path)
+            paths.append(path)
+        plt.close(fig)
+    return paths
