@@ -90,7 +90,7 @@ def spare_capacity(replications: pd.DataFrame) -> Figure:
     used.sort(key=lambda c: replications[c].mean())
     ax.boxplot(
         [replications[c].to_numpy() for c in used],
-        vert=False,
+        orientation="horizontal",
         whis=(5, 95),
         showfliers=False,
         patch_artist=True,
