@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="write figures of a run directory to DIR/figures")
     p.add_argument("run_dir")
 
+    p = sub.add_parser("report", help="write DIR/report.html (self-contained, opens offline)")
+    p.add_argument("run_dir")
+
     p = sub.add_parser("losses", help="loss tables of a run directory (printed and in DIR/tables)")
     p.add_argument("run_dir")
     return parser
@@ -226,6 +229,14 @@ def _cmd_plot(args) -> int:
     return 0
 
 
+def _cmd_report(args) -> int:
+    from sim.batch import load_run
+    from sim.report import write_report
+
+    print(f"wrote {write_report(load_run(args.run_dir))}")
+    return 0
+
+
 def _cmd_losses(args) -> int:
     from sim.batch import load_run
     from sim.losses import pml
@@ -268,6 +279,7 @@ COMMANDS = {
     "summary": _cmd_summary,
     "plot": _cmd_plot,
     "losses": _cmd_losses,
+    "report": _cmd_report,
 }
 
 

@@ -132,3 +132,13 @@ def test_cli_losses_and_plot(small_run, capsys):
     assert "AAL:" in out and (small_run.path / "tables" / "ylt.parquet").is_file()
     assert main(["plot", str(small_run.path)]) == 0
     assert (small_run.path / "figures" / "ep_curves.png").is_file()
+
+
+def test_report_is_self_contained(small_run):
+    from sim.cli import main
+
+    assert main(["report", str(small_run.path)]) == 0
+    text = (small_run.path / "report.html").read_text()
+    assert text.count("data:image/png;base64,") == 5
+    assert "http://" not in text and "https://" not in text and "<script" not in text
+    assert small_run.manifest["config_hash"] in text and "Assumptions and sources" in text
