@@ -164,9 +164,7 @@ def test_seasonal_poisson(make_cfg):
     months = {(start + dt.timedelta(days=math.floor(s))).month for s in starts}
     assert months <= {m + 1 for m, x in enumerate(mult) if x > 0}
     assert {1, 4, 11, 12} <= months  # every allowed month is reached
-    weighted_days = sum(
-        mult[(start + dt.timedelta(days=i)).month - 1] for i in range(int(horizon))
-    )
+    weighted_days = sum(mult[(start + dt.timedelta(days=i)).month - 1] for i in range(int(horizon)))
     mu = lam * weighted_days / DAYS_PER_YEAR
     assert abs(counts.mean() - mu) < Z * math.sqrt(mu / n)
 

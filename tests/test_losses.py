@@ -12,13 +12,29 @@ from sim import losses, plots
 
 def _reps(loss):
     n = len(loss)
-    return pd.DataFrame({"replication": np.arange(n), "revenue_loss_usd": np.asarray(loss, float),
-                         "shut_in_mt": np.zeros(n)})
+    return pd.DataFrame(
+        {
+            "replication": np.arange(n),
+            "revenue_loss_usd": np.asarray(loss, float),
+            "shut_in_mt": np.zeros(n),
+        }
+    )
 
 
 def _events(rows):
-    cols = ["replication", "event", "hazard", "asset", "cause", "start_day", "duration_days",
-            "volume_lost_mt", "volume_deferred_mt", "revenue_lost_usd", "effective"]
+    cols = [
+        "replication",
+        "event",
+        "hazard",
+        "asset",
+        "cause",
+        "start_day",
+        "duration_days",
+        "volume_lost_mt",
+        "volume_deferred_mt",
+        "revenue_lost_usd",
+        "effective",
+    ]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -56,14 +72,16 @@ def test_aal_is_the_mean_of_the_ylt_and_tvar_dominates_var():
 
 def test_elt_allocates_each_years_loss_to_its_events_and_oep_below_aep():
     reps = _reps([100.0, 50.0, 0.0])
-    ev = _events([
-        (0, 0, "storm", "t", "weather", 1.0, 2.0, 0.1, 0.0, 30.0, True),
-        (0, 1, "strike", "p", "military", 5.0, 9.0, 0.2, 0.0, 10.0, True),
-        (0, 1, "strike", "q", "military", 5.0, 9.0, 0.2, 0.0, 10.0, True),  # common cause
-        (1, 0, "storm", "t", "weather", 3.0, 4.0, 0.0, 0.1, 0.0, True),
-        (1, 1, "trip", "f", "technical", 7.0, 12.0, 0.0, 0.0, 0.0, True),
-        (2, 0, "noop", "t", "regulatory", 1.0, 1.0, 0.0, 0.0, 0.0, False),
-    ])
+    ev = _events(
+        [
+            (0, 0, "storm", "t", "weather", 1.0, 2.0, 0.1, 0.0, 30.0, True),
+            (0, 1, "strike", "p", "military", 5.0, 9.0, 0.2, 0.0, 10.0, True),
+            (0, 1, "strike", "q", "military", 5.0, 9.0, 0.2, 0.0, 10.0, True),  # common cause
+            (1, 0, "storm", "t", "weather", 3.0, 4.0, 0.0, 0.1, 0.0, True),
+            (1, 1, "trip", "f", "technical", 7.0, 12.0, 0.0, 0.0, 0.0, True),
+            (2, 0, "noop", "t", "regulatory", 1.0, 1.0, 0.0, 0.0, 0.0, False),
+        ]
+    )
     elt = losses.event_loss_table(reps, ev)
     assert len(elt) == 4  # common-cause records merged, ineffective event dropped
     per_year = elt.groupby("replication")["loss_usd"].sum()
@@ -91,28 +109,42 @@ def test_convergence_table_ends_at_the_full_mean():
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
     cfg = sim.load_config("tests/data/small.yaml")
-    cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"timeseries": True,
-                                                                  "horizon_days": 120.0})})
-    return sim.run(cfg, replications=12, seed=2, executor="serial",
-                   out=tmp_path_factory.mktemp("r") / "run")
+    cfg = cfg.model_copy(
+        update={"run": cfg.run.model_copy(update={"timeseries": True, "horizon_days": 120.0})}
+    )
+    return sim.run(
+        cfg, replications=12, seed=2, executor="serial", out=tmp_path_factory.mktemp("r") / "run"
+    )
 
 
 def test_every_figure_is_written_and_not_empty(small_run):
     paths = small_run.plot.save_all()
     names = {p.stem for p in paths}
-    assert {"loss_histogram", "ep_curves", "spare_capacity", "event_scatter", "convergence",
-            "fan_storage", "fan_flows"} <= names
+    assert {
+        "loss_histogram",
+        "ep_curves",
+        "spare_capacity",
+        "event_scatter",
+        "convergence",
+        "fan_storage",
+        "fan_flows",
+    } <= names
     for p in paths:
         assert p.stat().st_size > 2000, p
 
 
 def test_figure_functions_return_figures_with_content(small_run):
-    figs = [small_run.plot.loss_histogram(), small_run.plot.ep_curves(),
-            small_run.plot.spare_capacity(), small_run.plot.event_scatter(),
-            small_run.plot.convergence()]
+    figs = [
+        small_run.plot.loss_histogram(),
+        small_run.plot.ep_curves(),
+        small_run.plot.spare_capacity(),
+        small_run.plot.event_scatter(),
+        small_run.plot.convergence(),
+    ]
     for fig in figs:
-        assert fig.axes and (fig.axes[0].lines or fig.axes[0].patches or fig.axes[0].collections
-                             or fig.axes[0].texts)
+        assert fig.axes and (
+            fig.axes[0].lines or fig.axes[0].patches or fig.axes[0].collections or fig.axes[0].texts
+        )
         plots.plt.close(fig)
 
 

@@ -132,11 +132,12 @@ def parse_yaml(text: str, name: str | None = None) -> dict[str, Any]:
     return data
 
 
-def format_loc(loc: tuple[Any, ...], data: Any = None) -> str:
+def format_loc(loc: tuple[Any, ...], data: Any = None, missing: bool = False) -> str:
     """Render a pydantic error location as a key path of the file, e.g. ``a.b[2].c``.
 
-    Pydantic puts union tags (``poisson``, ``lognormal``, ``float`` ...) into locations; when the
-    input ``data`` is given, only parts that exist in it are kept (plus a final missing key).
+    Pydantic puts union tags (``poisson``, ``lognormal``, ``constrained-float`` ...) into
+    locations; when the input ``data`` is given, only parts that exist in it are kept, plus the
+    final key when the error is that this key is ``missing``.
     """
     out = ""
     node = data
@@ -147,7 +148,7 @@ def format_loc(loc: tuple[Any, ...], data: Any = None) -> str:
                 node = node[part]
             elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
                 node = node[part]
-            elif not (last and isinstance(node, dict)):
+            elif not (last and missing and isinstance(node, dict)):
                 continue  # a union tag, not a key of the file
         if isinstance(part, int):
             out += f"[{part}]"
@@ -171,7 +172,7 @@ _TYPE_MISMATCH = {
 
 def _problems_from_validation(exc: ValidationError, data: Any = None) -> list[Problem]:
     errors = exc.errors(include_url=False)
-    paths = [format_loc(tuple(e["loc"]), data) for e in errors]
+    paths = [format_loc(tuple(e["loc"]), data, e["type"] == "missing") for e in errors]
     # A value that fails every branch of a union (a number or a distribution) yields one error
     # per branch; keep the ones that are not mere "wrong kind of value" complaints.
     informative = {p for p, e in zip(paths, errors) if e["type"] not in _TYPE_MISMATCH}

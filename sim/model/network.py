@@ -82,36 +82,42 @@ class Network:
         return self.routes[route].segments[-1]
 
     def segment_weights(self, brent_usd_per_bbl: float) -> list[float]:
-        """Routing weight of each leg, USD/t.
+        """Routing weight of each leg, USD/t: the value it adds, net of its own tariffs.
 
-        * A leg into a storage weighs ``STORE_WEIGHT`` (1 USD/t): putting oil into storage is
-          worth almost nothing by itself, so oil only accumulates when it cannot move on
-          (rerouting to any outlet with positive netback comes first; shut-in comes last).
-        * A leg to a market from a source weighs the best netback of the routes using it.
-        * A leg to a market from a storage weighs its netback when it is the storage's best way
-          out; a worse way out weighs ``netback - best - 1`` (negative), so it is used only to
-          keep oil moving when the best way out is blocked.
+        * A leg into a storage weighs ``STORE_WEIGHT`` (1 USD/t) minus its tariffs: putting oil
+          into storage is worth almost nothing by itself, so oil only accumulates when it
+          cannot move on (rerouting to any outlet with positive netback comes first; shut-in
+          comes last), and the cheaper way into a storage is preferred.
+        * A leg to a market weighs the market value of a tonne (price, differential, transport
+          cost) minus its tariffs; from a source that is the route's netback.
+        * A leg to a market from a storage that is not the storage's best way out weighs
+          ``value - best - 1`` (negative), so it only keeps oil moving when the best is blocked.
 
-        Oil passing straight through an empty storage earns ``STORE_WEIGHT`` plus the netback
-        of the way out, so in normal operation routes through storages rank by netback too.
+        Oil passing straight through empty storages earns the route's netback plus
+        ``STORE_WEIGHT`` per storage, so in normal operation all routes rank by netback.
         """
-        value = [-float("inf")] * len(self.segments)
-        for ri in range(len(self.routes)):
-            nb = self.netback_usd_per_t(ri, brent_usd_per_bbl)
-            for s in self.routes[ri].segments:
-                value[s] = max(value[s], nb)
+        cfg = self.cfg
+        tariff = [a.tariff_usd_per_t for a in (*cfg.pipelines, *cfg.terminals)]
+        value = []
+        for seg in self.segments:
+            cost = sum(tariff[i] for i in seg.links)
+            if seg.end_market is None:
+                value.append(STORE_WEIGHT - cost)
+            else:
+                m = cfg.markets[seg.end_market]
+                sale = (brent_usd_per_bbl + m.price_differential_usd_per_bbl) * m.bbl_per_t
+                value.append(sale - m.transport_cost_usd_per_t - cost)
         best = [-float("inf")] * len(self.storage_ids)
         for s, seg in enumerate(self.segments):
             if seg.start_storage is not None and seg.end_market is not None:
                 best[seg.start_storage] = max(best[seg.start_storage], value[s])
         out = []
         for s, seg in enumerate(self.segments):
-            if seg.end_storage is not None:
-                out.append(STORE_WEIGHT)
-            elif seg.start_storage is None or value[s] >= best[seg.start_storage]:
+            k = seg.start_storage
+            if seg.end_market is None or k is None or value[s] >= best[k]:
                 out.append(value[s])
             else:
-                out.append(value[s] - best[seg.start_storage] - 1.0)
+                out.append(value[s] - best[k] - 1.0)
         return out
 
     def route_shares(self, first_leg_volume: list[float]) -> list[float]:
