@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sim.config.models import Config, Terminal
-from sim.units import DAYS_PER_YEAR
+from sim.config.distributions import fraction_mean
+from sim.config.models import Config, Shuttle, Terminal
+from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 STORE_WEIGHT = 1.0
 """Routing weight (USD/t) of moving oil into a storage; see :meth:`Network.segment_weights`."""
@@ -232,21 +233,17 @@ def compile_network(cfg: Config) -> Network:
     )
 
 
-def shuttle_capacity_mt_per_day(shuttle) -> float:
+def shuttle_capacity_mt_per_day(shuttle: Shuttle) -> float:
     """Steady-state lifting capacity of a shuttle with cargo always waiting and room always free.
 
     Each tanker delivers ``dwt x mean payload factor`` per cycle (two sailings, loading,
-    discharging and two port calls); berths cap the total at ``berths / (pumping + port time)``
-    cargoes per day at each end. Exact for a deterministic shuttle with identical tankers.
+    discharging and two port calls). If the fleet needs more berth time per day than the berths
+    at either end offer, throughput scales down by that shortfall. Exact for a deterministic
+    shuttle of identical tankers.
     """
-    from sim.config.distributions import fraction_mean
-    from sim.units import HOURS_PER_DAY
-
     factor = fraction_mean(shuttle.payload_factor)
     port = shuttle.port_time_hours / HOURS_PER_DAY
-    fleet_rate = 0.0
-    load_days = dis_days = 0.0
-    n = 0
+    rate = origin_busy = dest_busy = 0.0
     for cls in shuttle.fleet:
         if cls.count == 0:
             continue
@@ -254,27 +251,11 @@ def shuttle_capacity_mt_per_day(shuttle) -> float:
         load = cargo_t / (shuttle.load_rate_t_per_hour * HOURS_PER_DAY)
         dis = cargo_t / (shuttle.discharge_rate_t_per_hour * HOURS_PER_DAY)
         sail = shuttle.distance_nm / (cls.speed_knots * HOURS_PER_DAY)
-        cycle = 2 * sail + load + dis + 2 * port
-        fleet_rate += cls.count * cargo_t * 1e-6 / cycle
-        load_days += cls.count * (load + port)
-        dis_days += cls.count * (dis + port)
-        n += cls.count
-    if n == 0:
+        cargoes_per_day = cls.count / (2 * sail + load + dis + 2 * port)
+        rate += cargoes_per_day * cargo_t * 1e-6
+        origin_busy += cargoes_per_day * (load + port)
+        dest_busy += cargoes_per_day * (dis + port)
+    if rate == 0.0:
         return 0.0
-    # Berth limit: mean cargo over mean berth time per cargo, times berths.
-    mean_cargo = fleet_rate
-    mean_cycles = sum(
-        cls.count
-        / (
-            2 * shuttle.distance_nm / (cls.speed_knots * HOURS_PER_DAY)
-            + cls.dwt_t * factor / (shuttle.load_rate_t_per_hour * HOURS_PER_DAY)
-            + cls.dwt_t * factor / (shuttle.discharge_rate_t_per_hour * HOURS_PER_DAY)
-            + 2 * port
-        )
-        for cls in shuttle.fleet
-        if cls.count
-    )
-    cargo_mt = mean_cargo / mean_cycles
-    origin_limit = shuttle.origin_berths * cargo_mt / (load_days / n)
-    dest_limit = shuttle.destination_berths * cargo_mt / (dis_days / n)
-    return min(fleet_rate, origin_limit, dest_limit)
+    berth_limit = min(shuttle.origin_berths / origin_busy, shuttle.destination_berths / dest_busy)
+    return rate * min(1.0, berth_limit)
