@@ -86,7 +86,6 @@ class FlowEngine:
         self._last_key: tuple | None = None
         self._next_handle = 0
         self.solution: FlowSolution | None = None
-        self.n_refresh = 0
 
     # ------------------------------------------------------------------ capacity effects
     def add_effect(self, kind: str, index: int, fraction: float) -> int:
@@ -196,7 +195,6 @@ class FlowEngine:
         self._advance()
         if self._waiters:
             self._release_waiters()
-        self.n_refresh += 1
         key = (self._cap_key, self._avail_key, self._states())
         if key != self._last_key:
             self._last_key = key

@@ -78,10 +78,6 @@ class Network:
             brent_usd_per_bbl + m.price_differential_usd_per_bbl
         ) * m.bbl_per_t - r.tariff_usd_per_t
 
-    def final_segment(self, route: int) -> int:
-        """Index of the segment that delivers ``route``'s oil to its market."""
-        return self.routes[route].segments[-1]
-
     def segment_weights(self, brent_usd_per_bbl: float) -> list[float]:
         """Routing weight of each leg, USD/t: the value it adds, net of its own tariffs.
 

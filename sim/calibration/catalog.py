@@ -1,0 +1,346 @@
+"""Load and validate a disruption catalog CSV (the format of ``seeds/disruption_events.csv``).
+
+Every row is checked and all problems are reported at once, as one :class:`~sim.errors.InputError`
+whose key paths carry the 1-based line number of the row in the CSV file (the header is line 1),
+e.g. ``line 7: start_date: not a date (got '2022-13-01')``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.errors import InputError, Problem
+
+COLUMNS = (
+    "event_id",
+    "start_date",
+    "end_date",
+    "duration_days",
+    "end_is_censored",
+    "asset",
+    "cause_class",
+    "capacity_lost_fraction",
+    "berths_lost",
+    "volume_lost_mt",
+    "source_url",
+    "notes",
+)
+"""Columns a catalog must have, in the order of the shipped catalog."""
+
+CAUSE_CLASSES = frozenset(
+    {
+        "weather",
+        "technical",
+        "maintenance",
+        "regulatory",
+        "military",
+        "quality",
+        "natural",
+        "political",
+    }
+)
+"""Cause classes a catalog row may carry."""
+
+CATALOG_ASSETS = frozenset(
+    {
+        "cpc_terminal",
+        "cpc_spm",
+        "cpc_pipeline",
+        "novorossiysk_transneft",
+        "atyrau_samara",
+        "kcp",
+        "btc",
+        "baku_supsa",
+        "caspian_shuttle",
+        "tengiz",
+        "kashagan",
+        "karachaganak",
+        "black_sea_shipping",
+    }
+)
+"""Asset ids the shipped catalog maps its events to (see ``seeds/README.md``)."""
+
+DAYS_PER_YEAR = 365.25
+
+
+def _record_lines(text: str) -> list[int]:
+    """Return the 1-based starting line of every data record (quoted newlines allowed)."""
+    reader = csv.reader(io.StringIO(text))
+    starts = []
+    prev_end = 0
+    for i, _row in enumerate(reader):
+        if i > 0:
+            starts.append(prev_end + 1)
+        prev_end = reader.line_num
+    return starts
+
+
+def _parse_date(value: str) -> pd.Timestamp | None:
+    """Return an ISO ``YYYY-MM-DD`` date, or ``None`` when it is not one."""
+    try:
+        return pd.Timestamp(pd.to_datetime(value, format="%Y-%m-%d"))
+    except (ValueError, TypeError):
+        return None
+
+
+def _parse_float(value: str) -> float | None:
+    """Return a finite float, or ``None`` when ``value`` is not one."""
+    try:
+        x = float(value)
+    except ValueError:
+        return None
+    return x if np.isfinite(x) else None
+
+
+def load_catalog(path: str | Path, known_assets: Iterable[str] | None = None) -> pd.DataFrame:
+    """Read and validate a disruption catalog CSV.
+
+    Parameters
+    ----------
+    path:
+        CSV file with the columns in :data:`COLUMNS` (extra columns are kept as strings).
+    known_assets:
+        If given, every row's ``asset`` must be one of these ids.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per event: ``start_date``/``end_date`` as ``datetime64`` (``NaT`` when empty),
+        ``duration_days`` as float (filled from the dates when empty and both dates are given;
+        ``NaN`` when unknown), ``end_is_censored`` as bool, ``capacity_lost_fraction`` and
+        ``volume_lost_mt`` as float, ``berths_lost`` as nullable ``Int64``, text columns as
+        ``string``, and ``csv_line``, the row's line in the file.
+
+    Raises
+    ------
+    InputError
+        Listing every bad row with its line number, or a missing file or column.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(Problem("", f"cannot read catalog ({exc.strerror})"), str(path)) from exc
+    try:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(Problem("", f"not a readable CSV ({exc})"), str(path)) from exc
+    lines = _record_lines(text)
+    if len(lines) != len(raw):  # pragma: no cover - both parsers agree on well-formed CSV
+        lines = list(range(2, len(raw) + 2))
+    return validate_catalog(raw, known_assets, file=str(path), lines=lines)
+
+
+def validate_catalog(
+    raw: pd.DataFrame,
+    known_assets: Iterable[str] | None = None,
+    file: str | None = None,
+    lines: list[int] | None = None,
+) -> pd.DataFrame:
+    """Validate a catalog read as strings and return it typed (see :func:`load_catalog`).
+
+    Parameters
+    ----------
+    raw:
+        The catalog with every cell a string (empty string for a blank cell).
+    known_assets:
+        If given, every row's ``asset`` must be one of these ids.
+    file:
+        File name used in error messages.
+    lines:
+        Line number of each row in the file; defaults to row position + 2 (header on line 1).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The typed catalog.
+
+    Raises
+    ------
+    InputError
+        Listing every problem found.
+    """
+    missing = [c for c in COLUMNS if c not in raw.columns]
+    if missing:
+        raise InputError(
+            Problem("header", f"missing required column(s): {', '.join(missing)}"), file
+        )
+    raw = raw.fillna("").astype(str)
+    if lines is None:
+        lines = list(range(2, len(raw) + 2))
+    known = None if known_assets is None else frozenset(known_assets)
+    problems: list[Problem] = []
+    out: dict[str, list] = {c: [] for c in ("start_date", "end_date", "duration_days")}
+    out.update({c: [] for c in ("end_is_censored", "capacity_lost_fraction", "berths_lost")})
+    out["volume_lost_mt"] = []
+    seen_ids: dict[str, int] = {}
+
+    for line, row in zip(lines, raw.to_dict("records")):
+        where = f"line {line}"
+
+        def bad(column: str, message: str, where: str = where) -> None:
+            problems.append(Problem(f"{where}: {column}", message))
+
+        event_id = row["event_id"].strip()
+        if not event_id:
+            bad("event_id", "empty")
+        elif event_id in seen_ids:
+            bad("event_id", f"duplicate of line {seen_ids[event_id]} (got '{event_id}')")
+        else:
+            seen_ids[event_id] = line
+
+        start = end = None
+        s = row["start_date"].strip()
+        if not s:
+            bad("start_date", "empty; expected YYYY-MM-DD")
+        else:
+            start = _parse_date(s)
+            if start is None:
+                bad("start_date", f"not a date (got '{s}')")
+        e = row["end_date"].strip()
+        if e:
+            end = _parse_date(e)
+            if end is None:
+                bad("end_date", f"not a date (got '{e}')")
+        if start is not None and end is not None and end < start:
+            bad("end_date", f"before start_date ({e} < {s})")
+
+        duration = np.nan
+        d = row["duration_days"].strip()
+        if d:
+            x = _parse_float(d)
+            if x is None:
+                bad("duration_days", f"not a number (got '{d}')")
+            elif x < 0:
+                bad("duration_days", f"negative (got {d})")
+            else:
+                duration = x
+        elif start is not None and end is not None and end >= start:
+            duration = float((end - start).days)
+
+        c = row["end_is_censored"].strip().lower()
+        censored = c == "true"
+        if c not in ("true", "false"):
+            bad("end_is_censored", f"expected true or false (got '{row['end_is_censored']}')")
+        elif not censored and not d and not e:
+            bad("duration_days", "empty for a closed event with no end_date")
+
+        asset = row["asset"].strip()
+        if not asset:
+            bad("asset", "empty")
+        elif known is not None and asset not in known:
+            bad("asset", f"unknown asset '{asset}'; expected one of {', '.join(sorted(known))}")
+
+        cause = row["cause_class"].strip()
+        if cause not in CAUSE_CLASSES:
+            bad(
+                "cause_class",
+                f"expected one of {', '.join(sorted(CAUSE_CLASSES))} (got '{cause}')",
+            )
+
+        fraction = np.nan
+        f = row["capacity_lost_fraction"].strip()
+        if f:
+            x = _parse_float(f)
+            if x is None:
+                bad("capacity_lost_fraction", f"not a number (got '{f}')")
+            elif not 0 <= x <= 1:
+                bad("capacity_lost_fraction", f"outside [0, 1] (got {f})")
+            else:
+                fraction = x
+
+        berths = pd.NA
+        b = row["berths_lost"].strip()
+        if b:
+            x = _parse_float(b)
+            if x is None or x < 0 or x != int(x):
+                bad("berths_lost", f"expected a whole number >= 0 (got '{b}')")
+            else:
+                berths = int(x)
+
+        volume = np.nan
+        v = row["volume_lost_mt"].strip()
+        if v:
+            x = _parse_float(v)
+            if x is None or x < 0:
+                bad("volume_lost_mt", f"expected a number >= 0 (got '{v}')")
+            else:
+                volume = x
+
+        out["start_date"].append(start)
+        out["end_date"].append(end)
+        out["duration_days"].append(duration)
+        out["end_is_censored"].append(censored)
+        out["capacity_lost_fraction"].append(fraction)
+        out["berths_lost"].append(berths)
+        out["volume_lost_mt"].append(volume)
+
+    if problems:
+        raise InputError(problems, file)
+
+    df = pd.DataFrame(index=raw.index)
+    for col in raw.columns:
+        df[col] = raw[col].str.strip().astype("string")
+    df["start_date"] = pd.to_datetime(pd.Series(out["start_date"], index=raw.index, dtype=object))
+    df["end_date"] = pd.to_datetime(pd.Series(out["end_date"], index=raw.index, dtype=object))
+    df["duration_days"] = np.asarray(out["duration_days"], dtype=float)
+    df["end_is_censored"] = np.asarray(out["end_is_censored"], dtype=bool)
+    df["capacity_lost_fraction"] = np.asarray(out["capacity_lost_fraction"], dtype=float)
+    df["berths_lost"] = pd.array(out["berths_lost"], dtype="Int64")
+    df["volume_lost_mt"] = np.asarray(out["volume_lost_mt"], dtype=float)
+    df["csv_line"] = np.asarray(lines, dtype=np.int64)
+    return df.reset_index(drop=True)
+
+
+def catalog_end(catalog: pd.DataFrame) -> pd.Timestamp:
+    """Return the latest start or end date in the catalog."""
+    dates = pd.concat([catalog["start_date"], catalog["end_date"]]).dropna()
+    return pd.Timestamp(dates.max())
+
+
+def observation_windows(
+    catalog: pd.DataFrame, as_of: str | pd.Timestamp | None = None, start: str = "asset"
+) -> pd.DataFrame:
+    """Return each asset's observation window.
+
+    Parameters
+    ----------
+    catalog:
+        A catalog from :func:`load_catalog`.
+    as_of:
+        End of the window; default the latest start or end date in the catalog.
+    start:
+        ``"asset"``: the window opens at the asset's first event (the default);
+        ``"catalog"``: every asset's window opens at the catalog's first event.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by asset, with columns ``window_start``, ``window_end`` and ``exposure_years``
+        (days / 365.25).
+
+    Raises
+    ------
+    ValueError
+        If ``start`` is unknown or ``as_of`` is before a window start.
+    """
+    if start not in ("asset", "catalog"):
+        raise ValueError(f"start must be 'asset' or 'catalog' (got {start!r})")
+    end = catalog_end(catalog) if as_of is None else pd.Timestamp(as_of)
+    first = catalog.groupby("asset", observed=True)["start_date"].min()
+    if start == "catalog":
+        first = pd.Series(catalog["start_date"].min(), index=first.index)
+    if (first > end).any():
+        late = ", ".join(first.index[first > end].astype(str))
+        raise ValueError(f"as_of {end.date()} is before the first event of: {late}")
+    out = pd.DataFrame({"window_start": first, "window_end": end})
+    out["exposure_years"] = (end - first).dt.days.astype(float) / DAYS_PER_YEAR
+    out.index = out.index.astype(str)
+    out.index.name = "asset"
+    return out
