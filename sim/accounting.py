@@ -274,6 +274,14 @@ def replication_row(
         base = sum(t.delivered_mt for t in twin.raw.tankers.get(sh.id, []))
         _spare(row, sh.id, got, base, shuttle_capacity_mt_per_day(sh) * horizon, years)
         row[f"tanker_trips.{sh.id}"] = sum(t.trips for t in raw.tankers.get(sh.id, []))
+    names, _ = corridors(net)
+    whole = offset_ledger(net, raw, twin.raw, np.array([0.0]), np.array([horizon]))
+    row["blocked_mt"] = float(whole["blocked"][0])
+    row["offset_routes_mt"] = float(whole["routes"][0])
+    row["offset_storage_mt"] = float(whole["storage"][0])
+    row["offset_shut_in_mt"] = float(whole["shut_in"][0])
+    for j, name in enumerate(names):
+        row[f"offset_mt.{name}"] = float(whole["by_corridor"][0, j])
     peaks = _storage_peaks(raw)
     for k, name in enumerate(net.storage_ids):
         row[f"max_storage_mt.{name}"] = float(peaks[k])
@@ -316,6 +324,90 @@ def _deferred(net: Network, raw: RawRun, twin: RawRun) -> float:
     return float(np.sum(np.maximum(0.0, -np.diff(gap))))
 
 
+def held_at(raw: RawRun, at: np.ndarray) -> np.ndarray:
+    """Oil held in each storage (columns) plus on tankers (last column) at times ``at``, Mt."""
+    idx = np.clip(np.searchsorted(raw.times, at, side="right") - 1, 0, len(raw.rates) - 1)
+    rates = raw.rates[:, raw.layout["storage_net"]]
+    levels = raw.levels[idx] + rates[idx] * (at - raw.times[idx])[:, None]
+    return np.column_stack([levels, raw.transit[idx]])
+
+
+def corridors(net: Network) -> tuple[list[str], np.ndarray]:
+    """Corridor names (the last link of each leg to a market) and a leg-to-corridor matrix."""
+    names: list[str] = []
+    legs = []
+    for i, seg in enumerate(net.segments):
+        if seg.end_market is not None:
+            name = net.link_ids[seg.links[-1]]
+            if name not in names:
+                names.append(name)
+            legs.append((i, names.index(name)))
+    m = np.zeros((len(net.segments), len(names)))
+    for i, j in legs:
+        m[i, j] = 1.0
+    return names, m
+
+
+def offset_ledger(
+    net: Network, raw: RawRun, twin: RawRun, start: np.ndarray, end: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Where the volume blocked in each window ``[start, end]`` went, against the twin (Mt).
+
+    ``blocked`` is the sum of export shortfalls on corridors that carried less than the twin;
+    it equals exactly ``routes`` (extra exports on corridors that carried more) + ``storage``
+    (extra oil held in storages and on tankers) + ``shut_in`` (extra production not produced).
+    ``by_corridor`` holds the signed export change per corridor (columns).
+    """
+    pts = np.concatenate([start, end])
+    n = len(start)
+    _, to_corridor = corridors(net)
+
+    def window(run: RawRun) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        legs = run.cumulative("segment_flow", pts) @ to_corridor
+        held = held_at(run, pts).sum(axis=1)
+        lost = run.cumulative("shut_in_congestion", pts).sum(axis=1) + run.cumulative(
+            "shut_in_field", pts
+        ).sum(axis=1)
+        return legs[n:] - legs[:n], held[n:] - held[:n], lost[n:] - lost[:n]
+
+    legs_a, held_a, lost_a = window(raw)
+    legs_t, held_t, lost_t = window(twin)
+    delta = legs_a - legs_t
+    return {
+        "by_corridor": delta,
+        "blocked": np.clip(-delta, 0.0, None).sum(axis=1),
+        "routes": np.clip(delta, 0.0, None).sum(axis=1),
+        "storage": held_a - held_t,
+        "shut_in": lost_a - lost_t,
+    }
+
+
+def _time_to_survive(raw: RawRun, start: float, end: float) -> float:
+    """Days from ``start`` until congestion shut-in begins (NaN if none before ``end``)."""
+    lost = raw.rates[:, raw.layout["shut_in_congestion"]].sum(axis=1) > _TINY_RATE
+    t0 = raw.times[:-1]
+    t1 = raw.times[1:]
+    hit = lost & (t1 > start) & (t0 < end)
+    if not hit.any():
+        return float("nan")
+    return float(max(start, t0[np.argmax(hit)]) - start)
+
+
+def _peak_shortfall(net: Network, raw: RawRun, twin: RawRun, start: float, end: float) -> float:
+    """Largest daily export rate below the twin's within ``[start, end]`` (Mt/day)."""
+    markets = [i for i, s in enumerate(net.segments) if s.end_market is not None]
+    grid = np.union1d(raw.times, twin.times)
+    grid = grid[(grid >= start) & (grid < end)]
+    grid = np.union1d(grid, [start])
+
+    def rate(run: RawRun) -> np.ndarray:
+        idx = np.clip(np.searchsorted(run.times, grid, side="right") - 1, 0, len(run.rates) - 1)
+        return run.rates[idx][:, run.layout["segment_flow"]][:, markets].sum(axis=1)
+
+    gap = rate(twin) - rate(raw)
+    return float(max(0.0, gap.max())) if len(gap) else 0.0
+
+
 def event_rows(
     net: Network, raw: RawRun, twin: TwinView, val: Valuation, replication: int
 ) -> list[dict]:
@@ -339,6 +431,7 @@ def event_rows(
     shortfall = (exp_t[n:] - exp_t[:n]) - (exp_a[n:] - exp_a[:n])
     twin_vol = float(twin.flows.markets.sum())
     unit = val.revenue(twin.flows) / (twin_vol * 1e6) if twin_vol > 0 else 0.0
+    ledger = offset_ledger(net, raw, twin.raw, start, end)
     day0 = net.cfg.run.start_date
     rows = []
     for i, r in enumerate(raw.records):
@@ -361,6 +454,12 @@ def event_rows(
                 "volume_lost_mt": float(lost[i]),
                 "volume_deferred_mt": float(max(0.0, shortfall[i] - lost[i])),
                 "revenue_lost_usd": float(lost[i]) * unit * 1e6,
+                "blocked_mt": float(ledger["blocked"][i]),
+                "offset_routes_mt": float(ledger["routes"][i]),
+                "offset_storage_mt": float(ledger["storage"][i]),
+                "offset_shut_in_mt": float(ledger["shut_in"][i]),
+                "time_to_survive_days": _time_to_survive(raw, start[i], end[i]),
+                "peak_shortfall_mt_per_day": _peak_shortfall(net, raw, twin.raw, start[i], end[i]),
             }
         )
     return rows

@@ -93,6 +93,30 @@ REPLICATION_COLUMNS: list[Column] = [
         "h",
         "Mean waiting time per trip (berths, cargo, room, weather).",
     ),
+    Column(
+        "blocked_mt",
+        "float64",
+        "Mt",
+        "Export shortfall vs the twin on corridors that carried less (offset ledger total).",
+    ),
+    Column(
+        "offset_routes_mt",
+        "float64",
+        "Mt",
+        "Blocked volume absorbed by corridors that carried more than the twin.",
+    ),
+    Column(
+        "offset_storage_mt",
+        "float64",
+        "Mt",
+        "Blocked volume absorbed by storages and tankers (held at the horizon vs the twin).",
+    ),
+    Column(
+        "offset_shut_in_mt",
+        "float64",
+        "Mt",
+        "Blocked volume not produced; blocked = routes + storage + shut_in exactly.",
+    ),
 ]
 
 REPLICATION_FAMILIES: list[Column] = [
@@ -113,6 +137,18 @@ REPLICATION_FAMILIES: list[Column] = [
     Column("max_storage_mt", "float64", "Mt", "Highest level of storage <id>."),
     Column("shut_in_mt", "float64", "Mt", "Production not produced at source <id>."),
     Column("tanker_trips", "int64", "", "Completed round trips of shuttle <id>."),
+    Column(
+        "offset_mt",
+        "float64",
+        "Mt",
+        "Signed change of exports vs the twin on corridor <id> (last link to market).",
+    ),
+    Column(
+        "offset_mt",
+        "float64",
+        "Mt",
+        "Signed change of exports vs the twin on corridor <id> (last link to market).",
+    ),
 ]
 
 EVENT_COLUMNS: list[Column] = [
@@ -154,6 +190,39 @@ EVENT_COLUMNS: list[Column] = [
     ),
     Column(
         "revenue_lost_usd", "float64", "USD", "volume_lost_mt valued at the twin's mean netback."
+    ),
+    Column(
+        "blocked_mt",
+        "float64",
+        "Mt",
+        "Offset ledger over the event window: export shortfall on corridors that carried less.",
+    ),
+    Column(
+        "offset_routes_mt",
+        "float64",
+        "Mt",
+        "Absorbed by corridors that carried more than the twin.",
+    ),
+    Column(
+        "offset_storage_mt",
+        "float64",
+        "Mt",
+        "Absorbed by extra oil held in storages and on tankers.",
+    ),
+    Column(
+        "offset_shut_in_mt", "float64", "Mt", "Not produced; blocked = routes + storage + shut_in."
+    ),
+    Column(
+        "time_to_survive_days",
+        "float64",
+        "days",
+        "Days from the start until congestion shut-in began (NaN: none in the window).",
+    ),
+    Column(
+        "peak_shortfall_mt_per_day",
+        "float64",
+        "Mt/day",
+        "Largest export rate below the twin's in the window.",
     ),
 ]
 
