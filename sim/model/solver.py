@@ -156,6 +156,8 @@ class FlowSolver:
         h.setOptionValue("threads", 1)
         h.passModel(lp)
         self._highs = h
+        self._cost = cost
+        self._col_upper = col_upper
         self._n_row = n_row
         self._rows_all = np.arange(n_row, dtype=np.int32)
         self._cache: dict[tuple, FlowSolution] = {}
@@ -217,18 +219,17 @@ class FlowSolver:
             self._cache[key] = sol
         return sol
 
-    def _solve(
+    def row_bounds(
         self,
         link_cap: tuple[float, ...],
         source_avail: tuple[float, ...],
         storage_state: tuple[int, ...],
-    ) -> FlowSolution:
-        self.n_solves += 1
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Row bounds of the LP for a state (in the solver's kt/day scale)."""
         inf = highspy.kHighsInf
         lower = np.full(self._n_row, -inf)
         upper = np.full(self._n_row, inf)
-        n_link = self.net.n_links
-        upper[:n_link] = np.asarray(link_cap) * _SCALE
+        upper[: self.net.n_links] = np.asarray(link_cap) * _SCALE
         src = np.asarray(source_avail) * _SCALE
         lower[self._row_src0 : self._row_st0] = src
         upper[self._row_src0 : self._row_st0] = src
@@ -241,6 +242,27 @@ class FlowSolver:
             elif st == JUNCTION:
                 lower[row] = 0.0
                 upper[row] = 0.0
+        return lower, upper
+
+    def lp_arrays(self, link_cap, source_avail, storage_state) -> dict[str, np.ndarray]:
+        """Return the LP of a state as arrays (cost, matrix, bounds; kt/day) to cross-check it."""
+        lower, upper = self.row_bounds(link_cap, source_avail, storage_state)
+        return {
+            "cost": self._cost.copy(),
+            "a": self._a.toarray(),
+            "row_lower": lower,
+            "row_upper": upper,
+            "col_upper": self._col_upper.copy(),
+        }
+
+    def _solve(
+        self,
+        link_cap: tuple[float, ...],
+        source_avail: tuple[float, ...],
+        storage_state: tuple[int, ...],
+    ) -> FlowSolution:
+        self.n_solves += 1
+        lower, upper = self.row_bounds(link_cap, source_avail, storage_state)
         h = self._highs
         h.clearSolver()
         h.changeRowsBounds(self._n_row, self._rows_all, lower, upper)
