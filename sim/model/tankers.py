@@ -78,7 +78,7 @@ def start_shuttle(
             name = f"{cls.name}-{k + 1}"
             st = TankerStats(name)
             stats.append(st)
-            rng = streams.get("shuttle", shuttle.id, name, "payload")
+            rng = streams.lazy("shuttle", shuttle.id, name, "payload")
             env.process(
                 _tanker(
                     env,
