@@ -85,6 +85,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="write figures of a run directory to DIR/figures")
     p.add_argument("run_dir")
 
+    p = sub.add_parser(
+        "experiment",
+        help="run scenarios of an experiment file under common "
+        "random numbers and compare them with the base",
+    )
+    p.add_argument("experiment")
+    p.add_argument("--out", "-o", help="experiment directory (default: runs/<name>)")
+    p.add_argument("--replications", "-n", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--workers", "-w", type=int)
+    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
+    p.add_argument("--resume", action="store_true", help="reuse finished scenario runs")
+    p.add_argument("--quiet", "-q", action="store_true")
+
     p = sub.add_parser("report", help="write DIR/report.html (self-contained, opens offline)")
     p.add_argument("run_dir")
 
@@ -251,6 +265,28 @@ def _cmd_plot(args) -> int:
     return 0
 
 
+def _cmd_experiment(args) -> int:
+    from sim.experiments import load_experiment, run_experiment
+
+    exp, _, _ = load_experiment(args.experiment)
+    out = args.out or f"runs/{exp.name}"
+    table = run_experiment(
+        args.experiment,
+        out,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        executor=args.executor,
+        resume=args.resume,
+        progress=not args.quiet,
+    )
+    cols = ["scenario", "metric", "mean_diff", "ci95_low", "ci95_high", "variance_reduction"]
+    cols += [c for c in ("npv_usd", "benefit_cost_ratio") if c in table.columns]
+    print(table[cols].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    print(f"comparison written to {out}/comparison.csv")
+    return 0
+
+
 def _cmd_report(args) -> int:
     from sim.batch import load_run
     from sim.report import write_report
@@ -373,6 +409,7 @@ COMMANDS = {
     "losses": _cmd_losses,
     "report": _cmd_report,
     "calibrate": _cmd_calibrate,
+    "experiment": _cmd_experiment,
 }
 
 
