@@ -289,8 +289,15 @@ def _cmd_experiment(args) -> int:
 
 def _cmd_report(args) -> int:
     from sim.batch import load_run
-    from sim.report import write_report
+    from sim.report import build_comparison_report, write_report
+    from sim.rundir import atomic_write_bytes
 
+    target = Path(args.run_dir)
+    if (target / "comparison.parquet").is_file():
+        out = target / "report.html"
+        atomic_write_bytes(out, build_comparison_report(target).encode("utf-8"))
+        print(f"wrote {out}")
+        return 0
     print(f"wrote {write_report(load_run(args.run_dir))}")
     return 0
 

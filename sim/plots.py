@@ -145,6 +145,29 @@ def convergence(ylt: pd.DataFrame) -> Figure:
     return fig
 
 
+def scenario_comparison(comparison: pd.DataFrame, metric: str = "revenue_loss_usd") -> Figure:
+    """Paired mean differences vs the base with 95% CIs, one bar per scenario."""
+    tab = comparison[comparison["metric"] == metric].sort_values("mean_diff")
+    base = metric.split(".", 1)[0]
+    scale, unit = (USD_M, "USD million") if base.endswith("_usd") else (1.0, "")
+    unit = unit or {"_mt": "Mt", "_days": "days", "_pct": "%"}.get(
+        "_" + base.rsplit("_", 1)[-1], ""
+    )
+    fig, ax = _fig(max(2.5, 0.5 * len(tab) + 1.2))
+    y = np.arange(len(tab))
+    diff = tab["mean_diff"].to_numpy() / scale
+    err = np.vstack(
+        [diff - tab["ci95_low"].to_numpy() / scale, tab["ci95_high"].to_numpy() / scale - diff]
+    )
+    colors = [OKABE_ITO[2] if d < 0 else OKABE_ITO[3] for d in diff]
+    ax.barh(y, diff, xerr=err, color=colors, capsize=4, alpha=0.85)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y, tab["scenario"].astype(str).tolist())
+    ax.set_xlabel(f"Change in mean {metric} vs base ({unit or 'as the metric'}), paired 95% CI")
+    ax.set_title("Scenarios against the base (common random numbers)")
+    return fig
+
+
 def fan_chart(timeseries: pd.DataFrame, columns: list[str], ylabel: str, title: str) -> Figure:
     """P5-P95 and P25-P75 bands and the median of daily series across replications."""
     fig, ax = _fig()

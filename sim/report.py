@@ -158,6 +158,55 @@ def build_report(run: RunResult) -> str:
     return "\n".join(parts)
 
 
+def build_comparison_report(exp_dir: Path) -> str:
+    """Return the HTML report of an experiment directory (``comparison.parquet``)."""
+    comparison = pd.read_parquet(exp_dir / "comparison.parquet")
+    meta = json.loads((exp_dir / "experiment.json").read_text())
+    metrics = list(dict.fromkeys(comparison["metric"].astype(str)))
+    figs = [
+        (plots.scenario_comparison(comparison, m), f"Paired change in mean {m}.") for m in metrics
+    ]
+    shown = comparison.copy()
+    for col in (
+        "base_mean",
+        "scenario_mean",
+        "mean_diff",
+        "ci95_low",
+        "ci95_high",
+        "unpaired_ci95_half",
+        "npv_usd",
+        "npv_ci95_low",
+        "npv_ci95_high",
+        "avoided_loss_usd_per_year",
+    ):
+        if col in shown:
+            shown[col] = shown[col].astype(float)
+    descriptions = pd.DataFrame(
+        [
+            (k, v.get("description", ""), (v.get("cost") or {}).get("source") or "")
+            for k, v in meta["scenarios"].items()
+        ],
+        columns=["scenario", "description", "cost source"],
+    )
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>corridor-sim experiment: {html.escape(meta['name'])}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>Experiment: {html.escape(meta['name'])}</h1>",
+        f"<p>{meta['replications']} replications per scenario, root seed {meta['seed']}; every "
+        "scenario uses the base's random streams, so differences are paired.</p>",
+        "<h2>Scenarios</h2>",
+        _table(descriptions),
+    ]
+    parts += [
+        f"<figure><img alt='{html.escape(c)}' src='{_img(f)}'><figcaption>{html.escape(c)}"
+        "</figcaption></figure>"
+        for f, c in figs
+    ]
+    parts += ["<h2>Comparison</h2>", _table(shown, "{:,.4g}"), "</body></html>"]
+    return "\n".join(parts)
+
+
 def write_report(run: RunResult, path: Path | None = None) -> Path:
     """Write the report to ``path`` (default ``<run>/report.html``)."""
     from sim.rundir import atomic_write_bytes

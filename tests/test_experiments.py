@@ -37,6 +37,11 @@ def test_common_random_numbers_shrink_the_variance_of_small_changes(tmp_path):
     assert row["ci95_high"] - row["ci95_low"] < 0.2 * 2 * row["unpaired_ci95_half"]
     assert (tmp_path / "out" / "comparison.csv").is_file()
     assert (tmp_path / "out" / "scenarios" / "bigger_tank" / "manifest.json").is_file()
+    assert main(["report", str(tmp_path / "out")]) == 0
+    text = (tmp_path / "out" / "report.html").read_text()
+    assert "bigger_tank" in text and text.count("data:image/png;base64,") == len(
+        table["metric"].unique()
+    )
 
 
 def test_costs_give_npv_and_benefit_cost_ratio(tmp_path):
