@@ -28,6 +28,13 @@ from sim.model.sampling import duration_sampler, fraction_sampler
 from sim.model.streams import Streams
 from sim.units import DAYS_PER_YEAR
 
+MAX_EVENTS_PER_REPLICATION = 200_000
+"""A replication with more disruption events than this stops with an error (runaway rates)."""
+
+
+class TooManyEventsError(RuntimeError):
+    """A replication exceeded :data:`MAX_EVENTS_PER_REPLICATION`."""
+
 
 @dataclass
 class EventRecord:
@@ -222,6 +229,11 @@ class HazardRunner:
         env, eng, net = self.env, self.engine, self.net
         event_id = self._n_events
         self._n_events += 1
+        if self._n_events > MAX_EVENTS_PER_REPLICATION:
+            raise TooManyEventsError(
+                f"more than {MAX_EVENTS_PER_REPLICATION} disruption events in one replication; "
+                "check the hazards' rates and the horizon"
+            )
         undo: list[Callable[[], Generator[Any, Any, None] | None]] = []
         for asset in assets:
             kind = net.asset_kind[asset]
