@@ -51,11 +51,14 @@ class RawRun:
         return self.cum[-1, self.layout[name]]
 
     def cumulative(self, name: str, at: np.ndarray) -> np.ndarray:
-        """Cumulative volumes of ``name`` at times ``at`` (rows) for each of its members."""
+        """Cumulative volumes of ``name`` at times ``at`` (rows) for each of its members.
+
+        Cumulative volumes are linear between breakpoints, so this interpolates exactly.
+        """
         block = self.cum[:, self.layout[name]]
-        return np.column_stack(
-            [np.interp(at, self.times, block[:, j]) for j in range(block.shape[1])]
-        )
+        at = np.clip(np.asarray(at, dtype=float), self.times[0], self.times[-1])
+        idx = np.clip(np.searchsorted(self.times, at, side="right") - 1, 0, len(self.times) - 2)
+        return block[idx] + self.rates[idx][:, self.layout[name]] * (at - self.times[idx])[:, None]
 
 
 def on_grid(raw: RawRun, name: str, grid: np.ndarray) -> np.ndarray:
@@ -393,19 +396,24 @@ def _time_to_survive(raw: RawRun, start: float, end: float) -> float:
     return float(max(start, t0[np.argmax(hit)]) - start)
 
 
-def _peak_shortfall(net: Network, raw: RawRun, twin: RawRun, start: float, end: float) -> float:
-    """Largest daily export rate below the twin's within ``[start, end]`` (Mt/day)."""
+def _shortfall_profile(net: Network, raw: RawRun, twin: RawRun) -> tuple[np.ndarray, np.ndarray]:
+    """Return the times either run's export rate changes, and twin minus actual rate after."""
     markets = [i for i, s in enumerate(net.segments) if s.end_market is not None]
-    grid = np.union1d(raw.times, twin.times)
-    grid = grid[(grid >= start) & (grid < end)]
-    grid = np.union1d(grid, [start])
+    grid = np.union1d(raw.times[:-1], twin.times[:-1])
 
     def rate(run: RawRun) -> np.ndarray:
         idx = np.clip(np.searchsorted(run.times, grid, side="right") - 1, 0, len(run.rates) - 1)
         return run.rates[idx][:, run.layout["segment_flow"]][:, markets].sum(axis=1)
 
-    gap = rate(twin) - rate(raw)
-    return float(max(0.0, gap.max())) if len(gap) else 0.0
+    return grid, rate(twin) - rate(raw)
+
+
+def _peak_shortfall(profile: tuple[np.ndarray, np.ndarray], start: float, end: float) -> float:
+    """Largest export rate below the twin's within ``[start, end)`` (Mt/day)."""
+    grid, gap = profile
+    i0 = max(0, int(np.searchsorted(grid, start, side="right")) - 1)
+    i1 = max(i0 + 1, int(np.searchsorted(grid, end, side="left")))
+    return float(max(0.0, gap[i0:i1].max()))
 
 
 def event_rows(
@@ -432,6 +440,7 @@ def event_rows(
     twin_vol = float(twin.flows.markets.sum())
     unit = val.revenue(twin.flows) / (twin_vol * 1e6) if twin_vol > 0 else 0.0
     ledger = offset_ledger(net, raw, twin.raw, start, end)
+    profile = _shortfall_profile(net, raw, twin.raw)
     day0 = net.cfg.run.start_date
     rows = []
     for i, r in enumerate(raw.records):
@@ -459,7 +468,7 @@ def event_rows(
                 "offset_storage_mt": float(ledger["storage"][i]),
                 "offset_shut_in_mt": float(ledger["shut_in"][i]),
                 "time_to_survive_days": _time_to_survive(raw, start[i], end[i]),
-                "peak_shortfall_mt_per_day": _peak_shortfall(net, raw, twin.raw, start[i], end[i]),
+                "peak_shortfall_mt_per_day": _peak_shortfall(profile, start[i], end[i]),
             }
         )
     return rows
