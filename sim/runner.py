@@ -160,8 +160,7 @@ class Model:
         hazards.start(hazards=disrupted, scripted=disrupted)
         horizon = cfg.run.horizon_days
         env.run(until=horizon)
-        engine.finish(horizon)
-        tr = engine.trace
+        tr = engine.finish(horizon)
         return RawRun(
             times=np.asarray(tr.times),
             rates=np.vstack([s.rates for s in tr.solutions]),

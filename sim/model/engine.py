@@ -79,6 +79,7 @@ class FlowEngine:
         self.in_transit = 0.0
         self.t_last = 0.0
         self.trace = Trace()
+        self._points: list[tuple[float, FlowSolution, tuple[float, ...], float, tuple]] = []
         self._waiters: list[_Waiter] = []
         self._stamp = 0
         self._wake_at = float("inf")
@@ -154,9 +155,10 @@ class FlowEngine:
     def _transfer(self, storage: int, delta: float) -> simpy.Event | None:
         self._advance()
         w = _Waiter(storage, delta, None)
-        queued = any(q.storage == storage for q in self._waiters)
+        queued = self._waiters and any(q.storage == storage for q in self._waiters)
         if not queued and self._fits(w):
-            self._apply(w)
+            self.levels[storage] += delta
+            self.in_transit -= delta
             self.refresh()
             return None
         w.event = self.env.event()
@@ -201,19 +203,13 @@ class FlowEngine:
             self.solution = self.solver.solve(*key)
         sol = self.solution
         self.net_rate = sol.storage_net
-        tr = self.trace
         now = self.env.now
-        if tr.times and tr.times[-1] == now:
-            tr.solutions[-1] = sol
-            tr.levels[-1] = tuple(self.levels)
-            tr.in_transit[-1] = self.in_transit
-            tr.link_cap[-1] = self._cap_key
+        point = (now, sol, tuple(self.levels), self.in_transit, self._cap_key)
+        points = self._points
+        if points and points[-1][0] == now:
+            points[-1] = point  # several changes at one instant: keep the last state
         else:
-            tr.times.append(now)
-            tr.solutions.append(sol)
-            tr.levels.append(tuple(self.levels))
-            tr.in_transit.append(self.in_transit)
-            tr.link_cap.append(self._cap_key)
+            points.append(point)
         self._schedule()
 
     def _release_waiters(self) -> None:
@@ -265,13 +261,12 @@ class FlowEngine:
 
     def _arm(self, dt: float) -> None:
         self._stamp += 1
-        stamp = self._stamp
         self._wake_at = self.env.now + dt
-        ev = self.env.timeout(dt)
-        ev.callbacks.append(lambda _ev: self._wake(stamp))
+        ev = self.env.timeout(dt, self._stamp)
+        ev.callbacks.append(self._wake)
 
-    def _wake(self, stamp: int) -> None:
-        if stamp != self._stamp:
+    def _wake(self, ev: simpy.Event) -> None:
+        if ev.value != self._stamp:
             return
         self._wake_at = float("inf")
         now = self.env.now
@@ -282,9 +277,15 @@ class FlowEngine:
         else:
             self.refresh()
 
-    def finish(self, horizon: float) -> None:
-        """Integrate to ``horizon`` and close the trace (call after ``env.run``)."""
+    def finish(self, horizon: float) -> Trace:
+        """Integrate to ``horizon`` and return the trace (call after ``env.run``)."""
         self._advance()
-        self.trace.times.append(horizon)
-        self.trace.levels.append(tuple(self.levels))
-        self.trace.in_transit.append(self.in_transit)
+        times, solutions, levels, transit, caps = (list(c) for c in zip(*self._points))
+        self.trace = Trace(
+            times + [horizon],
+            solutions,
+            levels + [tuple(self.levels)],
+            transit + [self.in_transit],
+            caps,
+        )
+        return self.trace
