@@ -37,6 +37,8 @@ class RawRun:
     link_cap: np.ndarray
     layout: dict[str, slice]
     records: list[EventRecord] = field(default_factory=list)
+    regimes: list[tuple[float, str]] = field(default_factory=list)
+    """(day, regime) at the start and at every regime change."""
     tankers: dict[str, list[TankerStats]] = field(default_factory=dict)
     cum: np.ndarray = field(init=False)
 
@@ -277,6 +279,16 @@ def replication_row(
         base = sum(t.delivered_mt for t in twin.raw.tankers.get(sh.id, []))
         _spare(row, sh.id, got, base, shuttle_capacity_mt_per_day(sh) * horizon, years)
         row[f"tanker_trips.{sh.id}"] = sum(t.trips for t in raw.tankers.get(sh.id, []))
+    if net.cfg.regimes is not None:
+        starts = [t for t, _ in raw.regimes] + [horizon]
+        for state in net.cfg.regimes.states:
+            row[f"regime_days.{state}"] = float(
+                sum(
+                    min(b, horizon) - a
+                    for (a, st), b in zip(raw.regimes, starts[1:])
+                    if st == state
+                )
+            )
     names, _ = corridors(net)
     whole = offset_ledger(net, raw, twin.raw, np.array([0.0]), np.array([horizon]))
     row["blocked_mt"] = float(whole["blocked"][0])

@@ -149,6 +149,7 @@ REPLICATION_FAMILIES: list[Column] = [
         "Mt",
         "Signed change of exports vs the twin on corridor <id> (last link to market).",
     ),
+    Column("regime_days", "float64", "days", "Days of the horizon spent in regime <id>."),
 ]
 
 EVENT_COLUMNS: list[Column] = [

@@ -169,6 +169,7 @@ class Model:
             link_cap=np.asarray(tr.link_cap).reshape(len(tr.solutions), net.n_links),
             layout=self.solver.rate_layout(),
             records=hazards.records,
+            regimes=list(hazards.regime.history),
             tankers=tankers,
         )
 

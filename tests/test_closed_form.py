@@ -417,3 +417,29 @@ def test_rerouting_onto_spare_capacity(make_cfg, f_py, s_py, outage_days):
     nb_alt = brent * bbl_per_t - tariff_alt
     loss = 1e6 * (nb_main * shut + (nb_main - nb_alt) * moved)
     assert row["revenue_loss_usd"] == pytest.approx(loss, rel=1e-9)
+
+
+def test_two_state_regime_time_share_matches_the_markov_chain():
+    # Start in "calm" (mean sojourn 50 d) vs "conflict" (100 d); expected calm days over T:
+    # b/(a+b) T + a/(a+b)^2 (1 - exp(-(a+b) T)) with a = 1/50, b = 1/100.
+    from conftest import build_cfg
+
+    horizon, n = 200.0, 400
+    cfg = build_cfg(
+        run={"horizon_days": horizon},
+        regimes={
+            "initial": "calm",
+            "states": {
+                "calm": {"mean_sojourn_days": 50.0},
+                "conflict": {"mean_sojourn_days": 100.0},
+            },
+        },
+    )
+    model = sim.Model(cfg)
+    days = np.array(
+        [model.simulate(seed=5, replication=k).row["regime_days.calm"] for k in range(n)]
+    )
+    a, b = 1 / 50.0, 1 / 100.0
+    expected = b / (a + b) * horizon + a / (a + b) ** 2 * (1 - math.exp(-(a + b) * horizon))
+    se = days.std(ddof=1) / math.sqrt(n)
+    assert abs(days.mean() - expected) < 4 * se

@@ -89,9 +89,17 @@ def test_runaway_hazard_rates_stop_with_a_clear_error(monkeypatch):
     from sim.model import hazards
 
     monkeypatch.setattr(hazards, "MAX_EVENTS_PER_REPLICATION", 50)
-    cfg = validate_config(cfg_dict(hazards={"flicker": {
-        "assets": ["pipe"], "cause": "technical",
-        "arrivals": {"process": "poisson", "rate_per_year": 5000},
-        "duration": {"dist": "fixed", "value_days": 0.01}}}))
+    cfg = validate_config(
+        cfg_dict(
+            hazards={
+                "flicker": {
+                    "assets": ["pipe"],
+                    "cause": "technical",
+                    "arrivals": {"process": "poisson", "rate_per_year": 5000},
+                    "duration": {"dist": "fixed", "value_days": 0.01},
+                }
+            }
+        )
+    )
     with pytest.raises(hazards.TooManyEventsError, match="more than 50 disruption events"):
         sim.Model(cfg).simulate(seed=1)

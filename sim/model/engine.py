@@ -135,10 +135,6 @@ class FlowEngine:
         self.refresh()
 
     # ------------------------------------------------------------------ storage and cargoes
-    def level(self, storage: int) -> float:
-        """Return the level of a storage (Mt), integrated to the present time."""
-        return self.levels[storage] + self.net_rate[storage] * (self.env.now - self.t_last)
-
     def lift(self, storage: int, amount: float) -> simpy.Event | None:
         """Lift a cargo of ``amount`` Mt from a storage onto a tanker.
 

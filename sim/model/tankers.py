@@ -31,7 +31,6 @@ class TankerStats:
     lifted_mt: float = 0.0
     delivered_mt: float = 0.0
     busy_days: float = 0.0
-    wait_days: float = 0.0
     waits: list[float] = field(default_factory=list)
     landings: list[tuple[float, float]] = field(default_factory=list)
     """(day, Mt) of every cargo landed at the destination."""
@@ -137,7 +136,6 @@ def _tanker(
         if state.blocked:
             yield state.clear
         waited += env.now - t3
-        st.wait_days += waited
         st.waits.append(waited)
         yield env.timeout(sail)
         st.busy_days += 2 * sail + cargo / load_rate + cargo / discharge_rate + 2 * port
