@@ -397,6 +397,43 @@ def offset_ledger(
     }
 
 
+def _recovered(net: Network, raw: RawRun, twin: RawRun) -> tuple[np.ndarray, np.ndarray]:
+    """Breakpoints of ``raw`` and whether the system is back to normal from each on.
+
+    Normal means no congestion shut-in and every storage that is not a shuttle terminal holding
+    no more than the twin does at that time (shuttle terminals swing by whole cargoes).
+    """
+    shuttle_ends = {
+        net.asset_index[x] for sh in net.cfg.shuttles for x in (sh.origin, sh.destination)
+    }
+    keep = [k for k in range(len(net.storage_ids)) if k not in shuttle_ends]
+    t = raw.times[:-1]
+    quiet = raw.rates[:, raw.layout["shut_in_congestion"]].sum(axis=1) <= _TINY_RATE
+    if keep:
+        # Levels are linear between breakpoints, so checking both ends of an interval suffices.
+        t_end = raw.times[1:]
+        ours_a = held_at(raw, t)[:, keep]
+        ours_b = (
+            raw.levels[:-1][:, keep]
+            + raw.rates[:, raw.layout["storage_net"]][:, keep] * (t_end - t)[:, None]
+        )
+        base_a = held_at(twin, t)[:, keep]
+        base_b = held_at(twin, np.maximum(t, np.nextafter(t_end, t)))[:, keep]
+        tol = 1e-6
+        quiet &= ((ours_a <= base_a + tol) & (ours_b <= base_b + tol)).all(axis=1)
+    return t, quiet
+
+
+def _time_to_recover(recovered: tuple[np.ndarray, np.ndarray], start: float, end: float) -> float:
+    """Return days from ``start`` until back to normal after ``end`` (NaN: not in the run)."""
+    t, quiet = recovered
+    i0 = max(0, int(np.searchsorted(t, end, side="right")) - 1)
+    hit = np.flatnonzero(quiet[i0:])
+    if not len(hit):
+        return float("nan")
+    return float(max(end, t[i0 + hit[0]]) - start)
+
+
 def _time_to_survive(raw: RawRun, start: float, end: float) -> float:
     """Days from ``start`` until congestion shut-in begins (NaN if none before ``end``)."""
     lost = raw.rates[:, raw.layout["shut_in_congestion"]].sum(axis=1) > _TINY_RATE
@@ -453,6 +490,7 @@ def event_rows(
     unit = val.revenue(twin.flows) / (twin_vol * 1e6) if twin_vol > 0 else 0.0
     ledger = offset_ledger(net, raw, twin.raw, start, end)
     profile = _shortfall_profile(net, raw, twin.raw)
+    recovered = _recovered(net, raw, twin.raw)
     day0 = net.cfg.run.start_date
     rows = []
     for i, r in enumerate(raw.records):
@@ -480,6 +518,7 @@ def event_rows(
                 "offset_storage_mt": float(ledger["storage"][i]),
                 "offset_shut_in_mt": float(ledger["shut_in"][i]),
                 "time_to_survive_days": _time_to_survive(raw, start[i], end[i]),
+                "time_to_recover_days": _time_to_recover(recovered, start[i], end[i]),
                 "peak_shortfall_mt_per_day": _peak_shortfall(profile, start[i], end[i]),
             }
         )

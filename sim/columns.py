@@ -225,6 +225,12 @@ EVENT_COLUMNS: list[Column] = [
         "Mt/day",
         "Largest export rate below the twin's in the window.",
     ),
+    Column(
+        "time_to_recover_days",
+        "float64",
+        "days",
+        "Days from the start until capacity is back, shut-in has stopped and buffers hold no more than the twin; system-wide, so overlapping events extend it (NaN: not within the horizon).",
+    ),
 ]
 
 TIMESERIES_FAMILIES: list[Column] = [

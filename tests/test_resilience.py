@@ -103,3 +103,15 @@ def test_runaway_hazard_rates_stop_with_a_clear_error(monkeypatch):
     )
     with pytest.raises(hazards.TooManyEventsError, match="more than 50 disruption events"):
         sim.Model(cfg).simulate(seed=1)
+
+
+def test_time_to_recover_includes_draining_the_buffer():
+    # After the 12-day outage the full 0.05 Mt tank drains at terminal minus inflow rate.
+    rep = sim.Model(_buffer_case(0.05, 12.0)).simulate(seed=1)
+    drain = 0.05 / (10.0 / DAYS_PER_YEAR - 0.01)
+    assert rep.events["time_to_recover_days"].iloc[0] == pytest.approx(12.0 + drain, rel=1e-9)
+
+
+def test_time_to_recover_is_the_outage_when_nothing_is_stored():
+    rep = sim.Model(_buffer_case(0.0, 12.0)).simulate(seed=1)
+    assert rep.events["time_to_recover_days"].iloc[0] == pytest.approx(12.0, rel=1e-12)
