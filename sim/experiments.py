@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.batch import RunResult, run
 from sim.config.loader import (
@@ -65,7 +65,28 @@ class Experiment(_Strict):
     replications: Annotated[int, Field(ge=2, le=10_000_000)] = 500
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 1
     metrics: list[str] = list(DEFAULT_METRICS)
-    scenarios: Annotated[dict[Ident, Scenario], Field(min_length=1)]
+    scenarios: dict[Ident, Scenario] = {}
+    one_at_a_time: dict[
+        str, Annotated[list[float | int | str], Field(min_length=2, max_length=2)]
+    ] = {}
+    """Sensitivity: each dotted key is set to its low, then its high value, all else at base."""
+
+    @model_validator(mode="after")
+    def _something_to_run(self) -> Experiment:
+        if not self.scenarios and not self.one_at_a_time:
+            raise ValueError("give at least one scenario or one_at_a_time parameter")
+        return self
+
+    def expanded(self) -> dict[str, tuple[Scenario, str | None, Any]]:
+        """All scenarios to run: name -> (scenario, swept key or None, its value)."""
+        out: dict[str, tuple[Scenario, str | None, Any]] = {
+            k: (v, None, None) for k, v in self.scenarios.items()
+        }
+        for i, (key, values) in enumerate(self.one_at_a_time.items()):
+            for level, value in zip(("low", "high"), values):
+                scn = Scenario(description=f"{key} = {value}", set=[f"{key}={value}"])
+                out[f"oat{i:02d}_{level}"] = (scn, key, value)
+        return out
 
 
 def overlay(base: Any, patch: Any, path: str = "") -> Any:
@@ -130,8 +151,8 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Config, dict[str, Con
     base = validate_config(base_raw, str(base_path))
     resolved = base.model_dump(mode="json")
     scenarios: dict[str, Config] = {}
-    for name, scn in exp.scenarios.items():
-        where = f"scenarios.{name}"
+    for name, (scn, key, _) in exp.expanded().items():
+        where = f"one_at_a_time.{key}" if key else f"scenarios.{name}"
         try:
             data_s = overlay(resolved, scn.overrides, "")
             data_s = apply_overrides(data_s, scn.set) if scn.set else data_s
@@ -224,19 +245,27 @@ def run_experiment(
         runs[name] = run(cfg, out=target, resume=again, **common)
     base_reps = runs["base"].replications
     rows = []
-    for name, scn in exp.scenarios.items():
+    for name, (scn, key, value) in exp.expanded().items():
         reps = runs[name].replications
         for metric in exp.metrics:
             if metric not in base_reps.columns or metric not in reps.columns:
                 raise InputError(
                     Problem(f"metrics: {metric}", "not a column of the results"), str(path)
                 )
-            row = {"scenario": name, "metric": metric, **paired_comparison(base_reps, reps, metric)}
+            row = {
+                "scenario": name,
+                "metric": metric,
+                "parameter": key or "",
+                "value": "" if value is None else str(value),
+                **paired_comparison(base_reps, reps, metric),
+            }
             if metric == "revenue_loss_usd" and scn.cost is not None:
                 half = (row["ci95_high"] - row["ci95_low"]) / 2
                 row.update(economics(-row["mean_diff"], half, scn.cost))
             rows.append(row)
-    table = pd.DataFrame(rows).astype({"scenario": "string", "metric": "string"})
+    table = pd.DataFrame(rows).astype(
+        {"scenario": "string", "metric": "string", "parameter": "string", "value": "string"}
+    )
     atomic_write_parquet(out_dir / "comparison.parquet", table)
     atomic_write_bytes(out_dir / "comparison.csv", table.to_csv(index=False).encode())
     atomic_write_json(
@@ -246,7 +275,7 @@ def run_experiment(
             "file": str(path),
             "seed": root,
             "replications": n,
-            "scenarios": {k: v.model_dump(mode="json") for k, v in exp.scenarios.items()},
+            "scenarios": {k: v[0].model_dump(mode="json") for k, v in exp.expanded().items()},
             "metrics": exp.metrics,
         },
     )

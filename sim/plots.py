@@ -168,6 +168,37 @@ def scenario_comparison(comparison: pd.DataFrame, metric: str = "revenue_loss_us
     return fig
 
 
+def tornado(comparison: pd.DataFrame, metric: str = "revenue_loss_usd") -> Figure:
+    """One-at-a-time sensitivity: change of the mean metric at each parameter's low and high."""
+    tab = comparison[(comparison["metric"] == metric) & (comparison["parameter"] != "")]
+    scale, unit = (USD_M, "USD million") if metric.split(".")[0].endswith("_usd") else (1.0, "")
+    rows = []
+    for param, grp in tab.groupby("parameter", sort=False):
+        lo = grp[grp["scenario"].str.endswith("_low")]
+        hi = grp[grp["scenario"].str.endswith("_high")]
+        if len(lo) and len(hi):
+            rows.append(
+                (
+                    str(param),
+                    float(lo["mean_diff"].iloc[0]) / scale,
+                    float(hi["mean_diff"].iloc[0]) / scale,
+                    str(lo["value"].iloc[0]),
+                    str(hi["value"].iloc[0]),
+                )
+            )
+    rows.sort(key=lambda r: abs(r[2] - r[1]))
+    fig, ax = _fig(max(2.5, 0.5 * len(rows) + 1.2))
+    y = np.arange(len(rows))
+    ax.barh(y, [r[1] for r in rows], color=OKABE_ITO[0], label="low value")
+    ax.barh(y, [r[2] for r in rows], color=OKABE_ITO[1], alpha=0.8, label="high value")
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y, [f"{r[0]}\n({r[3]} / {r[4]})" for r in rows], fontsize=8)
+    ax.set_xlabel(f"Change in mean {metric} vs base ({unit or 'as the metric'})")
+    ax.set_title("One-at-a-time sensitivity (common random numbers)")
+    ax.legend(frameon=False)
+    return fig
+
+
 def fan_chart(timeseries: pd.DataFrame, columns: list[str], ylabel: str, title: str) -> Figure:
     """P5-P95 and P25-P75 bands and the median of daily series across replications."""
     fig, ax = _fig()

@@ -163,9 +163,17 @@ def build_comparison_report(exp_dir: Path) -> str:
     comparison = pd.read_parquet(exp_dir / "comparison.parquet")
     meta = json.loads((exp_dir / "experiment.json").read_text())
     metrics = list(dict.fromkeys(comparison["metric"].astype(str)))
+    named = comparison[comparison["parameter"] == ""] if "parameter" in comparison else comparison
     figs = [
-        (plots.scenario_comparison(comparison, m), f"Paired change in mean {m}.") for m in metrics
+        (plots.scenario_comparison(named, m), f"Paired change in mean {m}.")
+        for m in metrics
+        if len(named)
     ]
+    if "parameter" in comparison and (comparison["parameter"] != "").any():
+        figs += [
+            (plots.tornado(comparison, m), f"One-at-a-time sensitivity of mean {m}.")
+            for m in metrics
+        ]
     shown = comparison.copy()
     for col in (
         "base_mean",

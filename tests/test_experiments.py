@@ -74,7 +74,7 @@ def test_costs_give_npv_and_benefit_cost_ratio(tmp_path):
             "scenarios:\n  x: {set: [pipelines.main_pipe.capacity_mt_per_year=-3]}\n",
             "scenarios.x: pipelines[0].capacity_mt_per_year",
         ),
-        ("scenarios: {}\n", "scenarios"),
+        ("scenarios: {}\n", "give at least one scenario"),
         ("scenarios:\n  x: {colour: red}\n", "scenarios.x.colour: unknown key"),
     ],
     ids=["missing-key", "missing-id", "bad-value", "no-scenarios", "unknown-key"],
@@ -92,3 +92,35 @@ def test_shipped_experiment_loads():
     exp, base, scenarios = load_experiment("configs/experiments/middle_corridor.yaml")
     assert len(scenarios) == 5 and base.name == "kazakhstan"
     assert scenarios["double_caspian_fleet"].shuttles[0].fleet[0].count == 6
+
+
+def test_one_at_a_time_sweep_and_tornado(tmp_path):
+    from sim import plots
+
+    exp = _write(
+        tmp_path,
+        "metrics: [revenue_loss_usd]\none_at_a_time:\n"
+        "  storages.port_tank.capacity_mt: [0.1, 0.4]\n"
+        "  pipelines.alt_pipe.capacity_mt_per_year: [3, 4]\n",
+    )
+    table = run_experiment(exp, tmp_path / "out", executor="serial")
+    assert sorted(table["scenario"]) == ["oat00_high", "oat00_low", "oat01_high", "oat01_low"]
+    assert set(table["parameter"]) == {
+        "storages.port_tank.capacity_mt",
+        "pipelines.alt_pipe.capacity_mt_per_year",
+    }
+    # More buffer never increases the mean loss here; less buffer never decreases it.
+    tank = table[table["parameter"] == "storages.port_tank.capacity_mt"].set_index("scenario")
+    assert tank.loc["oat00_high", "mean_diff"] <= 0 <= tank.loc["oat00_low", "mean_diff"]
+    fig = plots.tornado(table)
+    assert len(fig.axes[0].patches) == 4
+    plots.plt.close(fig)
+    assert main(["report", str(tmp_path / "out")]) == 0
+    assert "One-at-a-time sensitivity" in (tmp_path / "out" / "report.html").read_text()
+
+
+def test_shipped_sensitivity_and_regime_experiments_load():
+    _, _, sens = load_experiment("configs/experiments/sensitivity.yaml")
+    assert len(sens) == 16
+    _, _, reg = load_experiment("configs/experiments/regimes.yaml")
+    assert reg["calm_year"].regimes.states["calm"].mean_sojourn_days is None
