@@ -21,8 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim.batch import RunResult, run
 from sim.config.loader import (
-    _problems_from_validation,
     apply_overrides,
+    problems_from_validation,
     read_yaml,
     validate_config,
 )
@@ -145,7 +145,7 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Config, dict[str, Con
     try:
         exp = Experiment.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_problems_from_validation(exc, data), str(p)) from None
+        raise ConfigError(problems_from_validation(exc, data), str(p)) from None
     base_path = (p.parent / exp.base).resolve()
     base_raw = read_yaml(base_path)
     base = validate_config(base_raw, str(base_path))

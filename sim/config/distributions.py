@@ -224,8 +224,3 @@ FractionDist = Unit | Annotated[UniformFraction | TriangularFraction, Field(disc
 def fraction_mean(value: FractionDist) -> float:
     """Return the mean of a fraction given as a number or a distribution."""
     return float(value) if isinstance(value, (int, float)) else value.mean()
-
-
-def duration_mean(dist: DurationDist) -> float:
-    """Return the mean of a duration distribution, in days."""
-    return dist.mean()

@@ -170,7 +170,8 @@ _TYPE_MISMATCH = {
 }
 
 
-def _problems_from_validation(exc: ValidationError, data: Any = None) -> list[Problem]:
+def problems_from_validation(exc: ValidationError, data: Any = None) -> list[Problem]:
+    """Turn a pydantic error into one :class:`Problem` per key path of the input ``data``."""
     errors = exc.errors(include_url=False)
     paths = [format_loc(tuple(e["loc"]), data, e["type"] == "missing") for e in errors]
     # A value that fails every branch of a union (a number or a distribution) yields one error
@@ -210,7 +211,7 @@ def validate_config(data: dict[str, Any], name: str | None = None) -> Config:
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_problems_from_validation(exc, data), name) from None
+        raise ConfigError(problems_from_validation(exc, data), name) from None
     problems = check_references(cfg)
     if problems:
         raise ConfigError(problems, name)

@@ -78,7 +78,6 @@ class FlowEngine:
         self.net_rate: tuple[float, ...] = (0.0,) * len(net.storage_ids)
         self.in_transit = 0.0
         self.t_last = 0.0
-        self.trace = Trace()
         self._points: list[tuple[float, FlowSolution, tuple[float, ...], float, tuple]] = []
         self._waiters: list[_Waiter] = []
         self._stamp = 0
@@ -277,7 +276,7 @@ class FlowEngine:
         """Integrate to ``horizon`` and return the trace (call after ``env.run``)."""
         self._advance()
         times, solutions, levels, transit, caps = (list(c) for c in zip(*self._points))
-        self.trace = Trace(
+        return Trace(
             times + [horizon],
             solutions,
             levels + [tuple(self.levels)],

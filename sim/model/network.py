@@ -40,8 +40,6 @@ class RouteInfo:
     shuttles: tuple[int, ...]
     segments: tuple[int, ...]
     contract_mt_per_day: float
-    tariff_usd_per_t: float
-    """Sum of link tariffs, shuttle freight and the market's transport cost."""
 
 
 @dataclass
@@ -69,14 +67,6 @@ class Network:
     def n_links(self) -> int:
         """Number of capacity-limited links (pipelines and terminals)."""
         return len(self.link_ids)
-
-    def netback_usd_per_t(self, route: int, brent_usd_per_bbl: float) -> float:
-        """Value of one tonne delivered on ``route`` at the given benchmark price, net of costs."""
-        r = self.routes[route]
-        m = self.cfg.markets[r.market]
-        return (
-            brent_usd_per_bbl + m.price_differential_usd_per_bbl
-        ) * m.bbl_per_t - r.tariff_usd_per_t
 
     def segment_weights(self, brent_usd_per_bbl: float) -> list[float]:
         """Routing weight of each leg, USD/t: the value it adds, net of its own tariffs.
@@ -154,8 +144,6 @@ def compile_network(cfg: Config) -> Network:
     source_index = {s.id: i for i, s in enumerate(cfg.sources)}
     market_index = {m.id: i for i, m in enumerate(cfg.markets)}
     shuttle_index = {s.id: i for i, s in enumerate(cfg.shuttles)}
-    tariffs = {a.id: a.tariff_usd_per_t for a in links}
-    tariffs.update({s.id: s.freight_usd_per_t for s in cfg.shuttles})
 
     segments: list[Segment] = []
     seg_index: dict[tuple, int] = {}
@@ -187,7 +175,6 @@ def compile_network(cfg: Config) -> Network:
             else:
                 acc.append(link_index[name])
         seg_ids.append(leg((start_src, start_st, None, market_index[r.market], tuple(acc))))
-        market = cfg.markets[market_index[r.market]]
         routes.append(
             RouteInfo(
                 id=r.id,
@@ -197,8 +184,6 @@ def compile_network(cfg: Config) -> Network:
                 shuttles=tuple(shuttle_index[n] for n in r.path if n in shuttle_index),
                 segments=tuple(seg_ids),
                 contract_mt_per_day=r.contract_mt_per_year / DAYS_PER_YEAR,
-                tariff_usd_per_t=sum(tariffs.get(n, 0.0) for n in r.path)
-                + market.transport_cost_usd_per_t,
             )
         )
 
