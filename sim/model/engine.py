@@ -149,15 +149,20 @@ class FlowEngine:
 
     def _transfer(self, storage: int, delta: float) -> simpy.Event | None:
         self._advance()
+        waiters = self._waiters
+        queued = False
+        for q in waiters:
+            if q.storage == storage:
+                queued = True
+                break
         w = _Waiter(storage, delta, None)
-        queued = self._waiters and any(q.storage == storage for q in self._waiters)
         if not queued and self._fits(w):
             self.levels[storage] += delta
             self.in_transit -= delta
             self.refresh()
             return None
         w.event = self.env.event()
-        self._waiters.append(w)
+        waiters.append(w)
         self._schedule()
         return w.event
 
@@ -176,15 +181,23 @@ class FlowEngine:
     # ------------------------------------------------------------------ core
     def _advance(self) -> None:
         now = self.env.now
-        dt = now - self.t_last
-        if dt > 0:
+        if now > self.t_last:
+            dt = now - self.t_last
             self.levels = [lvl + r * dt for lvl, r in zip(self.levels, self.net_rate)]
             self.t_last = now
 
     def _states(self) -> tuple[int, ...]:
         return tuple(
-            JUNCTION if junction else FULL if lvl >= full else EMPTY if lvl <= LEVEL_EPS else FREE
-            for lvl, full, junction in zip(self.levels, self._full_at, self._junction)
+            [
+                JUNCTION
+                if junction
+                else FULL
+                if lvl >= full
+                else EMPTY
+                if lvl <= LEVEL_EPS
+                else FREE
+                for lvl, full, junction in zip(self.levels, self._full_at, self._junction)
+            ]
         )
 
     def refresh(self) -> None:
@@ -198,7 +211,7 @@ class FlowEngine:
             self.solution = self.solver.solve(*key)
         sol = self.solution
         self.net_rate = sol.storage_net
-        now = self.env.now
+        now = self.t_last
         point = (now, sol, tuple(self.levels), self.in_transit, self._cap_key)
         points = self._points
         if points and points[-1][0] == now:
@@ -222,8 +235,8 @@ class FlowEngine:
     def _next_threshold(self) -> float:
         """Days until a storage reaches a bound or the level a waiting transfer needs."""
         best = _INF
-        levels, rates = self.levels, self.net_rate
-        for lvl, rate, cap in zip(levels, rates, self.net.storage_cap):
+        levels, rates, caps = self.levels, self.net_rate, self.net.storage_cap
+        for lvl, rate, cap in zip(levels, rates, caps):
             if rate > _MIN_DT:
                 room = cap - lvl
                 if room > LEVEL_EPS and room < best * rate:
@@ -238,7 +251,7 @@ class FlowEngine:
                 if rate > _MIN_DT and 0 < gap < best * rate:
                     best = gap / rate
             else:  # the level must fall to capacity - delta
-                gap = levels[k] + w.delta - self.net.storage_cap[k]
+                gap = levels[k] + w.delta - caps[k]
                 if rate < -_MIN_DT and 0 < gap < -best * rate:
                     best = gap / -rate
         return best
@@ -249,26 +262,26 @@ class FlowEngine:
         A pending wake-up that is earlier than needed is kept and re-armed when it fires, so
         moving a threshold later (as every cargo lift does) creates no extra SimPy event.
         """
-        now = self.env.now
-        self._target = now + max(self._next_threshold(), _MIN_DT)
-        if self._target < self._wake_at:
-            self._arm(self._target - now)
+        now = self.t_last
+        dt = self._next_threshold()
+        target = self._target = now + (dt if dt > _MIN_DT else _MIN_DT)
+        if target < self._wake_at:
+            self._arm(now, target - now)
 
-    def _arm(self, dt: float) -> None:
+    def _arm(self, now: float, dt: float) -> None:
         self._stamp += 1
-        self._wake_at = self.env.now + dt
-        ev = self.env.timeout(dt, self._stamp)
-        ev.callbacks.append(self._wake)
+        self._wake_at = now + dt
+        self.env.timeout(dt, self._stamp).callbacks.append(self._wake)
 
     def _wake(self, ev: simpy.Event) -> None:
-        if ev.value != self._stamp:
+        if ev._value != self._stamp:
             return
-        self._wake_at = float("inf")
+        self._wake_at = _INF
+        if self._target == _INF:
+            return
         now = self.env.now
-        if self._target == float("inf"):
-            return
         if self._target > now + _MIN_DT:
-            self._arm(self._target - now)
+            self._arm(now, self._target - now)
         else:
             self.refresh()
 

@@ -13,8 +13,10 @@ maximise the weighted flow of every leg (see :meth:`Network.segment_weights`: le
 carry their routes' netback at the reference price; legs out of storages carry their advantage
 over the storage's best way out, so storages drain by the best leg).
 
-The LP is solved with HiGHS (``highspy``) from a cold start each time, so a solution depends
-only on its inputs; solutions are cached by those inputs. Shut-in and storage net rates are
+Most states are solved without HiGHS: an optimal basis found for a fixed set of probe states of
+the same storage pattern is reused when it is primal feasible (see :mod:`sim.model.basis`);
+otherwise HiGHS (``highspy``) solves the LP from a cold start. Either way a solution depends only
+on its inputs, and solutions are cached by those inputs. Shut-in and storage net rates are
 recomputed from ``y`` so the volume accounting balances exactly.
 """
 
@@ -26,6 +28,7 @@ import highspy
 import numpy as np
 from scipy import sparse
 
+from sim.model.basis import BasisBank, BoundMap
 from sim.model.network import Network
 
 FREE, FULL, EMPTY, JUNCTION = 0, 1, 2, 3
@@ -161,7 +164,12 @@ class FlowSolver:
         self._n_row = n_row
         self._rows_all = np.arange(n_row, dtype=np.int32)
         self._cache: dict[tuple, FlowSolution] = {}
+        self._banks: dict[tuple[int, ...], BasisBank] = {}
+        self._a_dense = a.toarray()
         self.n_solves = 0
+        """States solved by HiGHS (no candidate basis was feasible)."""
+        self.n_basis_hits = 0
+        """States solved by a stored basis (see :mod:`sim.model.basis`)."""
 
         # Accounting layout.
         self._link_use = np.zeros((n_link, n_seg))
@@ -255,24 +263,66 @@ class FlowSolver:
             "col_upper": self._col_upper.copy(),
         }
 
+    def _state_vector(self, link_cap, source_avail) -> np.ndarray:
+        """State vector ``[link capacities, source production, 1]`` in kt/day."""
+        v = np.concatenate([np.asarray(link_cap), np.asarray(source_avail), [1.0 / _SCALE]])
+        return v * _SCALE
+
+    def _bank(self, pattern: tuple[int, ...]) -> BasisBank:
+        """Candidate bases of a storage pattern, probed on first use (see ``basis``)."""
+        bank = self._banks.get(pattern)
+        if bank is None:
+            net = self.net
+            n_link, n_src = net.n_links, len(net.source_ids)
+            bounds = BoundMap(n_link, n_src, self._col_upper, pattern)
+            v0 = self._state_vector(net.link_cap, net.source_rate)
+            probes = [v0]
+            for i in range(n_link + n_src):
+                for f in (0.5, 0.0) if i < n_link else (0.0,):
+                    v = v0.copy()
+                    v[i] *= f
+                    probes.append(v)
+            bank = BasisBank(self._a_dense, bounds, lambda v: self._probe(v, pattern), probes)
+            self._banks[pattern] = bank
+        return bank
+
+    def _run_highs(self, v: np.ndarray, pattern: tuple[int, ...]) -> bool:
+        n_link, n_src = self.net.n_links, len(self.net.source_ids)
+        lower, upper = self.row_bounds(
+            tuple(v[:n_link] / _SCALE), tuple(v[n_link : n_link + n_src] / _SCALE), pattern
+        )
+        h = self._highs
+        h.clearSolver()
+        h.changeRowsBounds(self._n_row, self._rows_all, lower, upper)
+        h.run()
+        return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+    def _probe(self, v: np.ndarray, pattern: tuple[int, ...]):
+        if not self._run_highs(v, pattern):
+            return None
+        basis = self._highs.getBasis()
+        return list(basis.col_status), list(basis.row_status)
+
     def _solve(
         self,
         link_cap: tuple[float, ...],
         source_avail: tuple[float, ...],
         storage_state: tuple[int, ...],
     ) -> FlowSolution:
-        self.n_solves += 1
-        lower, upper = self.row_bounds(link_cap, source_avail, storage_state)
-        h = self._highs
-        h.clearSolver()
-        h.changeRowsBounds(self._n_row, self._rows_all, lower, upper)
-        h.run()
-        status = h.getModelStatus()
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise RuntimeError(
-                f"routing LP not solved to optimality: {h.modelStatusToString(status)}"
-            )
-        x = np.asarray(h.getSolution().col_value) / _SCALE
+        v = self._state_vector(link_cap, source_avail)
+        x = self._bank(storage_state).solve(v)
+        if x is not None:
+            self.n_basis_hits += 1
+        else:
+            self.n_solves += 1
+            if not self._run_highs(v, storage_state):
+                status = self._highs.getModelStatus()
+                raise RuntimeError(
+                    "routing LP not solved to optimality: "
+                    f"{self._highs.modelStatusToString(status)}"
+                )
+            x = np.asarray(self._highs.getSolution().col_value)
+        x = x / _SCALE
         y = x[: self._n_seg].copy()
         for j, ri in enumerate(self._contract_routes):
             y[self.net.routes[ri].segments[0]] += x[self._n_seg + j]
