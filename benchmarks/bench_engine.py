@@ -84,7 +84,9 @@ def main() -> None:
     print(f"engine:               {eng_rate:,.0f} events/s ({per_rep:,.0f} events/replication)")
     print(f"per-event cost ratio: {bare / eng_rate:.2f} x bare SimPy")
     solves = fresh.solver.n_solves / args.replications
-    print(f"LP solves:            {solves:.1f} per replication (cache misses)")
+    hits = fresh.solver.n_basis_hits / args.replications
+    print(f"LP states:            {hits + solves:.1f} new per replication (cache misses), of which")
+    print(f"                      {hits:.1f} solved by a stored basis, {solves:.1f} by HiGHS")
     print(
         f"ms per replication:   {1000 * total_s / args.replications:.1f} (run + twin + accounting)"
     )

@@ -57,10 +57,10 @@ class RawRun:
 
         Cumulative volumes are linear between breakpoints, so this interpolates exactly.
         """
-        block = self.cum[:, self.layout[name]]
+        cols = self.layout[name]
         at = np.clip(np.asarray(at, dtype=float), self.times[0], self.times[-1])
         idx = np.clip(np.searchsorted(self.times, at, side="right") - 1, 0, len(self.times) - 2)
-        return block[idx] + self.rates[idx][:, self.layout[name]] * (at - self.times[idx])[:, None]
+        return self.cum[idx, cols] + self.rates[idx, cols] * (at - self.times[idx])[:, None]
 
 
 def on_grid(raw: RawRun, name: str, grid: np.ndarray) -> np.ndarray:
@@ -424,25 +424,39 @@ def _recovered(net: Network, raw: RawRun, twin: RawRun) -> tuple[np.ndarray, np.
     return t, quiet
 
 
-def _time_to_recover(recovered: tuple[np.ndarray, np.ndarray], start: float, end: float) -> float:
-    """Return days from ``start`` until back to normal after ``end`` (NaN: not in the run)."""
+def _time_to_recover(
+    recovered: tuple[np.ndarray, np.ndarray], start: np.ndarray, end: np.ndarray
+) -> np.ndarray:
+    """Days from each ``start`` until back to normal after ``end`` (NaN: not in the run)."""
     t, quiet = recovered
-    i0 = max(0, int(np.searchsorted(t, end, side="right")) - 1)
-    hit = np.flatnonzero(quiet[i0:])
-    if not len(hit):
-        return float("nan")
-    return float(max(end, t[i0 + hit[0]]) - start)
+    i0 = np.maximum(0, np.searchsorted(t, end, side="right") - 1)
+    # next_quiet[i]: the first breakpoint at or after i from which the system is normal.
+    n = len(t)
+    marks = np.where(quiet, np.arange(n), n)
+    next_quiet = np.append(np.minimum.accumulate(marks[::-1])[::-1], n)
+    j = next_quiet[np.minimum(i0, n)]
+    found = j < n
+    out = np.full(len(start), np.nan)
+    out[found] = np.maximum(end[found], t[j[found]]) - start[found]
+    return out
 
 
-def _time_to_survive(raw: RawRun, start: float, end: float) -> float:
-    """Days from ``start`` until congestion shut-in begins (NaN if none before ``end``)."""
+def _time_to_survive(raw: RawRun, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Days from each ``start`` until congestion shut-in begins (NaN if none before ``end``)."""
     lost = raw.rates[:, raw.layout["shut_in_congestion"]].sum(axis=1) > _TINY_RATE
-    t0 = raw.times[:-1]
-    t1 = raw.times[1:]
-    hit = lost & (t1 > start) & (t0 < end)
-    if not hit.any():
-        return float("nan")
-    return float(max(start, t0[np.argmax(hit)]) - start)
+    where = np.flatnonzero(lost)
+    out = np.full(len(start), np.nan)
+    if not len(where):
+        return out
+    t0 = raw.times[:-1][where]
+    t1 = raw.times[1:][where]
+    # The first shut-in interval ending after the start; it counts if it begins before the end.
+    j = np.searchsorted(t1, start, side="right")
+    ok = j < len(where)
+    jj = np.minimum(j, len(where) - 1)
+    ok &= t0[jj] < end
+    out[ok] = np.maximum(start[ok], t0[jj[ok]]) - start[ok]
+    return out
 
 
 def _shortfall_profile(net: Network, raw: RawRun, twin: RawRun) -> tuple[np.ndarray, np.ndarray]:
@@ -457,12 +471,16 @@ def _shortfall_profile(net: Network, raw: RawRun, twin: RawRun) -> tuple[np.ndar
     return grid, rate(twin) - rate(raw)
 
 
-def _peak_shortfall(profile: tuple[np.ndarray, np.ndarray], start: float, end: float) -> float:
-    """Largest export rate below the twin's within ``[start, end)`` (Mt/day)."""
+def _peak_shortfall(
+    profile: tuple[np.ndarray, np.ndarray], start: np.ndarray, end: np.ndarray
+) -> np.ndarray:
+    """Largest export rate below the twin's within each ``[start, end)`` (Mt/day)."""
     grid, gap = profile
-    i0 = max(0, int(np.searchsorted(grid, start, side="right")) - 1)
-    i1 = max(i0 + 1, int(np.searchsorted(grid, end, side="left")))
-    return float(max(0.0, gap[i0:i1].max()))
+    i0 = np.maximum(0, np.searchsorted(grid, start, side="right") - 1)
+    i1 = np.maximum(i0 + 1, np.searchsorted(grid, end, side="left"))
+    padded = np.append(gap, -np.inf)  # so that a window may end at len(gap)
+    bounds = np.column_stack([i0, i1]).ravel()
+    return np.maximum(0.0, np.maximum.reduceat(padded, bounds)[::2])
 
 
 def event_rows(
@@ -491,6 +509,9 @@ def event_rows(
     ledger = offset_ledger(net, raw, twin.raw, start, end)
     profile = _shortfall_profile(net, raw, twin.raw)
     recovered = _recovered(net, raw, twin.raw)
+    tts = _time_to_survive(raw, start, end)
+    ttr = _time_to_recover(recovered, start, end)
+    peak = _peak_shortfall(profile, start, end)
     day0 = net.cfg.run.start_date
     rows = []
     for i, r in enumerate(raw.records):
@@ -517,9 +538,9 @@ def event_rows(
                 "offset_routes_mt": float(ledger["routes"][i]),
                 "offset_storage_mt": float(ledger["storage"][i]),
                 "offset_shut_in_mt": float(ledger["shut_in"][i]),
-                "time_to_survive_days": _time_to_survive(raw, start[i], end[i]),
-                "time_to_recover_days": _time_to_recover(recovered, start[i], end[i]),
-                "peak_shortfall_mt_per_day": _peak_shortfall(profile, start[i], end[i]),
+                "time_to_survive_days": float(tts[i]),
+                "time_to_recover_days": float(ttr[i]),
+                "peak_shortfall_mt_per_day": float(peak[i]),
             }
         )
     return rows
