@@ -16,6 +16,7 @@ from typing import Any
 import simpy
 
 from sim.config.models import Shuttle
+from sim.model.berths import Berths
 from sim.model.engine import FlowEngine
 from sim.model.sampling import fraction_sampler
 from sim.model.streams import Streams
@@ -68,8 +69,8 @@ def start_shuttle(
     streams: Streams,
 ) -> list[TankerStats]:
     """Start one process per tanker of ``shuttle``; return their (live) statistics."""
-    o_berths = simpy.Resource(env, capacity=shuttle.origin_berths)
-    d_berths = simpy.Resource(env, capacity=shuttle.destination_berths)
+    o_berths = Berths(env, capacity=shuttle.origin_berths)
+    d_berths = Berths(env, capacity=shuttle.destination_berths)
     payload = fraction_sampler(shuttle.payload_factor)
     stats: list[TankerStats] = []
     for cls in shuttle.fleet:

@@ -1,0 +1,76 @@
+"""Berths: a SimPy resource that grants a free berth without a trip through the event queue.
+
+:class:`Berths` is a :class:`simpy.Resource` (same ``request``/``release``/``users``/``queue``
+interface, first come first served) with two shortcuts that leave its behaviour unchanged:
+
+* a request that finds a berth free and nobody queued is granted at once, as an event that is
+  already processed, so the requesting process continues without being scheduled again;
+* a release frees the berth at once and grants it to the first queued request (which is then
+  scheduled as usual), instead of scheduling a release event first.
+
+With SimPy's stock resource every berth use costs four queue events; a tanker trip uses two
+berths, so these shortcuts remove about a third of a shuttle's events. ``tests/test_queues.py``
+checks the resource against M/M/c and M/D/1 queueing formulas and Little's law.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import simpy
+from simpy.events import Event
+
+
+class Granted(Event):
+    """A berth request granted on the spot (an already processed event).
+
+    Usable like a :class:`simpy.resources.resource.Request`: yield it (the process continues
+    at once) and release it with ``with`` or :meth:`Berths.release`.
+    """
+
+    def __init__(self, resource: Berths) -> None:
+        super().__init__(resource._env)
+        self.resource = resource
+        self.usage_since = resource._env.now
+        self._ok = True
+        self._value = None
+        self.callbacks = None  # processed: yielding it does not suspend the process
+
+    def __enter__(self) -> Granted:
+        return self
+
+    def __exit__(self, exc_type: Any, *exc: Any) -> None:
+        if exc_type is not GeneratorExit:  # as SimPy: no release when a process is discarded
+            self.resource.release(self)
+
+
+class Berths(simpy.Resource):
+    """``capacity`` identical berths served first come, first served.
+
+    Parameters
+    ----------
+    env:
+        The SimPy environment.
+    capacity:
+        Number of berths (at least 1).
+    """
+
+    def request(self) -> Event:  # type: ignore[override]
+        """Ask for a berth; yield the returned event to wait until one is yours."""
+        if len(self.users) < self.capacity and not self.put_queue:
+            granted = Granted(self)
+            self.users.append(granted)
+            return granted
+        return super().request()
+
+    def release(self, request: Event) -> Event:  # type: ignore[override]
+        """Give a berth back (or withdraw a request still waiting); never waits."""
+        if request in self.users:
+            self.users.remove(request)
+            if self.put_queue:
+                self._trigger_put(None)
+        elif request in self.put_queue:
+            self.put_queue.remove(request)
+        done = Event(self._env)
+        done._ok, done._value, done.callbacks = True, None, None
+        return done
