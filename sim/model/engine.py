@@ -202,26 +202,52 @@ class FlowEngine:
 
     def refresh(self) -> None:
         """Bring the state to the present, re-route, record and reschedule."""
-        self._advance()
+        # The steps of _advance, _states and _schedule, inlined: this runs at most events.
+        now = self.env.now
+        if now > self.t_last:
+            dt = now - self.t_last
+            self.levels = [lvl + r * dt for lvl, r in zip(self.levels, self.net_rate)]
+            self.t_last = now
         if self._waiters:
             self._release_waiters()
-        key = (self._cap_key, self._avail_key, self._states())
+        levels = self.levels
+        states = tuple(
+            [
+                JUNCTION
+                if junction
+                else FULL
+                if lvl >= full
+                else EMPTY
+                if lvl <= LEVEL_EPS
+                else FREE
+                for lvl, full, junction in zip(levels, self._full_at, self._junction)
+            ]
+        )
+        key = (self._cap_key, self._avail_key, states)
         if key != self._last_key:
             self._last_key = key
             self.solution = self.solver.solve(*key)
         sol = self.solution
         self.net_rate = sol.storage_net
-        now = self.t_last
-        point = (now, sol, tuple(self.levels), self.in_transit, self._cap_key)
+        point = (now, sol, tuple(levels), self.in_transit, self._cap_key)
         points = self._points
         if points and points[-1][0] == now:
             points[-1] = point  # several changes at one instant: keep the last state
         else:
             points.append(point)
-        self._schedule()
+        dt = self._next_threshold()
+        target = self._target = now + (dt if dt > _MIN_DT else _MIN_DT)
+        if target < self._wake_at:
+            self._arm(now, target - now)
 
     def _release_waiters(self) -> None:
         """Carry out waiting transfers that now fit, first come first served per storage."""
+        waiters = self._waiters
+        if len(waiters) == 1:
+            if self._fits(waiters[0]):
+                self._apply(waiters[0])
+                self._waiters = []
+            return
         keep = []
         blocked: set[int] = set()
         for w in self._waiters:
