@@ -37,8 +37,9 @@ FREE, FULL, EMPTY, JUNCTION = 0, 1, 2, 3
 _SCALE = 1000.0
 """The LP works in kt/day so that HiGHS tolerances are far below the volumes that matter."""
 _TINY = 1e-12
-CACHE_LIMIT = 50_000
-"""Solutions kept per solver; the cache is emptied when it grows past this."""
+CACHE_LIMIT = 4_096
+"""Solutions kept per solver; emptied when full. Stored bases make misses cheap (see
+:mod:`sim.model.basis`), so a small cache keeps worker memory flat."""
 
 
 def _quiet_highs() -> highspy.Highs:
