@@ -161,9 +161,17 @@ class Model:
         horizon = cfg.run.horizon_days
         env.run(until=horizon)
         tr = engine.finish(horizon)
+        # Few distinct routings recur many times: stack each once, then index.
+        slot: dict[int, int] = {}
+        distinct = []
+        for s in tr.solutions:
+            if id(s) not in slot:
+                slot[id(s)] = len(distinct)
+                distinct.append(s.rates)
+        which = np.fromiter((slot[id(s)] for s in tr.solutions), dtype=np.intp)
         return RawRun(
             times=np.asarray(tr.times),
-            rates=np.vstack([s.rates for s in tr.solutions]),
+            rates=np.stack(distinct)[which],
             levels=np.asarray(tr.levels).reshape(len(tr.times), len(net.storage_ids)),
             transit=np.asarray(tr.in_transit),
             link_cap=np.asarray(tr.link_cap).reshape(len(tr.solutions), net.n_links),
