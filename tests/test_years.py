@@ -1,0 +1,92 @@
+"""Multi-year horizons: per-year splits and the year/event loss tables, on a scripted case.
+
+One field (10 Mt/yr) -> one pipeline -> one market at a fixed 70 USD/bbl and 7.5 bbl/t, no
+storage, no tariffs, no discounting: every day the pipeline is down loses 10/365.25 Mt and
+525 M USD per Mt. Horizon 2026-01-01 + 730 days = the years 2026 and 2027 (365 days each).
+Scripted outages: ``a`` 10 days in March 2026, ``c`` 10 days from 27 December 2026 (5 days in
+each year), ``b`` 20 days in June 2027.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from conftest import cfg_dict
+
+import sim
+from sim import losses
+from sim.config import validate_config
+from sim.units import DAYS_PER_YEAR
+from sim.years import year_bounds
+
+MT_PER_DAY = 10.0 / DAYS_PER_YEAR
+USD_PER_MT = 70.0 * 7.5 * 1e6
+
+
+def _two_year_cfg(**run):
+    return validate_config(
+        cfg_dict(
+            run={"horizon_days": 730.0, **run},
+            scripted_events=[
+                {"id": "a", "asset": "pipe", "start": "2026-03-01", "duration_days": 10},
+                {"id": "c", "asset": "pipe", "start": "2026-12-27", "duration_days": 10},
+                {"id": "b", "asset": "pipe", "start": "2027-06-01", "duration_days": 20},
+            ],
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def two_year_run(tmp_path_factory):
+    return sim.run(
+        _two_year_cfg(),
+        replications=3,
+        seed=1,
+        executor="serial",
+        out=tmp_path_factory.mktemp("years") / "run",
+    )
+
+
+def test_year_bounds_are_anniversaries():
+    assert year_bounds(dt.date(2026, 1, 1), 365.0).tolist() == [0.0, 365.0]
+    assert year_bounds(dt.date(2026, 1, 1), 730.0).tolist() == [0.0, 365.0, 730.0]
+    # 2028 is a leap year; a remainder under a day is folded into the last year.
+    assert year_bounds(dt.date(2026, 1, 1), 1096.5).tolist() == [0.0, 365.0, 730.0, 1096.5]
+    assert year_bounds(dt.date(2026, 1, 1), 800.0).tolist() == [0.0, 365.0, 730.0, 800.0]
+    assert year_bounds(dt.date(2024, 2, 29), 400.0).tolist() == [0.0, 366.0, 400.0]
+
+
+def test_per_year_columns_have_the_known_losses():
+    row = sim.simulate(_two_year_cfg(), seed=1).row
+    assert row["year_volume_lost_mt.0"] == pytest.approx(15 * MT_PER_DAY, rel=1e-12)
+    assert row["year_volume_lost_mt.1"] == pytest.approx(25 * MT_PER_DAY, rel=1e-12)
+    assert row["year_revenue_loss_usd.0"] == pytest.approx(15 * MT_PER_DAY * USD_PER_MT, rel=1e-9)
+    assert row["year_revenue_loss_usd.1"] == pytest.approx(25 * MT_PER_DAY * USD_PER_MT, rel=1e-9)
+    assert "year_revenue_loss_usd.2" not in row
+
+
+def test_one_year_horizons_get_no_per_year_columns(make_cfg):
+    row = sim.simulate(make_cfg(run={"horizon_days": 365.0}), seed=1).row
+    assert not [k for k in row if k.startswith("year_")]
+
+
+def test_years_add_up_to_the_run_with_prices_storage_and_tankers():
+    cfg = sim.load_config(
+        "tests/data/small.yaml",
+        [
+            "run.horizon_days=1096",
+            "economics.price.model=mean_reverting",
+            "economics.price.volatility_per_sqrt_year=0.3",
+            "economics.price.step_days=7",
+            "economics.discount_rate_per_year=0.08",
+        ],
+    )
+    model = sim.Model(cfg)
+    for k in range(3):
+        row = model.simulate(seed=5, replication=k).row
+        years = [row[f"year_revenue_loss_usd.{y}"] for y in range(3)]
+        lost = [row[f"year_volume_lost_mt.{y}"] for y in range(3)]
+        assert sum(years) == pytest.approx(row["revenue_loss_usd"], rel=1e-9, abs=1e-3)
+        assert sum(lost) == pytest.approx(row["offset_shut_in_mt"], rel=1e-9, abs=1e-12)
