@@ -401,6 +401,60 @@ CONVERGENCE_COLUMNS: list[Column] = [
     Column("rel_ci95_half", "float64", "fraction", "ci95_half / |mean|."),
 ]
 
+RESILIENCE_COLUMNS: list[Column] = [
+    Column("hazard", "string", "", "Hazard id, or the scripted event id."),
+    Column("cause", "string", "", "Cause class."),
+    Column("events", "int64", "", "Effective events (common-cause records merged)."),
+    Column("events_per_year", "float64", "1/yr", "Events per simulated year."),
+    Column(
+        "share_with_shut_in",
+        "float64",
+        "fraction",
+        "Share of events during which congestion shut-in began (buffers ran out).",
+    ),
+    Column(
+        "time_to_survive_median_days",
+        "float64",
+        "days",
+        "Median time from the start to the first shut-in, over events with shut-in.",
+    ),
+    Column(
+        "time_to_recover_median_days",
+        "float64",
+        "days",
+        "Median time from the start until capacity, production and buffers are back.",
+    ),
+    Column("time_to_recover_p90_days", "float64", "days", "90th percentile of the same."),
+    Column(
+        "share_not_recovered",
+        "float64",
+        "fraction",
+        "Share of events not recovered within the horizon (left out of the times above).",
+    ),
+    Column(
+        "peak_shortfall_mean_mt_per_day",
+        "float64",
+        "Mt/day",
+        "Mean over events of the largest export rate below the twin's.",
+    ),
+    Column("blocked_mean_mt", "float64", "Mt", "Mean export shortfall on blocked corridors."),
+    Column("offset_routes_share", "float64", "fraction", "Share of it other corridors carried."),
+    Column("offset_storage_share", "float64", "fraction", "Share held in storage and tankers."),
+    Column("offset_shut_in_share", "float64", "fraction", "Share not produced."),
+]
+
+LEDGER_COLUMNS: list[Column] = [
+    Column(
+        "item",
+        "string",
+        "",
+        "blocked, its three destinations, or a corridor's signed change of exports.",
+    ),
+    Column("mean_mt_per_year", "float64", "Mt/yr", "Mean over replications, per year."),
+    Column("ci95_half_mt_per_year", "float64", "Mt/yr", "Half-width of its 95% CI."),
+    Column("share_of_blocked", "float64", "fraction", "mean / mean blocked volume."),
+]
+
 TABLES: dict[str, list[Column]] = {
     "replications": REPLICATION_COLUMNS,
     "replications (families: <name>.<id>)": REPLICATION_FAMILIES,
@@ -412,6 +466,8 @@ TABLES: dict[str, list[Column]] = {
     "ep curves (aep.csv, oep.csv)": EP_CURVE_COLUMNS,
     "return_periods": RETURN_PERIOD_COLUMNS,
     "convergence": CONVERGENCE_COLUMNS,
+    "resilience by hazard": RESILIENCE_COLUMNS,
+    "offset ledger": LEDGER_COLUMNS,
 }
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pytest
 from conftest import cfg_dict
 
@@ -90,3 +89,53 @@ def test_years_add_up_to_the_run_with_prices_storage_and_tankers():
         lost = [row[f"year_volume_lost_mt.{y}"] for y in range(3)]
         assert sum(years) == pytest.approx(row["revenue_loss_usd"], rel=1e-9, abs=1e-3)
         assert sum(lost) == pytest.approx(row["offset_shut_in_mt"], rel=1e-9, abs=1e-12)
+
+
+def test_year_loss_table_has_one_row_per_replication_year(two_year_run):
+    day = MT_PER_DAY * USD_PER_MT
+    ylt = two_year_run.ylt()
+    assert len(ylt) == 6 and ylt["year"].tolist() == [0, 1] * 3
+    assert (ylt["days"] == 365.0).all()
+    assert ylt["loss_usd"].to_numpy() == pytest.approx([15 * day, 25 * day] * 3, rel=1e-9)
+    assert ylt["volume_lost_mt"].to_numpy() == pytest.approx([15 * MT_PER_DAY, 25 * MT_PER_DAY] * 3)
+    # OEP: the largest event of 2026 is a (10 days; c has 5 days in it), of 2027 b (20 days).
+    assert ylt["max_event_loss_usd"].to_numpy() == pytest.approx([10 * day, 20 * day] * 3, rel=1e-9)
+    assert ylt["max_event_volume_lost_mt"].to_numpy() == pytest.approx(
+        [10 * MT_PER_DAY, 20 * MT_PER_DAY] * 3, rel=1e-9
+    )
+    assert ylt["n_events"].tolist() == [2, 2] * 3
+
+
+def test_event_loss_table_splits_an_event_across_years(two_year_run):
+    day = MT_PER_DAY * USD_PER_MT
+    elt = two_year_run.elt()
+    one = elt[elt["replication"] == 0].set_index(["hazard", "year"])["loss_usd"]
+    assert one.loc[("a", 0)] == pytest.approx(10 * day, rel=1e-9)
+    assert one.loc[("c", 0)] == pytest.approx(5 * day, rel=1e-9)
+    assert one.loc[("c", 1)] == pytest.approx(5 * day, rel=1e-9)
+    assert one.loc[("b", 1)] == pytest.approx(20 * day, rel=1e-9)
+    # Each year's event losses add up to its YLT loss.
+    ylt = two_year_run.ylt().set_index(["replication", "year"])["loss_usd"]
+    per_year = elt.groupby(["replication", "year"])["loss_usd"].sum()
+    assert per_year.to_numpy() == pytest.approx(ylt.loc[per_year.index].to_numpy(), rel=1e-12)
+
+
+def test_annual_measures_of_a_multi_year_run(two_year_run):
+    day = MT_PER_DAY * USD_PER_MT
+    a = two_year_run.aal()
+    assert a["aal"] == pytest.approx(20 * day, rel=1e-9)
+    assert (a["n"], a["years"]) == (3, 6)
+    assert a["se"] == pytest.approx(0.0, abs=1e-3)  # every replication is the same
+    assert two_year_run.aal("volume_mt")["aal"] == pytest.approx(20 * MT_PER_DAY, rel=1e-9)
+    aep = two_year_run.ep_curve("aep")
+    assert len(aep) == 6
+    assert aep["loss"].iloc[0] == pytest.approx(25 * day, rel=1e-9)
+    # 6 years: half of them (2027s) reach 25 days' loss, so the 2-year loss is 25 days'.
+    assert two_year_run.pml(2) == pytest.approx(25 * day, rel=1e-9)
+    rp = two_year_run.return_periods()
+    assert rp[rp["return_period"] == 10]["extrapolated"].all()
+
+
+def test_multi_year_tables_need_the_year_bounds(two_year_run):
+    with pytest.raises(ValueError, match="year bounds"):
+        losses.year_loss_table(two_year_run.replications)
