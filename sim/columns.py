@@ -143,12 +143,6 @@ REPLICATION_FAMILIES: list[Column] = [
         "Mt",
         "Signed change of exports vs the twin on corridor <id> (last link to market).",
     ),
-    Column(
-        "offset_mt",
-        "float64",
-        "Mt",
-        "Signed change of exports vs the twin on corridor <id> (last link to market).",
-    ),
     Column("regime_days", "float64", "days", "Days of the horizon spent in regime <id>."),
     Column(
         "year_revenue_loss_usd",

@@ -9,19 +9,18 @@ from pathlib import Path
 import pandas as pd
 
 from sim import plots
-from sim.htmlpage import figure, num, sig, table
+from sim.htmlpage import figure, num, page, sig, table
 from sim.plots import metric_scale
 
 
-def _comparison_rows(comparison: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for r in comparison.itertuples(index=False):
-        scale, unit = metric_scale(str(r.metric))
-        rows.append(
+def _comparison_tables(comparison: pd.DataFrame) -> list[str]:
+    """One table per metric (scenarios as rows), values in the metric's display unit."""
+    parts = []
+    for metric, grp in comparison.groupby("metric", sort=False):
+        scale, unit = metric_scale(str(metric))
+        rows = [
             {
                 "scenario": str(r.scenario),
-                "metric": str(r.metric),
-                "unit": unit,
                 "base mean": r.base_mean / scale,
                 "scenario mean": r.scenario_mean / scale,
                 "change": r.mean_diff / scale,
@@ -29,8 +28,13 @@ def _comparison_rows(comparison: pd.DataFrame) -> pd.DataFrame:
                 "unpaired ±": r.unpaired_ci95_half / scale,
                 "variance reduction (×)": r.variance_reduction,
             }
+            for r in grp.itertuples(index=False)
+        ]
+        parts.append(
+            f"<h3>{html.escape(str(metric))} ({html.escape(unit or 'as the metric')})</h3>"
         )
-    return pd.DataFrame(rows)
+        parts.append(table(pd.DataFrame(rows), {"variance reduction (×)": num(1)}))
+    return parts
 
 
 def _economics_rows(comparison: pd.DataFrame, meta: dict) -> pd.DataFrame:
@@ -86,7 +90,7 @@ def build_comparison_report(exp_dir: Path) -> str:
         "<h2>Figures</h2>",
         *[figure(f, c) for f, c in figs],
         "<h2>Comparison</h2>",
-        table(_comparison_rows(comparison), {"variance reduction (×)": num(1)}),
+        *_comparison_tables(comparison),
     ]
     if len(econ):
         parts += [
@@ -96,8 +100,7 @@ def build_comparison_report(exp_dir: Path) -> str:
             "file (see their sources).</p>",
             table(econ, {"benefit/cost": num(2), "NPV (USD m)": num(0)}),
         ]
-    parts += [
-        "<p class='note'>All columns: <code>comparison.csv</code> in the experiment directory.</p>",
-        "</body></html>",
-    ]
-    return "\n".join(parts)
+    parts.append(
+        "<p class='note'>All columns: <code>comparison.csv</code> in the experiment directory.</p>"
+    )
+    return page(f"corridor-sim experiment: {meta['name']}", parts)

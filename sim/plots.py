@@ -235,7 +235,7 @@ def convergence(ylt: pd.DataFrame, measure: str = "revenue_usd") -> Figure:
 
 
 def scenario_comparison(comparison: pd.DataFrame, metric: str = "revenue_loss_usd") -> Figure:
-    """Paired mean differences vs the base with 95% CIs (and the unpaired CI for contrast)."""
+    """Paired mean differences vs the base with their 95% CIs, one bar per scenario."""
     tab = comparison[comparison["metric"] == metric].sort_values("mean_diff")
     scale, unit = metric_scale(metric)
     fig, ax = _fig(max(2.6, 0.55 * len(tab) + 1.5))
@@ -253,18 +253,6 @@ def scenario_comparison(comparison: pd.DataFrame, metric: str = "revenue_loss_us
     colors = [OKABE_ITO[2] if d < 0 else OKABE_ITO[3] for d in diff]
     ax.barh(y, diff, color=colors, alpha=0.85, height=0.6)
     ax.errorbar(diff, y, xerr=err, fmt="none", ecolor="black", capsize=4, label="paired 95% CI")
-    if "unpaired_ci95_half" in tab:
-        half = tab["unpaired_ci95_half"].to_numpy(dtype=float) / scale
-        ax.errorbar(
-            diff,
-            y + 0.34,
-            xerr=half,
-            fmt="none",
-            ecolor="#888888",
-            capsize=2,
-            linewidth=0.9,
-            label="unpaired 95% CI (for contrast)",
-        )
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(y, tab["scenario"].astype(str).tolist())
     ax.set_ylabel("Scenario")
