@@ -95,12 +95,15 @@ def img(fig) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def table(df: pd.DataFrame, formats: dict[str, Format] | None = None) -> str:
+def table(
+    df: pd.DataFrame, formats: dict[str, Format] | None = None, numeric_text: bool = True
+) -> str:
     """Render ``df`` as an HTML table.
 
     Numbers are right-aligned (integers as integers, others to four significant digits, or
-    with ``formats[column]``), as are texts that are numbers (ranges, "≥ x"); other text is
-    left-aligned and may wrap after underscores.
+    with ``formats[column]``), as are texts that are numbers (ranges, "≥ x") unless
+    ``numeric_text`` is false (key-value tables); other text is left-aligned and may wrap
+    after underscores.
     """
     formats = formats or {}
     numeric = {
@@ -119,7 +122,7 @@ def table(df: pd.DataFrame, formats: dict[str, Format] | None = None) -> str:
                 text, right = sig(v), True
             else:
                 text = "–" if _missing(v) else str(v)
-                right = bool(_NUMBER_TEXT.match(text))
+                right = numeric_text and bool(_NUMBER_TEXT.match(text))
             cls = "n" if right else "t"
             cells.append(f"<td class='{cls}'>{_breakable(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")

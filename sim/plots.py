@@ -330,8 +330,10 @@ def fan_chart(timeseries: pd.DataFrame, columns: list[str], ylabel: str, title: 
             ax.set_ylabel(ylabel, fontsize=8.5)
         if i == 0:
             _legend(ax, loc="best")
-    for ax in axes[-1]:
-        ax.set_xlabel("Day of the run (0 = start date)", fontsize=8.5)
+    for i, ax in enumerate(axes.flat[: len(columns)]):
+        if i + ncols >= len(columns):  # nothing below: this panel carries the day axis
+            ax.xaxis.set_tick_params(labelbottom=True)
+            ax.set_xlabel("Day of the run (0 = start date)", fontsize=8.5)
     fig.suptitle(title)
     return fig
 

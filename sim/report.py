@@ -179,6 +179,7 @@ def _largest_events(elt: pd.DataFrame, n: int = 10) -> pd.DataFrame:
         .agg(
             hazard=("hazard", "first"),
             assets=("assets", "first"),
+            year=("year", "first"),
             start_day=("start_day", "first"),
             duration_days=("duration_days", "first"),
             loss=("loss_usd", "sum"),
@@ -193,6 +194,7 @@ def _largest_events(elt: pd.DataFrame, n: int = 10) -> pd.DataFrame:
             "replication": per_event["replication"].to_numpy(),
             "hazard": per_event["hazard"].astype(str).to_numpy(),
             "assets": per_event["assets"].astype(str).str.replace(",", ", ").to_numpy(),
+            "year": per_event["year"].to_numpy(),
             "start (day)": per_event["start_day"].to_numpy(),
             "duration (days)": per_event["duration_days"].to_numpy(),
             "loss (USD m)": per_event["loss"].to_numpy() / 1e6,
@@ -326,7 +328,7 @@ def build_report(run: RunResult) -> str:
         f"{a['n']:,} replications, {a['years']:,} replication-years.</p>",
         horizon_note,
         "<h2>Run</h2>",
-        table(_meta(run, summary)),
+        table(_meta(run, summary), numeric_text=False),
         "<h2>Key figures</h2>",
         *[figure(f, c) for f, c in figures],
         "<h2>Loss tables</h2>",
@@ -359,7 +361,7 @@ def build_report(run: RunResult) -> str:
         ),
         "<h3>Offset ledger: where blocked exports went</h3>",
         table(_ledger(reps, years_per_rep), {"share of blocked (%)": num(1)}),
-        "<h2>Summary statistics</h2>",
+        "<h2>Summary statistics (per replication, over the whole horizon)</h2>",
         table(_summary_stats(summary["metrics"]), {"P(>0)": num(2)}),
         "<h2>Assumptions and sources</h2>",
         "<p>Each asset and hazard of the config with its key value and its <code>source</code> "
