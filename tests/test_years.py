@@ -139,3 +139,26 @@ def test_annual_measures_of_a_multi_year_run(two_year_run):
 def test_multi_year_tables_need_the_year_bounds(two_year_run):
     with pytest.raises(ValueError, match="year bounds"):
         losses.year_loss_table(two_year_run.replications)
+
+
+def test_oil_stored_over_new_year_is_not_a_loss_of_either_year():
+    # The terminal stops for 10 days from 27 December: 5 days' output (0.137 Mt) sits in the tank
+    # at New Year and is exported in January. Nothing is shut in, prices are fixed and not
+    # discounted, so neither year loses revenue; the oil held at New Year is valued at what it
+    # fetches, not counted as lost in 2026 and gained in 2027.
+    cfg = validate_config(
+        cfg_dict(
+            run={"horizon_days": 730.0},
+            storages=[{"id": "tank", "capacity_mt": 0.5}],
+            terminals=[{"id": "term", "capacity_mt_per_year": 20.0, "berths": 1}],
+            routes=[
+                {"id": "r", "source": "field", "path": ["pipe", "tank", "term"], "market": "mkt"}
+            ],
+            scripted_events=[{"asset": "term", "start": "2026-12-27", "duration_days": 10}],
+        )
+    )
+    row = sim.simulate(cfg, seed=1).row
+    assert row["deferred_mt"] == pytest.approx(10 * MT_PER_DAY, rel=1e-9)
+    assert row["year_volume_lost_mt.0"] == pytest.approx(0.0, abs=1e-12)
+    assert row["year_revenue_loss_usd.0"] == pytest.approx(0.0, abs=1.0)
+    assert row["year_revenue_loss_usd.1"] == pytest.approx(0.0, abs=1.0)
