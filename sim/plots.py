@@ -283,8 +283,9 @@ def tornado(comparison: pd.DataFrame, metric: str = "revenue_loss_usd") -> Figur
     rows.sort(key=lambda r: abs(r[2] - r[1]))
     fig, ax = _fig(max(2.6, 0.55 * len(rows) + 1.5))
     y = np.arange(len(rows))
-    ax.barh(y, [r[1] for r in rows], color=OKABE_ITO[0], label="low value")
-    ax.barh(y, [r[2] for r in rows], color=OKABE_ITO[1], alpha=0.8, label="high value")
+    # Side by side, so a low and a high change of the same sign do not hide each other.
+    ax.barh(y - 0.19, [r[1] for r in rows], height=0.38, color=OKABE_ITO[0], label="low value")
+    ax.barh(y + 0.19, [r[2] for r in rows], height=0.38, color=OKABE_ITO[1], label="high value")
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(y, [f"{r[0]}\n(low {r[3]} / high {r[4]})" for r in rows], fontsize=8)
     ax.set_xlabel(f"Change in mean {metric} vs base ({unit or 'as the metric'})")
