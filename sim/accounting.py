@@ -159,17 +159,21 @@ class Valuation:
         costs = flows.links @ self.link_tariff + flows.shuttles @ self.shuttle_freight
         return float((sales - np.sum(costs * self.discount)) * 1e6)
 
-    def storage_values(self, net: Network) -> tuple[np.ndarray, np.ndarray]:
+    def storage_values(
+        self, net: Network, step: int = -1, at: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """USD per tonne of oil held in each storage and on each shuttle at the horizon.
 
         Oil in a storage is worth its best way to a market at the last price step, net of the
         tariffs and freight still to pay, discounted to the horizon; oil on a tanker is worth
-        its destination storage's value less the freight paid on landing.
+        its destination storage's value less the freight paid on landing. ``step`` and ``at``
+        value it instead at another price step, discounted to day ``at`` (year ends).
         """
+        at_day = self.grid[-1] if at is None else at
         market_value = (
-            self.market_unit[-1]
-            / self.discount[-1]
-            * np.exp(-net.cfg.economics.discount_rate_per_year * self.grid[-1] / DAYS_PER_YEAR)
+            self.market_unit[step]
+            / self.discount[step]
+            * np.exp(-net.cfg.economics.discount_rate_per_year * at_day / DAYS_PER_YEAR)
         )
         n_st = len(net.storage_ids)
         value = np.zeros(n_st)

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -44,7 +44,11 @@ from sim.rundir import (
     read_table,
 )
 from sim.stats import describe, relative_ci_half_width
+from sim.units import DAYS_PER_YEAR
 from sim.worker import ChunkReport, ChunkTask
+
+if TYPE_CHECKING:
+    from sim.plots import RunPlots
 
 log = logging.getLogger("corridor_sim")
 
@@ -124,98 +128,89 @@ class RunResult:
         """Replications that raised an error."""
         return int(self.manifest.get("failed", 0))
 
-    # Loss tables (see sim.losses).
+    # Loss tables (see sim.losses) and resilience summaries (sim.resilience).
+    def year_bounds(self) -> np.ndarray:
+        """Year boundaries of the horizon in days (anniversaries of the start date)."""
+        from sim.years import year_bounds
+
+        run = self.config.run
+        return year_bounds(run.start_date, run.horizon_days)
+
     def elt(self) -> pd.DataFrame:
-        """Event loss table: one row per event, the year's loss allocated to its events."""
+        """Event loss table: one row per event and year, the year's loss allocated to its events."""
         from sim import losses
 
-        return losses.event_loss_table(self.replications, self.events)
+        return losses.event_loss_table(self.replications, self.events, self.year_bounds())
 
     def ylt(self) -> pd.DataFrame:
         """Year loss table: one row per replication-year."""
         from sim import losses
 
-        return losses.year_loss_table(self.replications, self.elt())
+        bounds = self.year_bounds()
+        reps = self.replications
+        return losses.year_loss_table(
+            reps, losses.event_loss_table(reps, self.events, bounds), bounds
+        )
 
-    def aal(self) -> dict[str, float]:
-        """Average annual loss (USD) and its standard error."""
+    def aal(self, measure: str = "revenue_usd") -> dict[str, float]:
+        """Average annual loss (``revenue_usd`` or ``volume_mt``) and its standard error."""
         from sim import losses
 
-        return losses.aal(self.ylt())
+        return losses.aal(self.ylt(), measure)
 
-    def ep_curve(self, kind: str = "aep") -> pd.DataFrame:
-        """Exceedance curve: ``aep`` (annual total) or ``oep`` (largest event)."""
+    def aal_table(self) -> pd.DataFrame:
+        """AAL with standard error and CI, and PML, for revenue and volume."""
         from sim import losses
 
-        col = {"aep": "loss_usd", "oep": "max_event_loss_usd"}[kind.lower()]
-        return losses.exceedance_curve(self.ylt()[col].to_numpy())
+        return losses.aal_table(self.ylt())
+
+    def ep_curve(self, kind: str = "aep", measure: str = "revenue_usd") -> pd.DataFrame:
+        """Exceedance curve: ``aep`` (annual total) or ``oep`` (largest event of the year)."""
+        from sim import losses
+
+        return losses.ep_curve(self.ylt(), kind, measure)
 
     def return_periods(self) -> pd.DataFrame:
-        """Losses and TVaR at 5-250 year return periods (AEP and OEP)."""
+        """Losses and TVaR at 5-250 year return periods (both measures, AEP and OEP)."""
         from sim import losses
 
         return losses.return_period_table(self.ylt())
 
-    def convergence(self) -> pd.DataFrame:
-        """Return the running mean and 95% CI of the annual loss."""
+    def pml(self, return_period: int = 100, measure: str = "revenue_usd") -> float:
+        """Probable maximum loss: the AEP loss at ``return_period`` years."""
         from sim import losses
 
-        return losses.convergence_table(self.ylt())
+        return losses.pml(self.ylt(), return_period, measure)
+
+    def convergence(self, measure: str = "revenue_usd") -> pd.DataFrame:
+        """Return the AAL and its 95% CI over the first n replications."""
+        from sim import losses
+
+        return losses.convergence_table(self.ylt(), measure)
+
+    def resilience(self) -> pd.DataFrame:
+        """Per-hazard response: time to survive, time to recover, shortfall, where oil went."""
+        from sim import resilience
+
+        bounds = self.year_bounds()
+        years = len(self.replications) * float(bounds[-1] - bounds[0]) / DAYS_PER_YEAR
+        return resilience.by_hazard(self.events, years)
+
+    def offset_ledger(self) -> pd.DataFrame:
+        """Blocked volume per year and where it went (other corridors, storage, shut in)."""
+        from sim import resilience
+
+        bounds = self.year_bounds()
+        return resilience.offset_ledger(
+            self.replications, float(bounds[-1] - bounds[0]) / DAYS_PER_YEAR
+        )
 
     @property
-    def plot(self) -> _PlotAccessor:
+    def plot(self) -> RunPlots:
         """Figures of this run: ``.plot.loss_histogram()``, ``.plot.ep_curves()``, ..."""
-        return _PlotAccessor(self)
+        from sim.plots import RunPlots
 
-
-class _PlotAccessor:
-    """Figure factories bound to one run (see :mod:`sim.plots`)."""
-
-    def __init__(self, run: RunResult) -> None:
-        self._run = run
-
-    def loss_histogram(self):
-        """Histogram of annual revenue loss with mean, VaR and CVaR."""
-        from sim import plots
-
-        return plots.loss_histogram(self._run.replications)
-
-    def ep_curves(self):
-        """AEP and OEP curves with confidence bands."""
-        from sim import plots
-
-        return plots.ep_curves(self._run.ylt())
-
-    def spare_capacity(self):
-        """Spare capacity used per alternative asset."""
-        from sim import plots
-
-        return plots.spare_capacity(self._run.replications)
-
-    def event_scatter(self):
-        """Event duration vs loss by cause."""
-        from sim import plots
-
-        return plots.event_scatter(self._run.elt())
-
-    def convergence(self):
-        """Plot the running mean with its CI."""
-        from sim import plots
-
-        return plots.convergence(self._run.ylt())
-
-    def save_all(self, out_dir: str | Path | None = None) -> list[Path]:
-        """Write all figures (PNG and SVG) to ``out_dir`` (default: ``<run>/figures``)."""
-        from sim import plots
-
-        run = self._run
-        ts = run.timeseries
-        return plots.save_all(
-            run.replications,
-            run.events,
-            Path(out_dir) if out_dir else run.path / "figures",
-            ts if len(ts) else None,
-        )
+        return RunPlots(self)
 
 
 def load_run(path: str | Path) -> RunResult:

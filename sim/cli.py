@@ -303,34 +303,53 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_losses(args) -> int:
+    import pandas as pd
+
+    from sim import losses, resilience
     from sim.batch import load_run
-    from sim.losses import pml
     from sim.rundir import atomic_write_bytes, atomic_write_parquet
+    from sim.units import DAYS_PER_YEAR
 
     res = load_run(args.run_dir)
-    elt, ylt = res.elt(), res.ylt()
+    bounds = res.year_bounds()
+    reps, events = res.replications, res.events
+    elt = losses.event_loss_table(reps, events, bounds)
+    ylt = losses.year_loss_table(reps, elt, bounds)
     tables = res.path / "tables"
     atomic_write_parquet(tables / "elt.parquet", elt)
     atomic_write_parquet(tables / "ylt.parquet", ylt)
-    rp = res.return_periods()
-    conv = res.convergence()
-    for name, df in (
-        ("return_periods", rp),
-        ("convergence", conv),
-        ("aep", res.ep_curve("aep")),
-        ("oep", res.ep_curve("oep")),
-    ):
+    years = float(bounds[-1] - bounds[0]) / DAYS_PER_YEAR
+    aal = losses.aal_table(ylt)
+    rp = losses.return_period_table(ylt)
+    both = list(losses.MEASURES)
+    csvs = {
+        "aal": aal,
+        "return_periods": rp,
+        "convergence": pd.concat([losses.convergence_table(ylt, m) for m in both]),
+        "aep": pd.concat([losses.ep_curve(ylt, "AEP", m) for m in both]),
+        "oep": pd.concat([losses.ep_curve(ylt, "OEP", m) for m in both]),
+        "resilience": resilience.by_hazard(events, len(reps) * years),
+        "offset_ledger": resilience.offset_ledger(reps, years),
+    }
+    for name, df in csvs.items():
         atomic_write_bytes(tables / f"{name}.csv", df.to_csv(index=False).encode())
-    a = res.aal()
-    print(
-        f"AAL: {a['aal'] / 1e6:,.1f} USD million (standard error {a['se'] / 1e6:,.1f}; "
-        f"{a['n']} years)   PML(100 yr): {pml(ylt, 100) / 1e6:,.1f} USD million"
-    )
-    shown = rp.assign(loss_usd_m=rp["loss_usd"] / 1e6, tvar_usd_m=rp["tvar_usd"] / 1e6)
-    print(
-        shown[["curve", "return_period", "loss_usd_m", "tvar_usd_m", "extrapolated"]].to_string(
-            index=False, float_format=lambda v: f"{v:,.1f}"
+    scale = {"revenue_usd": (1e6, "USD m"), "volume_mt": (1.0, "Mt")}
+    for r in aal.itertuples(index=False):
+        k, unit = scale[r.measure]
+        print(
+            f"AAL {r.measure}: {r.aal / k:,.2f} {unit}/yr (standard error {r.se / k:,.2f}); "
+            f"PML 100 yr: {r.pml_100 / k:,.2f} {unit}; {r.replications} replications, "
+            f"{r.years} years"
         )
+    shown = rp.assign(
+        loss=[v / scale[m][0] for v, m in zip(rp["loss"], rp["measure"])],
+        tvar=[v / scale[m][0] for v, m in zip(rp["tvar"], rp["measure"])],
+        unit=[scale[m][1] for m in rp["measure"]],
+    )
+    print(
+        shown[
+            ["measure", "curve", "return_period", "loss", "tvar", "unit", "extrapolated"]
+        ].to_string(index=False, float_format=lambda v: f"{v:,.2f}")
     )
     print(f"tables written to {tables}")
     return 0

@@ -143,13 +143,20 @@ REPLICATION_FAMILIES: list[Column] = [
         "Mt",
         "Signed change of exports vs the twin on corridor <id> (last link to market).",
     ),
+    Column("regime_days", "float64", "days", "Days of the horizon spent in regime <id>."),
     Column(
-        "offset_mt",
+        "year_revenue_loss_usd",
+        "float64",
+        "USD",
+        "Paired revenue loss in year <k> of the horizon (0-based; only when the horizon is longer "
+        "than a year). The years add up to revenue_loss_usd.",
+    ),
+    Column(
+        "year_volume_lost_mt",
         "float64",
         "Mt",
-        "Signed change of exports vs the twin on corridor <id> (last link to market).",
+        "Production not produced in year <k>, minus the twin's (only for horizons over a year).",
     ),
-    Column("regime_days", "float64", "days", "Days of the horizon spent in regime <id>."),
 ]
 
 EVENT_COLUMNS: list[Column] = [
@@ -243,6 +250,252 @@ TIMESERIES_FAMILIES: list[Column] = [
 ]
 
 
+# Loss tables (sim.losses). ``measure`` is "revenue_usd" (paired revenue loss, USD) or
+# "volume_mt" (paired production not produced, Mt); ``curve`` is "AEP" or "OEP".
+
+YLT_COLUMNS: list[Column] = [
+    Column("replication", "int64", "", "Replication index."),
+    Column("year", "int64", "", "Year of the horizon (0-based; anniversaries of the start date)."),
+    Column(
+        "days",
+        "float64",
+        "days",
+        "Length of this year of the horizon (shorter when the horizon is not whole years; "
+        "NaN when the horizon was not given).",
+    ),
+    Column("loss_usd", "float64", "USD", "Paired revenue loss in the year (twin minus run)."),
+    Column(
+        "volume_lost_mt",
+        "float64",
+        "Mt",
+        "Production not produced in the year, minus the twin's (paired volume lost).",
+    ),
+    Column(
+        "max_event_loss_usd",
+        "float64",
+        "USD",
+        "Largest revenue loss allocated to one event in the year (0 without events): the OEP loss.",
+    ),
+    Column(
+        "max_event_volume_lost_mt",
+        "float64",
+        "Mt",
+        "Largest volume lost allocated to one event in the year (0 without events).",
+    ),
+    Column("n_events", "int64", "", "Events with an ELT row in the year."),
+]
+
+ELT_COLUMNS: list[Column] = [
+    Column("replication", "int64", "", "Replication index."),
+    Column(
+        "year",
+        "int64",
+        "",
+        "Year of the horizon; an event whose window spans years has one row per year.",
+    ),
+    Column(
+        "event", "int64", "", "Event number within the replication (common-cause records merged)."
+    ),
+    Column("hazard", "string", "", "Hazard id, or the scripted event id."),
+    Column("cause", "string", "", "Cause class (weather, technical, military, ...)."),
+    Column("assets", "string", "", "Assets hit, comma-separated and sorted."),
+    Column("start_day", "float64", "days", "Start, days since the run's start date."),
+    Column("end_day", "float64", "days", "End of the window: start + duration + recovery."),
+    Column("duration_days", "float64", "days", "Duration of the outage (longest record)."),
+    Column(
+        "window_loss_usd",
+        "float64",
+        "USD",
+        "Shut-in in the event's window valued at the twin's mean netback (windows of "
+        "overlapping events overlap).",
+    ),
+    Column("window_volume_lost_mt", "float64", "Mt", "Paired shut-in measured over the window."),
+    Column(
+        "window_volume_deferred_mt",
+        "float64",
+        "Mt",
+        "Export shortfall in the window that was stored, not shut in.",
+    ),
+    Column(
+        "loss_usd",
+        "float64",
+        "USD",
+        "The year's revenue loss allocated to the event, in proportion to window losses "
+        "(the part in the year); a year's rows add up to its YLT loss.",
+    ),
+    Column(
+        "volume_lost_mt",
+        "float64",
+        "Mt",
+        "The year's volume lost allocated with the same shares; rows add up to the YLT volume.",
+    ),
+]
+
+EP_CURVE_COLUMNS: list[Column] = [
+    Column("measure", "string", "", "revenue_usd or volume_mt."),
+    Column("curve", "string", "", "AEP (annual total) or OEP (largest event of the year)."),
+    Column(
+        "exceedance_probability",
+        "float64",
+        "1/yr",
+        "Share of simulated years with a loss at least this large (rank / years).",
+    ),
+    Column("return_period", "float64", "years", "1 / exceedance_probability."),
+    Column("loss", "float64", "USD or Mt", "Loss of this rank (largest first)."),
+    Column("loss_low", "float64", "USD or Mt", "Lower end of the 90% order-statistic band."),
+    Column("loss_high", "float64", "USD or Mt", "Upper end of the 90% order-statistic band."),
+    Column("tvar", "float64", "USD or Mt", "Mean of the losses at or above this one (TVaR)."),
+]
+
+RETURN_PERIOD_COLUMNS: list[Column] = [
+    Column("measure", "string", "", "revenue_usd or volume_mt."),
+    Column("curve", "string", "", "AEP or OEP."),
+    Column("return_period", "int64", "years", "5, 10, 25, 50, 100 or 250."),
+    Column(
+        "loss",
+        "float64",
+        "USD or Mt",
+        "Loss read off the exceedance curve (linear in return period between ranks).",
+    ),
+    Column("tvar", "float64", "USD or Mt", "Mean loss of the years at or beyond it (TVaR)."),
+    Column(
+        "extrapolated",
+        "bool",
+        "",
+        "True when the return period exceeds the simulated years: loss and tvar are then the "
+        "largest simulated loss, a lower bound.",
+    ),
+]
+
+AAL_COLUMNS: list[Column] = [
+    Column("measure", "string", "", "revenue_usd or volume_mt."),
+    Column("aal", "float64", "USD or Mt per year", "Average annual loss."),
+    Column(
+        "se",
+        "float64",
+        "USD or Mt per year",
+        "Standard error of the AAL (between replications, so years of one replication may be "
+        "correlated).",
+    ),
+    Column("ci95_low", "float64", "USD or Mt per year", "aal - 1.96 se."),
+    Column("ci95_high", "float64", "USD or Mt per year", "aal + 1.96 se."),
+    Column("pml_100", "float64", "USD or Mt", "Probable maximum loss: the 100-year AEP loss."),
+    Column("pml_250", "float64", "USD or Mt", "The 250-year AEP loss."),
+    Column("replications", "int64", "", "Replications."),
+    Column("years", "int64", "", "Replication-years (YLT rows)."),
+]
+
+CONVERGENCE_COLUMNS: list[Column] = [
+    Column("measure", "string", "", "revenue_usd or volume_mt."),
+    Column("replications", "int64", "", "First n replications (by index)."),
+    Column("mean", "float64", "USD or Mt per year", "AAL of the first n replications."),
+    Column("ci95_low", "float64", "USD or Mt per year", "Lower end of its 95% CI."),
+    Column("ci95_high", "float64", "USD or Mt per year", "Upper end of its 95% CI."),
+    Column("ci95_half", "float64", "USD or Mt per year", "Half-width of the 95% CI."),
+    Column("rel_ci95_half", "float64", "fraction", "ci95_half / |mean|."),
+]
+
+RESILIENCE_COLUMNS: list[Column] = [
+    Column("hazard", "string", "", "Hazard id, or the scripted event id."),
+    Column("cause", "string", "", "Cause class."),
+    Column("events", "int64", "", "Effective events (common-cause records merged)."),
+    Column("events_per_year", "float64", "1/yr", "Events per simulated year."),
+    Column(
+        "share_with_shut_in",
+        "float64",
+        "fraction",
+        "Share of events during which congestion shut-in began (buffers ran out).",
+    ),
+    Column(
+        "time_to_survive_median_days",
+        "float64",
+        "days",
+        "Median time from the start to the first shut-in, over events with shut-in.",
+    ),
+    Column(
+        "time_to_recover_median_days",
+        "float64",
+        "days",
+        "Median time from the start until capacity, production and buffers are back.",
+    ),
+    Column("time_to_recover_p90_days", "float64", "days", "90th percentile of the same."),
+    Column(
+        "share_not_recovered",
+        "float64",
+        "fraction",
+        "Share of events not recovered within the horizon (left out of the times above).",
+    ),
+    Column(
+        "peak_shortfall_mean_mt_per_day",
+        "float64",
+        "Mt/day",
+        "Mean over events of the largest export rate below the twin's.",
+    ),
+    Column("blocked_mean_mt", "float64", "Mt", "Mean export shortfall on blocked corridors."),
+    Column("offset_routes_share", "float64", "fraction", "Share of it other corridors carried."),
+    Column("offset_storage_share", "float64", "fraction", "Share held in storage and tankers."),
+    Column("offset_shut_in_share", "float64", "fraction", "Share not produced."),
+]
+
+LEDGER_COLUMNS: list[Column] = [
+    Column(
+        "item",
+        "string",
+        "",
+        "blocked, its three destinations, or a corridor's signed change of exports.",
+    ),
+    Column("mean_mt_per_year", "float64", "Mt/yr", "Mean over replications, per year."),
+    Column("ci95_half_mt_per_year", "float64", "Mt/yr", "Half-width of its 95% CI."),
+    Column("share_of_blocked", "float64", "fraction", "mean / mean blocked volume."),
+]
+
+TABLES: dict[str, list[Column]] = {
+    "replications": REPLICATION_COLUMNS,
+    "replications (families: <name>.<id>)": REPLICATION_FAMILIES,
+    "events": EVENT_COLUMNS,
+    "timeseries (families: <name>.<id>)": TIMESERIES_FAMILIES,
+    "ylt (year loss table)": YLT_COLUMNS,
+    "elt (event loss table)": ELT_COLUMNS,
+    "aal (average annual loss and PML)": AAL_COLUMNS,
+    "ep curves (aep.csv, oep.csv)": EP_CURVE_COLUMNS,
+    "return_periods": RETURN_PERIOD_COLUMNS,
+    "convergence": CONVERGENCE_COLUMNS,
+    "resilience by hazard": RESILIENCE_COLUMNS,
+    "offset ledger": LEDGER_COLUMNS,
+}
+
+
+def unit_of(name: str) -> str:
+    """Return the unit of a replication or event column (also ``family.<id>``; "" if unknown)."""
+    base = name.split(".", 1)[0]
+    pools = (REPLICATION_FAMILIES,) if "." in name else (REPLICATION_COLUMNS, EVENT_COLUMNS)
+    for pool in pools:
+        for c in pool:
+            if c.name == base:
+                return c.unit
+    return ""
+
+
+def markdown() -> str:
+    """Render every table's columns as Markdown (the body of ``docs/outputs.md``)."""
+    out = [
+        "# Output columns",
+        "",
+        "Generated from `sim/columns.py` by `python -m sim.columns > docs/outputs.md`;",
+        "`tests/test_columns_doc.py` checks it is current.",
+    ]
+    for title, cols in TABLES.items():
+        out += [
+            "",
+            f"## {title}",
+            "",
+            "| column | dtype | unit | meaning |",
+            "| --- | --- | --- | --- |",
+        ]
+        out += [f"| `{c.name}` | {c.dtype} | {c.unit} | {c.description} |" for c in cols]
+    return "\n".join(out) + "\n"
+
+
 def dtypes(columns: list[Column]) -> dict[str, str]:
     """Map column name to pandas dtype."""
     return {c.name: c.dtype for c in columns}
@@ -255,3 +508,7 @@ def family_dtype(name: str) -> str:
         if c.name == base:
             return c.dtype
     return "float64"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(markdown(), end="")

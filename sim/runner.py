@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from sim import accounting
+from sim import accounting, years
 from sim.accounting import RawRun, TwinView, Valuation
 from sim.columns import EVENT_COLUMNS, dtypes, family_dtype
 from sim.config.models import Config
@@ -117,6 +117,7 @@ class Model:
         val = Valuation.build(self.net, grid, prices)
         twin = self._twin_view(twin_raw, grid)
         row = accounting.replication_row(self.net, raw, twin, val, replication)
+        row.update(years.year_columns(self.net, raw, twin, val))
         events = accounting.event_rows(self.net, raw, twin, val, replication)
         want_ts = cfg.run.timeseries if timeseries is None else timeseries
         daily = accounting.timeseries(self.net, raw) if want_ts else None

@@ -1,0 +1,79 @@
+"""Reports are complete HTML pages that render in headless Chromium within an A4-wide window.
+
+The Chromium checks are skipped when no Chromium is installed (Debian: ``apt-get install
+chromium``); ``scripts/render_report.sh DIR`` does the same by hand and writes a PNG to look at.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim
+from sim.experiment_report import build_comparison_report
+from sim.experiments import run_experiment
+from sim.report import write_report
+from sim.rundir import atomic_write_bytes
+from sim.screenshot import find_chromium, page_size, screenshot
+
+SMALL = Path(__file__).resolve().parent / "data" / "small.yaml"
+A4_WIDTH_PX = 794
+"""An A4 page (210 mm) at 96 CSS pixels per inch."""
+
+needs_chromium = pytest.mark.skipif(
+    find_chromium() is None,
+    reason="Chromium is not installed (Debian: apt-get install chromium); "
+    "the report render check needs it",
+)
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """A run report and an experiment report of the small network."""
+    root = tmp_path_factory.mktemp("render")
+    run = sim.run(
+        sim.load_config(SMALL), replications=8, seed=3, executor="serial", out=root / "run"
+    )
+    run_report = write_report(run)
+    exp = root / "exp.yaml"
+    exp.write_text(
+        f"name: render\nbase: {SMALL}\nreplications: 8\nseed: 3\n"
+        "metrics: [revenue_loss_usd, shut_in_mt]\n"
+        "scenarios:\n  bigger_tank:\n"
+        "    description: a bigger port tank\n"
+        "    set: [storages.port_tank.capacity_mt=0.4]\n"
+        "    cost: {capex_usd: 1.0e6, source: assumed}\n"
+    )
+    run_experiment(exp, root / "exp", executor="serial")
+    exp_report = root / "exp" / "report.html"
+    atomic_write_bytes(exp_report, build_comparison_report(root / "exp").encode("utf-8"))
+    return {"run": run_report, "experiment": exp_report}
+
+
+@pytest.mark.parametrize("which", ["run", "experiment"])
+def test_reports_are_complete_self_contained_pages(reports, which):
+    text = reports[which].read_text(encoding="utf-8")
+    assert text.startswith("<!doctype html>") and text.rstrip().endswith("</html>")
+    assert "<meta charset='utf-8'>" in text and "<style>" in text
+    assert "<script" not in text and "http://" not in text and "https://" not in text
+    assert "data:image/png;base64," in text
+
+
+@needs_chromium
+@pytest.mark.parametrize("which", ["run", "experiment"])
+def test_reports_render_in_chromium_within_a4_width(reports, which, tmp_path):
+    width, height = page_size(reports[which], A4_WIDTH_PX)
+    assert width <= A4_WIDTH_PX, f"the {which} report is {width - A4_WIDTH_PX} px too wide"
+    assert height > 1500
+    png = tmp_path / f"{which}.png"
+    shot_width, shot_height = screenshot(reports[which], png, 1000)
+    assert shot_width <= 1000
+    from matplotlib.image import imread
+
+    pixels = imread(png)
+    assert pixels.shape[1] == 1000 and pixels.shape[0] == min(shot_height, 30_000)
+    grey = pixels[..., :3].mean(axis=2)
+    assert (grey < 0.5).mean() > 0.005, "the screenshot is (almost) blank"
+    assert np.std(grey) > 0.05
