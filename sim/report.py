@@ -50,6 +50,15 @@ def _table(df: pd.DataFrame, fmt: str = "{:,.1f}") -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
+REPORT_CSS = _CSS
+"""The stylesheet shared by every HTML report."""
+
+
+def html_table(df: pd.DataFrame, fmt: str = "{:,.1f}") -> str:
+    """Render a table as HTML (floats with ``fmt``, everything escaped)."""
+    return _table(df, fmt)
+
+
 def _assumptions(run: RunResult) -> pd.DataFrame:
     cfg = run.config
     rows = []

@@ -65,8 +65,6 @@ CATALOG_ASSETS = frozenset(
 )
 """Asset ids the shipped catalog maps its events to (see ``seeds/README.md``)."""
 
-DAYS_PER_YEAR = 365.25
-
 
 def load_catalog(path: str | Path, known_assets: Iterable[str] | None = None) -> pd.DataFrame:
     """Read and validate a disruption catalog CSV.
@@ -251,51 +249,3 @@ def validate_catalog(
     df["volume_lost_mt"] = np.asarray(out["volume_lost_mt"], dtype=float)
     df["csv_line"] = np.asarray(lines, dtype=np.int64)
     return df.reset_index(drop=True)
-
-
-def catalog_end(catalog: pd.DataFrame) -> pd.Timestamp:
-    """Return the latest start or end date in the catalog."""
-    dates = pd.concat([catalog["start_date"], catalog["end_date"]]).dropna()
-    return pd.Timestamp(dates.max())
-
-
-def observation_windows(
-    catalog: pd.DataFrame, as_of: str | pd.Timestamp | None = None, start: str = "asset"
-) -> pd.DataFrame:
-    """Return each asset's observation window.
-
-    Parameters
-    ----------
-    catalog:
-        A catalog from :func:`load_catalog`.
-    as_of:
-        End of the window; default the latest start or end date in the catalog.
-    start:
-        ``"asset"``: the window opens at the asset's first event (the default);
-        ``"catalog"``: every asset's window opens at the catalog's first event.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by asset, with columns ``window_start``, ``window_end`` and ``exposure_years``
-        (days / 365.25).
-
-    Raises
-    ------
-    ValueError
-        If ``start`` is unknown or ``as_of`` is before a window start.
-    """
-    if start not in ("asset", "catalog"):
-        raise ValueError(f"start must be 'asset' or 'catalog' (got {start!r})")
-    end = catalog_end(catalog) if as_of is None else pd.Timestamp(as_of)
-    first = catalog.groupby("asset", observed=True)["start_date"].min()
-    if start == "catalog":
-        first = pd.Series(catalog["start_date"].min(), index=first.index)
-    if (first > end).any():
-        late = ", ".join(first.index[first > end].astype(str))
-        raise ValueError(f"as_of {end.date()} is before the first event of: {late}")
-    out = pd.DataFrame({"window_start": first, "window_end": end})
-    out["exposure_years"] = (end - first).dt.days.astype(float) / DAYS_PER_YEAR
-    out.index = out.index.astype(str)
-    out.index.name = "asset"
-    return out

@@ -310,9 +310,24 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     return validate_config(data, str(path))
 
 
+def _without_unset_additions(data: dict[str, Any]) -> dict[str, Any]:
+    """Drop keys added to the schema after run-directory format 1 while they hold defaults.
+
+    A config that does not use ``run.parameter_sets`` or ``hazards.*.rate_uncertainty`` hashes as
+    it did before those keys existed, so older run directories can still be resumed.
+    """
+    if data.get("run", {}).get("parameter_sets") is None:
+        data["run"].pop("parameter_sets", None)
+    for hz in data.get("hazards", {}).values():
+        if hz.get("rate_uncertainty") is None:
+            hz.pop("rate_uncertainty", None)
+    return data
+
+
 def config_hash(cfg: Config) -> str:
     """Return a stable SHA-256 of the resolved config (ignores key order and formatting)."""
-    payload = json.dumps(cfg.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    data = _without_unset_additions(cfg.model_dump(mode="json"))
+    payload = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
