@@ -154,6 +154,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CATALOG_ASSET=MODEL_ASSET",
         help="write a catalog asset's hazards to a model asset, e.g. cpc_spm=cpc_terminal",
     )
+
+    p = sub.add_parser(
+        "replay", help="replay a past year's events on the network and compare with the record"
+    )
+    p.add_argument("config", nargs="?", help=f"config file (default: {DEFAULT_CONFIG})")
+    p.add_argument("--events", required=True, help="schedule CSV, e.g. seeds/replay_2022.csv")
+    p.add_argument("--year", type=int, required=True, help="calendar year to replay")
+    p.add_argument("--out", "-o", required=True, help="output directory (new or empty)")
+    p.add_argument(
+        "--recorded",
+        help="recorded throughputs CSV (default: seeds/recorded_throughput.csv; 'none': skip)",
+    )
+    p.add_argument(
+        "--catalog",
+        help="catalog the schedule cites (default: seeds/disruption_events.csv; 'none': skip)",
+    )
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     return parser
 
 
@@ -371,6 +388,12 @@ def _cmd_calibrate(args) -> int:
     return calibrate_command(args, str(default_config_path()))
 
 
+def _cmd_replay(args) -> int:
+    from sim.replay.command import replay_command
+
+    return replay_command(args, str(default_config_path()))
+
+
 COMMANDS = {
     "validate": _cmd_validate,
     "schema": _cmd_schema,
@@ -381,6 +404,7 @@ COMMANDS = {
     "losses": _cmd_losses,
     "report": _cmd_report,
     "calibrate": _cmd_calibrate,
+    "replay": _cmd_replay,
     "experiment": _cmd_experiment,
 }
 
