@@ -199,6 +199,12 @@ def print_summary(summary: dict, file=sys.stdout) -> None:
         m = metrics[name]
         vals = [m.get(c, float("nan")) / (1 if c == "p_positive" else scale) for c in cols]
         print(f"{name:<34}{unit:>7}" + "".join(f"{v:>12.4g}" for v in vals), file=file)
+    split = summary.get("parameter_uncertainty")
+    if split:
+        from sim.variance import split_table
+
+        print("\nvariance split (law of total variance; sd = standard deviation):", file=file)
+        print(split_table(split).to_string(index=False, float_format="{:,.4g}".format), file=file)
 
 
 def _cmd_validate(args) -> int:

@@ -117,6 +117,12 @@ REPLICATION_COLUMNS: list[Column] = [
         "Mt",
         "Blocked volume not produced; blocked = routes + storage + shut_in exactly.",
     ),
+    Column(
+        "parameter_set",
+        "int64",
+        "",
+        "Second-order runs only (run.parameter_sets): the parameter set, replication mod K.",
+    ),
 ]
 
 REPLICATION_FAMILIES: list[Column] = [
@@ -150,6 +156,12 @@ REPLICATION_FAMILIES: list[Column] = [
         "Signed change of exports vs the twin on corridor <id> (last link to market).",
     ),
     Column("regime_days", "float64", "days", "Days of the horizon spent in regime <id>."),
+    Column(
+        "hazard_rate",
+        "float64",
+        "1/yr",
+        "Second-order runs only: rate of hazard <id> drawn for this replication's parameter set.",
+    ),
 ]
 
 EVENT_COLUMNS: list[Column] = [

@@ -151,6 +151,19 @@ def build_report(run: RunResult) -> str:
         "</figcaption></figure>"
         for f, c in figures
     ]
+    split = summary.get("parameter_uncertainty")
+    if split:
+        from sim.variance import split_table
+
+        parts += [
+            "<h2>Parameter uncertainty</h2>",
+            "<p>Hazard rates were drawn per parameter set from their <code>rate_uncertainty"
+            "</code>. The variance of each outcome splits (law of total variance, one-way "
+            "random-effects estimators, see <code>sim/variance.py</code>) into the spread of "
+            "the expected outcome across parameter sets and the year-to-year variability "
+            "within a set.</p>",
+            _table(split_table(split), "{:,.4g}"),
+        ]
     parts += [
         "<h2>Summary statistics</h2>",
         _table(stats, "{:,.4g}"),
