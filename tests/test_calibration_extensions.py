@@ -252,6 +252,8 @@ def test_cli_calibrate_extensions_and_report(tmp_path, capsys):
         (["--split-date", "2022-02-24", "--split-regimes", "peace,war"], "--split-regimes"),
         (["--split-date", "2022-02-24", "--split-causes", "aliens"], "--split-causes"),
         (["--season-prior", "-1"], "--season-prior"),
+        (["--window", "mars=2020-01-01"], "--window"),
+        (["--map", "cpc_spm=novorossiysk_tanks"], "--map"),
     ],
 )
 def test_cli_calibrate_bad_options(tmp_path, capsys, extra, where):

@@ -120,6 +120,26 @@ def calibrate_command(args: argparse.Namespace, default_config: str) -> int:
     kinds = cfg.asset_ids()
     regimes = _split_regimes(args.split_regimes, cfg, config_path) if split is not None else None
     catalog = load_catalog(args.catalog, CATALOG_ASSETS | set(kinds))
+    in_catalog = set(catalog["asset"].astype(str))
+    for asset in windows:
+        if asset not in in_catalog:
+            raise InputError(
+                Problem(
+                    "--window",
+                    f"'{asset}' has no event in {args.catalog} "
+                    f"(catalog assets: {', '.join(sorted(in_catalog))})",
+                )
+            )
+    for source_asset, targets in asset_map.items():
+        for target in targets:
+            if kinds.get(target) not in ("source", "pipeline", "terminal", "shuttle"):
+                raise InputError(
+                    Problem(
+                        "--map",
+                        f"'{source_asset}={target}': '{target}' is not a source, pipeline, "
+                        f"terminal or shuttle of {config_path}",
+                    )
+                )
     source = Path(args.catalog).name
     options = {"windows": windows, "seasonal": args.seasonal, "season_prior": args.season_prior}
     if split is not None:
