@@ -45,6 +45,7 @@ from sim.rundir import (
 )
 from sim.stats import describe, relative_ci_half_width
 from sim.units import DAYS_PER_YEAR
+from sim.variance import run_variance_split
 from sim.worker import ChunkReport, ChunkTask
 
 if TYPE_CHECKING:
@@ -424,6 +425,9 @@ def run(
         ex.close()
     wall = time.perf_counter() - t0
     summary = summarise(out_dir)
+    split = run_variance_split(out_dir)
+    if split:
+        summary["parameter_uncertainty"] = split
     failed = _count_failures(out_dir)
     summary["failed"] = failed
     summary["seed"] = root

@@ -111,10 +111,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", help="end of the observation window, YYYY-MM-DD (default: latest)")
     p.add_argument(
         "--window-start",
-        choices=("asset", "catalog"),
-        default="asset",
-        help="open each window at the asset's first event (default) or the catalog's",
+        choices=("catalog", "asset"),
+        default="catalog",
+        help="open each window at the catalog's first event (default) or at the asset's own "
+        "first event (biased upwards)",
     )
+    p.add_argument(
+        "--window",
+        action="append",
+        default=[],
+        metavar="ASSET=START[:END]",
+        help="observation window of one catalog asset, e.g. cpc_spm=2021-01-01",
+    )
+    p.add_argument("--split-date", help="also fit rates before/after this date, YYYY-MM-DD")
+    p.add_argument(
+        "--split-regimes",
+        default="calm,conflict",
+        metavar="BEFORE,AFTER",
+        help="config regimes the two periods become (default: calm,conflict)",
+    )
+    p.add_argument(
+        "--split-causes",
+        metavar="CAUSE,...",
+        help="split only these cause classes, e.g. military,regulatory,political (default: all)",
+    )
+    p.add_argument("--seasonal", action="store_true", help="fit shrunk monthly multipliers")
+    p.add_argument(
+        "--season-prior",
+        type=float,
+        default=12.0,
+        help="weight of the flat seasonal prior in pseudo-events (default 12)",
+    )
+    p.add_argument("--report-dir", help="report directory (default: beside --out, *_report)")
+    p.add_argument("--no-report", action="store_true", help="write no report")
     p.add_argument(
         "--config", help=f"config whose asset ids are written (default: {DEFAULT_CONFIG})"
     )
@@ -125,6 +154,23 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CATALOG_ASSET=MODEL_ASSET",
         help="write a catalog asset's hazards to a model asset, e.g. cpc_spm=cpc_terminal",
     )
+
+    p = sub.add_parser(
+        "replay", help="replay a past year's events on the network and compare with the record"
+    )
+    p.add_argument("config", nargs="?", help=f"config file (default: {DEFAULT_CONFIG})")
+    p.add_argument("--events", required=True, help="schedule CSV, e.g. seeds/replay_2022.csv")
+    p.add_argument("--year", type=int, required=True, help="calendar year to replay")
+    p.add_argument("--out", "-o", required=True, help="output directory (new or empty)")
+    p.add_argument(
+        "--recorded",
+        help="recorded throughputs CSV (default: seeds/recorded_throughput.csv; 'none': skip)",
+    )
+    p.add_argument(
+        "--catalog",
+        help="catalog the schedule cites (default: seeds/disruption_events.csv; 'none': skip)",
+    )
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     return parser
 
 
@@ -153,6 +199,12 @@ def print_summary(summary: dict, file=sys.stdout) -> None:
         m = metrics[name]
         vals = [m.get(c, float("nan")) / (1 if c == "p_positive" else scale) for c in cols]
         print(f"{name:<34}{unit:>7}" + "".join(f"{v:>12.4g}" for v in vals), file=file)
+    split = summary.get("parameter_uncertainty")
+    if split:
+        from sim.variance import split_table
+
+        print("\nvariance split (law of total variance; sd = standard deviation):", file=file)
+        print(split_table(split).to_string(index=False, float_format="{:,.4g}".format), file=file)
 
 
 def _cmd_validate(args) -> int:
@@ -356,73 +408,15 @@ def _cmd_losses(args) -> int:
 
 
 def _cmd_calibrate(args) -> int:
-    import pandas as pd
-    import yaml
+    from sim.calibration.command import calibrate_command
 
-    from sim.calibration import CATALOG_ASSETS, calibrate, load_catalog
-    from sim.config import load_config
-    from sim.errors import InputError, Problem
-    from sim.rundir import atomic_write_bytes
+    return calibrate_command(args, str(default_config_path()))
 
-    as_of = None
-    if args.as_of:
-        try:
-            as_of = pd.Timestamp(pd.to_datetime(args.as_of, format="%Y-%m-%d"))
-        except ValueError:
-            raise InputError(
-                Problem("--as-of", f"not a date YYYY-MM-DD (got '{args.as_of}')")
-            ) from None
-    asset_map: dict[str, list[str]] = {}
-    for item in args.map:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip() or not value.strip():
-            raise InputError(Problem("--map", f"expected CATALOG_ASSET=MODEL_ASSET (got '{item}')"))
-        asset_map.setdefault(key.strip(), []).append(value.strip())
-    model_assets = set(load_config(args.config or str(default_config_path())).asset_ids())
-    catalog = load_catalog(args.catalog, CATALOG_ASSETS | model_assets)
-    source = Path(args.catalog).name
-    try:
-        table, hazards = calibrate(
-            catalog,
-            as_of=as_of,
-            model_assets=model_assets,
-            asset_map=asset_map,
-            source=source,
-            window_start=args.window_start,
-        )
-    except ValueError as exc:
-        raise InputError(Problem("", str(exc)), args.catalog) from None
 
-    print(
-        f"{'asset':<24}{'cause':<13}{'n':>3}{'cens':>5}{'years':>7}{'rate/yr':>9}"
-        f"{'95% CI':>17}  {'duration':<12}{'median d':>9}{'mean d':>9}  note"
-    )
-    for r in table.itertuples(index=False):
-        ci = f"[{r.rate_lo:.3g}, {r.rate_hi:.3g}]"
-        notes = (["SMALL SAMPLE"] if r.small_sample else []) + ([r.note] if r.note else [])
-        print(
-            f"{r.asset:<24}{r.cause:<13}{r.n:>3}{r.n_censored:>5}{r.years:>7.2f}"
-            f"{r.rate_per_year:>9.3g}{ci:>17}  {r.family:<12}{r.median_days:>9.3g}"
-            f"{r.mean_days:>9.3g}  {'; '.join(notes)}"
-        )
-    header = (
-        f"# Hazards FITTED by `corridor-sim calibrate` from {args.catalog}\n"
-        f"# ({len(catalog)} events; as of {as_of.date() if as_of is not None else 'latest date'}; "
-        f"window start: {args.window_start}). Poisson rate = n / window years; durations by\n"
-        "# censored maximum likelihood, family chosen by AIC. Groups with n < 5 are small\n"
-        "# samples.\n"
-        "# Generated file: edit the catalog and re-run rather than editing by hand.\n"
-    )
-    body = yaml.safe_dump(hazards, sort_keys=False, allow_unicode=True, width=100)
-    out = Path(args.out)
-    atomic_write_bytes(out, (header + body).encode())
-    small = int(table["small_sample"].sum())
-    print(
-        f"\nwrote {len(hazards['hazards'])} hazards to {out} "
-        f"({len(table) - len(hazards['hazards'])} groups not written; "
-        f"{small} of {len(table)} groups have fewer than 5 events)"
-    )
-    return 0
+def _cmd_replay(args) -> int:
+    from sim.replay.command import replay_command
+
+    return replay_command(args, str(default_config_path()))
 
 
 COMMANDS = {
@@ -435,6 +429,7 @@ COMMANDS = {
     "losses": _cmd_losses,
     "report": _cmd_report,
     "calibrate": _cmd_calibrate,
+    "replay": _cmd_replay,
     "experiment": _cmd_experiment,
 }
 

@@ -117,6 +117,12 @@ REPLICATION_COLUMNS: list[Column] = [
         "Mt",
         "Blocked volume not produced; blocked = routes + storage + shut_in exactly.",
     ),
+    Column(
+        "parameter_set",
+        "int64",
+        "",
+        "Second-order runs only (run.parameter_sets): the parameter set, replication mod K.",
+    ),
 ]
 
 REPLICATION_FAMILIES: list[Column] = [
@@ -156,6 +162,12 @@ REPLICATION_FAMILIES: list[Column] = [
         "float64",
         "Mt",
         "Production not produced in year <k>, minus the twin's (only for horizons over a year).",
+    ),
+    Column(
+        "hazard_rate",
+        "float64",
+        "1/yr",
+        "Second-order runs only: rate of hazard <id> drawn for this replication's parameter set.",
     ),
 ]
 

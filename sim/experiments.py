@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sim.batch import RunResult, run
 from sim.config.loader import (
     apply_overrides,
+    include_hazards,
     problems_from_validation,
     read_yaml,
     validate_config,
@@ -147,8 +148,8 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Config, dict[str, Con
     except ValidationError as exc:
         raise ConfigError(problems_from_validation(exc, data), str(p)) from None
     base_path = (p.parent / exp.base).resolve()
-    base_raw = read_yaml(base_path)
-    base = validate_config(base_raw, str(base_path))
+    base_raw, origins = include_hazards(read_yaml(base_path), base_path)
+    base = validate_config(base_raw, str(base_path), origins)
     resolved = base.model_dump(mode="json")
     scenarios: dict[str, Config] = {}
     for name, (scn, key, _) in exp.expanded().items():

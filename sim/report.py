@@ -26,6 +26,24 @@ from sim.units import DAYS_PER_YEAR
 __all__ = ["build_comparison_report", "build_report", "write_report"]
 
 
+def _parameter_uncertainty(summary: dict) -> list[str]:
+    """Section on the variance split of a second-order run (empty for ordinary runs)."""
+    split = summary.get("parameter_uncertainty")
+    if not split:
+        return []
+    from sim.variance import split_table
+
+    return [
+        "<h2>Parameter uncertainty</h2>",
+        "<p>Hazard rates were drawn per parameter set from their <code>rate_uncertainty"
+        "</code>. The variance of each outcome splits (law of total variance, one-way "
+        "random-effects estimators, see <code>sim/variance.py</code>) into the spread of "
+        "the expected outcome across parameter sets and the year-to-year variability "
+        "within a set.</p>",
+        table(split_table(split)),
+    ]
+
+
 def _assumptions(run: RunResult) -> pd.DataFrame:
     cfg = run.config
     rows = []
@@ -361,6 +379,7 @@ def build_report(run: RunResult) -> str:
         ),
         "<h3>Offset ledger: where blocked exports went</h3>",
         table(_ledger(reps, years_per_rep), {"share of blocked (%)": num(1)}),
+        *_parameter_uncertainty(summary),
         "<h2>Summary statistics (per replication, over the whole horizon)</h2>",
         table(_summary_stats(summary["metrics"]), {"P(>0)": num(2)}),
         "<h2>Assumptions and sources</h2>",

@@ -22,6 +22,7 @@ from sim.config.models import Config
 from sim.model.engine import FlowEngine
 from sim.model.hazards import HazardRunner
 from sim.model.network import Network, compile_network
+from sim.model.parameters import draw_rates, parameter_set
 from sim.model.prices import price_path
 from sim.model.sampling import is_deterministic
 from sim.model.solver import FlowSolver
@@ -106,18 +107,24 @@ class Model:
         Returns
         -------
         ReplicationResult
-            Summary row, event rows and (optionally) daily series.
+            Summary row, event rows and (optionally) daily series. With ``run.parameter_sets``
+        the row also holds ``parameter_set`` and the drawn ``hazard_rate.<hazard>``.
         """
         cfg = self.cfg
         seed = cfg.run.seed if seed is None else int(seed)
         streams = Streams(seed, replication)
-        raw = self.run_raw(streams, disrupted=True)
+        set_index = parameter_set(cfg, replication)
+        rates = None if set_index is None else draw_rates(cfg, seed, set_index)
+        raw = self.run_raw(streams, disrupted=True, rates=rates)
         twin_raw = self._twin_raw(streams)
         grid, prices = price_path(cfg.economics.price, cfg.run.horizon_days, streams)
         val = Valuation.build(self.net, grid, prices)
         twin = self._twin_view(twin_raw, grid)
         row = accounting.replication_row(self.net, raw, twin, val, replication)
         row.update(years.year_columns(self.net, raw, twin, val))
+        if set_index is not None:
+            row["parameter_set"] = set_index
+            row.update({f"hazard_rate.{name}": rate for name, rate in rates.items()})
         events = accounting.event_rows(self.net, raw, twin, val, replication)
         want_ts = cfg.run.timeseries if timeseries is None else timeseries
         daily = accounting.timeseries(self.net, raw) if want_ts else None
@@ -139,13 +146,20 @@ class Model:
             view = self._twin_views[key] = TwinView.build(self.net, twin_raw, grid)
         return view
 
-    def run_raw(self, streams: Streams, disrupted: bool = True) -> RawRun:
-        """Run the SimPy model once and return what it recorded."""
+    def run_raw(
+        self, streams: Streams, disrupted: bool = True, rates: dict[str, float] | None = None
+    ) -> RawRun:
+        """Run the SimPy model once and return what it recorded.
+
+        ``rates`` overrides hazards' ``rate_per_year`` (a parameter set's draws).
+        """
         cfg, net = self.cfg, self.net
         env = simpy.Environment()
         engine = FlowEngine(env, net, self.solver)
         states = [ShuttleState(env) for _ in cfg.shuttles]
-        hazards = HazardRunner(env, engine, net, streams, lambda i, d: states[i].block(d))
+        hazards = HazardRunner(
+            env, engine, net, streams, lambda i, d: states[i].block(d), rates=rates
+        )
         tankers = {}
         for sh, state in zip(cfg.shuttles, states):
             tankers[sh.id] = start_shuttle(

@@ -239,7 +239,7 @@ def test_observation_windows():
         (pd.Timestamp("2026-12-31") - pd.Timestamp("2004-01-31")).days / 365.25
     )
     with pytest.raises(ValueError):
-        observation_windows(df, as_of="2010-01-01")
+        observation_windows(df, as_of="2010-01-01", start="asset")
 
 
 def test_calibrate_table_and_hazards():
@@ -266,7 +266,7 @@ def test_calibrate_table_and_hazards():
 
 def test_cli_calibrate(tmp_path, capsys):
     out = tmp_path / "h.yaml"
-    assert main(["calibrate", str(SEED_CATALOG), "--out", str(out)]) == 0
+    assert main(["calibrate", str(SEED_CATALOG), "--out", str(out), "--no-report"]) == 0
     printed = capsys.readouterr().out
     assert "cpc_terminal" in printed and "SMALL SAMPLE" in printed
     text = out.read_text()

@@ -7,14 +7,13 @@ e.g. ``line 7: start_date: not a date (got '2022-13-01')``.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from sim.csvrows import missing_columns, parse_date, parse_float, read_csv_rows
 from sim.errors import InputError, Problem
 
 COLUMNS = (
@@ -66,37 +65,6 @@ CATALOG_ASSETS = frozenset(
 )
 """Asset ids the shipped catalog maps its events to (see ``seeds/README.md``)."""
 
-DAYS_PER_YEAR = 365.25
-
-
-def _record_lines(text: str) -> list[int]:
-    """Return the 1-based starting line of every data record (quoted newlines allowed)."""
-    reader = csv.reader(io.StringIO(text))
-    starts = []
-    prev_end = 0
-    for i, _row in enumerate(reader):
-        if i > 0:
-            starts.append(prev_end + 1)
-        prev_end = reader.line_num
-    return starts
-
-
-def _parse_date(value: str) -> pd.Timestamp | None:
-    """Return an ISO ``YYYY-MM-DD`` date, or ``None`` when it is not one."""
-    try:
-        return pd.Timestamp(pd.to_datetime(value, format="%Y-%m-%d"))
-    except (ValueError, TypeError):
-        return None
-
-
-def _parse_float(value: str) -> float | None:
-    """Return a finite float, or ``None`` when ``value`` is not one."""
-    try:
-        x = float(value)
-    except ValueError:
-        return None
-    return x if np.isfinite(x) else None
-
 
 def load_catalog(path: str | Path, known_assets: Iterable[str] | None = None) -> pd.DataFrame:
     """Read and validate a disruption catalog CSV.
@@ -122,18 +90,7 @@ def load_catalog(path: str | Path, known_assets: Iterable[str] | None = None) ->
     InputError
         Listing every bad row with its line number, or a missing file or column.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(Problem("", f"cannot read catalog ({exc.strerror})"), str(path)) from exc
-    try:
-        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(Problem("", f"not a readable CSV ({exc})"), str(path)) from exc
-    lines = _record_lines(text)
-    if len(lines) != len(raw):  # pragma: no cover - both parsers agree on well-formed CSV
-        lines = list(range(2, len(raw) + 2))
+    raw, lines = read_csv_rows(path, "catalog")
     return validate_catalog(raw, known_assets, file=str(path), lines=lines)
 
 
@@ -166,11 +123,7 @@ def validate_catalog(
     InputError
         Listing every problem found.
     """
-    missing = [c for c in COLUMNS if c not in raw.columns]
-    if missing:
-        raise InputError(
-            Problem("header", f"missing required column(s): {', '.join(missing)}"), file
-        )
+    missing_columns(raw, COLUMNS, file)
     raw = raw.fillna("").astype(str)
     if lines is None:
         lines = list(range(2, len(raw) + 2))
@@ -200,12 +153,12 @@ def validate_catalog(
         if not s:
             bad("start_date", "empty; expected YYYY-MM-DD")
         else:
-            start = _parse_date(s)
+            start = parse_date(s)
             if start is None:
                 bad("start_date", f"not a date (got '{s}')")
         e = row["end_date"].strip()
         if e:
-            end = _parse_date(e)
+            end = parse_date(e)
             if end is None:
                 bad("end_date", f"not a date (got '{e}')")
         if start is not None and end is not None and end < start:
@@ -214,7 +167,7 @@ def validate_catalog(
         duration = np.nan
         d = row["duration_days"].strip()
         if d:
-            x = _parse_float(d)
+            x = parse_float(d)
             if x is None:
                 bad("duration_days", f"not a number (got '{d}')")
             elif x < 0:
@@ -247,7 +200,7 @@ def validate_catalog(
         fraction = np.nan
         f = row["capacity_lost_fraction"].strip()
         if f:
-            x = _parse_float(f)
+            x = parse_float(f)
             if x is None:
                 bad("capacity_lost_fraction", f"not a number (got '{f}')")
             elif not 0 <= x <= 1:
@@ -258,7 +211,7 @@ def validate_catalog(
         berths = pd.NA
         b = row["berths_lost"].strip()
         if b:
-            x = _parse_float(b)
+            x = parse_float(b)
             if x is None or x < 0 or x != int(x):
                 bad("berths_lost", f"expected a whole number >= 0 (got '{b}')")
             else:
@@ -267,7 +220,7 @@ def validate_catalog(
         volume = np.nan
         v = row["volume_lost_mt"].strip()
         if v:
-            x = _parse_float(v)
+            x = parse_float(v)
             if x is None or x < 0:
                 bad("volume_lost_mt", f"expected a number >= 0 (got '{v}')")
             else:
@@ -296,51 +249,3 @@ def validate_catalog(
     df["volume_lost_mt"] = np.asarray(out["volume_lost_mt"], dtype=float)
     df["csv_line"] = np.asarray(lines, dtype=np.int64)
     return df.reset_index(drop=True)
-
-
-def catalog_end(catalog: pd.DataFrame) -> pd.Timestamp:
-    """Return the latest start or end date in the catalog."""
-    dates = pd.concat([catalog["start_date"], catalog["end_date"]]).dropna()
-    return pd.Timestamp(dates.max())
-
-
-def observation_windows(
-    catalog: pd.DataFrame, as_of: str | pd.Timestamp | None = None, start: str = "asset"
-) -> pd.DataFrame:
-    """Return each asset's observation window.
-
-    Parameters
-    ----------
-    catalog:
-        A catalog from :func:`load_catalog`.
-    as_of:
-        End of the window; default the latest start or end date in the catalog.
-    start:
-        ``"asset"``: the window opens at the asset's first event (the default);
-        ``"catalog"``: every asset's window opens at the catalog's first event.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by asset, with columns ``window_start``, ``window_end`` and ``exposure_years``
-        (days / 365.25).
-
-    Raises
-    ------
-    ValueError
-        If ``start`` is unknown or ``as_of`` is before a window start.
-    """
-    if start not in ("asset", "catalog"):
-        raise ValueError(f"start must be 'asset' or 'catalog' (got {start!r})")
-    end = catalog_end(catalog) if as_of is None else pd.Timestamp(as_of)
-    first = catalog.groupby("asset", observed=True)["start_date"].min()
-    if start == "catalog":
-        first = pd.Series(catalog["start_date"].min(), index=first.index)
-    if (first > end).any():
-        late = ", ".join(first.index[first > end].astype(str))
-        raise ValueError(f"as_of {end.date()} is before the first event of: {late}")
-    out = pd.DataFrame({"window_start": first, "window_end": end})
-    out["exposure_years"] = (end - first).dt.days.astype(float) / DAYS_PER_YEAR
-    out.index = out.index.astype(str)
-    out.index.name = "asset"
-    return out

@@ -3,23 +3,20 @@
 * :func:`fit_rate`: Poisson arrival rate with the exact (Garwood) confidence interval;
 * :func:`fit_duration`: maximum-likelihood duration distributions with right censoring, the
   family chosen by AIC;
-* :func:`duration_config`: a fitted family as the config's duration dict;
-* :func:`calibrate`: all of the above per (asset, cause class) of a catalog, as a table and as a
-  ``hazards`` mapping ready to be written as YAML.
+* :func:`duration_config`: a fitted family as the config's duration dict.
+
+:mod:`sim.calibration.groups` applies these to every (asset, cause class) of a catalog.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 from scipy import optimize, stats
-
-from sim.calibration.catalog import observation_windows
 
 FAMILIES = ("exponential", "lognormal", "weibull", "gamma")
 """Duration families :func:`fit_duration` can fit, named as in the config's ``dist`` key."""
@@ -273,7 +270,7 @@ def fit_duration(
         Per family: parameters, log-likelihood, AIC, counts and a KS statistic; and the family
         with the lowest AIC. With fewer than 2 uncensored durations only the exponential is
         fitted (mean = total time / uncensored count; with none, total time / 1, flagged in
-        ``note`` as a lower bound).
+        ``note`` as a lower bound); likewise when all uncensored durations are equal.
 
     Raises
     ------
@@ -300,11 +297,14 @@ def fit_duration(
     x, c = t[~cens], t[cens]
     n, n_c = len(t), len(c)
 
-    if len(x) < 2:
+    if len(x) < 2 or np.ptp(x) == 0:
+        # Two-parameter families have no maximum when all completed durations are equal.
         mean = float(t.sum() / max(len(x), 1))
         note = "fewer than 2 completed events: exponential fallback"
         if len(x) == 0:
             note = "no completed event: mean = total observed time, a lower bound"
+        elif len(x) >= 2:
+            note = "all completed durations equal: exponential fallback"
         d = stats.expon(scale=mean)
         ll = _loglik(d, x, c)
         fit = FamilyFit("exponential", {"mean_days": mean}, ll, 2 - 2 * ll, n, n_c, note=note)
@@ -368,134 +368,9 @@ def duration_config(fit: FamilyFit, digits: int = 6) -> dict:
         E.g. ``{"dist": "lognormal", "median_days": 8.1, "sigma": 1.2}``; keys as in
         :mod:`sim.config.distributions`.
     """
-    return {"dist": fit.family, **{k: _round(v, digits) for k, v in fit.params.items()}}
+    return {"dist": fit.family, **{k: round_sig(v, digits) for k, v in fit.params.items()}}
 
 
-def _round(v: float, digits: int = 6) -> float:
+def round_sig(v: float, digits: int = 6) -> float:
     """Round to ``digits`` significant digits, as a plain float."""
     return float(f"{float(v):.{digits}g}")
-
-
-# --------------------------------------------------------------------------- whole catalog
-
-
-def calibrate(
-    catalog: pd.DataFrame,
-    as_of: str | pd.Timestamp | None = None,
-    model_assets: Iterable[str] | None = None,
-    asset_map: Mapping[str, str | list[str]] | None = None,
-    source: str = "catalog",
-    window_start: str = "asset",
-    confidence: float = 0.95,
-) -> tuple[pd.DataFrame, dict]:
-    """Fit a rate and a duration distribution per (asset, cause class) of a catalog.
-
-    Parameters
-    ----------
-    catalog:
-        A catalog from :func:`sim.calibration.catalog.load_catalog`.
-    as_of:
-        End of the observation windows; default the catalog's latest date.
-    model_assets:
-        Asset ids of the model. Groups whose asset is not among them (and not in ``asset_map``)
-        stay in the table but are left out of the hazards. ``None`` keeps every asset.
-    asset_map:
-        Catalog asset -> model asset id(s), for catalog assets the model names differently.
-    source:
-        Name of the catalog, quoted in each hazard's ``source``.
-    window_start:
-        ``"asset"`` or ``"catalog"``, see :func:`~sim.calibration.catalog.observation_windows`.
-    confidence:
-        Level of the rate confidence interval.
-
-    Returns
-    -------
-    table : pandas.DataFrame
-        One row per group: ``asset, cause, n, n_censored, window_start, window_end, years,
-        rate_per_year, rate_lo, rate_hi, family, mean_days, median_days, aic, ks_stat,
-        small_sample, hazard_id`` (``hazard_id`` empty when the group is not written), ``note``.
-    hazards : dict
-        ``{"hazards": {<asset>_<cause>: {assets, cause, arrivals, duration, source}}}``.
-    """
-    windows = observation_windows(catalog, as_of, start=window_start)
-    model = None if model_assets is None else set(model_assets)
-    mapping = dict(asset_map or {})
-    rows = []
-    hazards: dict[str, dict] = {}
-    groups = catalog.groupby(["asset", "cause_class"], observed=True, sort=True)
-    for (asset, cause), g in groups:
-        asset, cause = str(asset), str(cause)
-        w = windows.loc[asset]
-        years = float(w["exposure_years"])
-        n = len(g)
-        row = {
-            "asset": asset,
-            "cause": cause,
-            "n": n,
-            "n_censored": int(g["end_is_censored"].sum()),
-            "window_start": w["window_start"],
-            "window_end": w["window_end"],
-            "years": years,
-            "rate_per_year": np.nan,
-            "rate_lo": np.nan,
-            "rate_hi": np.nan,
-            "family": "",
-            "mean_days": np.nan,
-            "median_days": np.nan,
-            "aic": np.nan,
-            "ks_stat": np.nan,
-            "small_sample": n < SMALL_SAMPLE,
-            "hazard_id": "",
-            "note": "",
-        }
-        notes = []
-        rate = None
-        if 0 < years < 1:
-            notes.append("window shorter than 1 year")
-        if years > 0:
-            rate = fit_rate(n, years, confidence)
-            row.update(rate_per_year=rate.rate_per_year, rate_lo=rate.lower, rate_hi=rate.upper)
-        else:
-            notes.append("zero-length window: no rate")
-        fit = None
-        if g["duration_days"].notna().any():
-            fit = fit_duration(g["duration_days"], g["end_is_censored"]).chosen
-            row.update(
-                family=fit.family,
-                mean_days=fit.mean(),
-                median_days=fit.median(),
-                aic=fit.aic,
-                ks_stat=fit.ks_stat,
-            )
-            if fit.note:
-                notes.append(fit.note)
-        else:
-            notes.append("no durations: no duration fit")
-        if asset in mapping:
-            targets = mapping[asset]
-            targets = [targets] if isinstance(targets, str) else list(targets)
-        elif model is None or asset in model:
-            targets = [asset]
-        else:
-            targets = []
-            notes.append("not a model asset: not written")
-        if targets and rate is not None and fit is not None:
-            hid = f"{asset}_{cause}"
-            row["hazard_id"] = hid
-            start, end = w["window_start"], w["window_end"]
-            hazards[hid] = {
-                "assets": targets,
-                "cause": cause,
-                "arrivals": {"process": "poisson", "rate_per_year": _round(rate.rate_per_year)},
-                "duration": duration_config(fit),
-                "source": (
-                    f"fitted from {source}: n={n} ({row['n_censored']} censored), window "
-                    f"{start:%Y-%m-%d} to {end:%Y-%m-%d} ({years:.2f} yr); rate "
-                    f"{int(confidence * 100)}% CI [{_round(rate.lower, 3)}, "
-                    f"{_round(rate.upper, 3)}]/yr; duration {fit.family} "
-                    f"({fit.note or 'by AIC'})" + ("; small sample" if n < SMALL_SAMPLE else "")
-                ),
-            }
-        row["note"] = "; ".join(notes)
-        rows.append(row)
-    return pd.DataFrame(rows), {"hazards": hazards}

@@ -200,8 +200,20 @@ def problems_from_validation(exc: ValidationError, data: Any = None) -> list[Pro
     return problems
 
 
-def validate_config(data: dict[str, Any], name: str | None = None) -> Config:
+def validate_config(
+    data: dict[str, Any], name: str | None = None, origins: dict[str, str] | None = None
+) -> Config:
     """Validate a config mapping.
+
+    Parameters
+    ----------
+    data:
+        The config as parsed YAML.
+    name:
+        File name used in error messages.
+    origins:
+        Hazard id -> the file it was included from (see :func:`include_hazards`); problems
+        of those hazards are reported against that file.
 
     Raises
     ------
@@ -211,11 +223,112 @@ def validate_config(data: dict[str, Any], name: str | None = None) -> Config:
     try:
         cfg = Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(problems_from_validation(exc, data), name) from None
+        raise _attributed(problems_from_validation(exc, data), name, origins) from None
     problems = check_references(cfg)
     if problems:
-        raise ConfigError(problems, name)
+        raise _attributed(problems, name, origins)
     return cfg
+
+
+def _attributed(
+    problems: list[Problem], name: str | None, origins: dict[str, str] | None
+) -> ConfigError:
+    """Return the error to raise: against an included file when its hazards are at fault."""
+    for file in dict.fromkeys((origins or {}).values()):
+        own = [
+            p
+            for p in problems
+            if p.path.startswith("hazards.") and origins.get(p.path.split(".")[1]) == file
+        ]
+        if own:
+            return ConfigError(own, f"{file} (included from {name})" if name else file)
+    return ConfigError(problems, name)
+
+
+INCLUDE_KEY = "include_hazards"
+"""Top-level config key naming YAML files of hazards to merge in (see :func:`include_hazards`)."""
+
+
+def include_hazards(
+    data: dict[str, Any], config_path: str | Path | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Merge the hazards of the files named by ``include_hazards`` into ``data``.
+
+    ``include_hazards`` is a path or a list of paths, each relative to the config file's
+    directory and inside it (no absolute paths, no ``..`` or symlink leading out of it). Each
+    file must hold a single ``hazards`` mapping, as ``corridor-sim calibrate`` writes; its
+    hazards are added to the config's own, and a hazard id defined twice is an error. Included
+    files cannot include further files. The key is removed, so the resolved config (and its
+    hash) holds the merged hazards.
+
+    Returns
+    -------
+    data : dict
+        A copy of ``data`` with the hazards merged (``data`` itself when nothing is included).
+    origins : dict
+        Included hazard id -> the file it came from.
+
+    Raises
+    ------
+    ConfigError
+        Naming the config file (a bad path) or the included file (bad content).
+    """
+    if INCLUDE_KEY not in data:
+        return data, {}
+    name = str(config_path) if config_path is not None else None
+    value = data[INCLUDE_KEY]
+    entries = [value] if isinstance(value, str) else value
+    if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):
+        raise ConfigError(
+            Problem(INCLUDE_KEY, "expected a relative file path or a list of them"), name
+        )
+    if config_path is None:
+        raise ConfigError(Problem(INCLUDE_KEY, "includes need a config file to resolve from"))
+    base = Path(config_path).resolve().parent
+    out = {k: v for k, v in data.items() if k != INCLUDE_KEY}
+    own = out.get("hazards") or {}
+    if not isinstance(own, dict):
+        return out, {}  # the schema reports the bad hazards mapping
+    merged = dict(own)
+    origins: dict[str, str] = {}
+    for i, entry in enumerate(entries):
+        where = INCLUDE_KEY if isinstance(value, str) else f"{INCLUDE_KEY}[{i}]"
+        rel = Path(entry)
+        target = (base / rel).resolve()
+        if rel.is_absolute() or entry.startswith("~") or not target.is_relative_to(base):
+            raise ConfigError(
+                Problem(
+                    where,
+                    f"'{entry}' must be a path relative to the config's directory and stay "
+                    f"inside it ({base})",
+                ),
+                name,
+            )
+        shown = str(Path(name).parent / rel) if name else str(target)
+        inc = read_yaml(target) if target.is_file() else None
+        if inc is None:
+            raise ConfigError(Problem(where, f"included file not found: {shown}"), name)
+        extra = sorted(k for k in inc if k != "hazards")
+        if extra or not isinstance(inc.get("hazards"), dict):
+            what = f"unexpected key(s) {', '.join(map(str, extra))}" if extra else "no mapping"
+            raise ConfigError(
+                Problem(
+                    ", ".join(map(str, extra)) if extra else "hazards",
+                    f"{what}: an included file holds only a `hazards` mapping "
+                    "(nested includes are not supported)",
+                ),
+                shown,
+            )
+        for hazard_id, hz in inc["hazards"].items():
+            if hazard_id in merged:
+                first = origins.get(hazard_id, name)
+                raise ConfigError(
+                    Problem(f"hazards.{hazard_id}", f"already defined in {first}"), shown
+                )
+            merged[hazard_id] = hz
+            origins[hazard_id] = shown
+    out["hazards"] = merged
+    return out, origins
 
 
 def _parse_override_value(text: str) -> Any:
@@ -285,7 +398,7 @@ def _list_index(items: list[Any], part: str) -> int | None:
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
-    """Load, override and validate a config file.
+    """Load, override and validate a config file (with its ``include_hazards`` merged in).
 
     Parameters
     ----------
@@ -307,12 +420,28 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     data = read_yaml(path)
     if overrides:
         data = apply_overrides(data, overrides)
-    return validate_config(data, str(path))
+    data, origins = include_hazards(data, path)
+    return validate_config(data, str(path), origins)
+
+
+def _without_unset_additions(data: dict[str, Any]) -> dict[str, Any]:
+    """Drop keys added to the schema after run-directory format 1 while they hold defaults.
+
+    A config that does not use ``run.parameter_sets`` or ``hazards.*.rate_uncertainty`` hashes as
+    it did before those keys existed, so older run directories can still be resumed.
+    """
+    if data.get("run", {}).get("parameter_sets") is None:
+        data["run"].pop("parameter_sets", None)
+    for hz in data.get("hazards", {}).values():
+        if hz.get("rate_uncertainty") is None:
+            hz.pop("rate_uncertainty", None)
+    return data
 
 
 def config_hash(cfg: Config) -> str:
     """Return a stable SHA-256 of the resolved config (ignores key order and formatting)."""
-    payload = json.dumps(cfg.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    data = _without_unset_additions(cfg.model_dump(mode="json"))
+    payload = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

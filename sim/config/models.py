@@ -222,6 +222,34 @@ class Effect(_Strict):
     probability: Annotated[float, Field(ge=0, le=1)] = 1.0
 
 
+class RateUncertainty(_Strict):
+    """The evidence behind a Poisson rate, for second-order (parameter-uncertainty) runs.
+
+    ``events`` events were seen in ``exposure_years`` years. When ``run.parameter_sets`` is set,
+    each parameter set draws the hazard's rate as ``rate_per_year x G``, where
+    ``G ~ Gamma(shape = events + prior_events, scale = 1 / shape)`` has mean 1: the relative
+    spread of the Gamma posterior of ``events / exposure_years`` (prior
+    ``Gamma(prior_events, 0)``; 0.5 is Jeffreys'), carried over to the configured rate so that
+    judgement factors in ``rate_per_year`` are kept. ``exposure_years`` records the evidence
+    (``events / exposure_years`` is the catalog rate shown in reports).
+    """
+
+    events: Annotated[int, Field(ge=0, le=1_000_000)]
+    exposure_years: Positive
+    prior_events: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 0.5
+
+    @model_validator(mode="after")
+    def _proper(self) -> RateUncertainty:
+        if self.events + self.prior_events <= 0:
+            raise ValueError("events + prior_events must be > 0 (the Gamma shape)")
+        return self
+
+    @property
+    def shape(self) -> float:
+        """Shape of the Gamma distribution of the rate multiplier."""
+        return self.events + self.prior_events
+
+
 class Hazard(_Strict):
     """A source of disruptions on one asset, or on several at once (common cause)."""
 
@@ -234,6 +262,8 @@ class Hazard(_Strict):
     """Terminals only: run an independent copy of the hazard for each berth."""
     regime_multipliers: dict[Ident, NonNeg] | None = None
     enabled: bool = True
+    rate_uncertainty: RateUncertainty | None = None
+    """Evidence behind ``rate_per_year``; used only when ``run.parameter_sets`` is set."""
     source: str | None = None
 
 
@@ -299,6 +329,9 @@ class RunSettings(_Strict):
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 20_260_101
     timeseries: bool = False
     """Keep a daily time series of flows and storage levels in each replication's results."""
+    parameter_sets: Annotated[int, Field(ge=1, le=10_000_000)] | None = None
+    """Second-order Monte Carlo: replication k uses parameter set ``k mod parameter_sets``, whose
+    hazard rates are drawn from their ``rate_uncertainty``; ``None`` keeps every rate fixed."""
 
 
 class Config(_Strict):

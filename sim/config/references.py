@@ -202,6 +202,13 @@ def _check_hazards(cfg: Config, kinds: dict[str, str]) -> list[Problem]:
                         "only poisson arrivals can be scaled by regime",
                     )
                 )
+        if hz.rate_uncertainty is not None and hz.arrivals.process != "poisson":
+            out.append(
+                Problem(
+                    f"{where}.rate_uncertainty",
+                    "only poisson arrivals have a rate to draw; remove rate_uncertainty",
+                )
+            )
         if (
             isinstance(hz.effect.capacity_lost, UniformFraction)
             and hz.effect.capacity_lost.high == 0

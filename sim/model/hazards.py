@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +113,9 @@ class HazardRunner:
         Random streams of this replication.
     block_shuttle:
         Callback ``f(shuttle_index, delta)`` that stops (+1) or frees (-1) a shuttle's sailings.
+    rates:
+        Hazard id -> ``rate_per_year`` to use instead of the config's (parameter uncertainty,
+        see :mod:`sim.model.parameters`); hazards not named keep their configured rate.
     """
 
     def __init__(
@@ -122,6 +125,7 @@ class HazardRunner:
         net: Network,
         streams: Streams,
         block_shuttle: Callable[[int, int], None],
+        rates: Mapping[str, float] | None = None,
     ) -> None:
         self.env = env
         self.engine = engine
@@ -133,6 +137,7 @@ class HazardRunner:
         self.regime = RegimeChain(self.cfg.regimes)
         self.records: list[EventRecord] = []
         self._n_events = 0
+        self.rates: Mapping[str, float] = rates or {}
 
     def start(self, hazards: bool = True, scripted: bool = True) -> None:
         """Start the processes; the undisrupted twin starts none."""
@@ -171,7 +176,7 @@ class HazardRunner:
             while True:
                 yield env.timeout(up(rng_arr))
                 yield from self._occur(name, hz, assets, berth, dur(rng_dur), rng_eff, frac)
-        base = arr.rate_per_year / DAYS_PER_YEAR
+        base = self.rates.get(name, arr.rate_per_year) / DAYS_PER_YEAR
         season = arr.monthly_multipliers
         mults = hz.regime_multipliers or {}
         top = base * (max(season) if season else 1.0) * (max(mults.values()) if mults else 1.0)

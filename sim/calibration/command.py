@@ -1,0 +1,215 @@
+"""The work behind ``corridor-sim calibrate``: parse options, fit, print, write YAML and report.
+
+Every input (catalog, config, options) is checked before anything is written, so bad input
+ends with one :class:`~sim.errors.InputError` and no files.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from sim.calibration.catalog import CATALOG_ASSETS, CAUSE_CLASSES, load_catalog
+from sim.calibration.fit import SMALL_SAMPLE
+from sim.calibration.groups import fit_groups, groups_table, hazard_entry
+from sim.calibration.report import write_report
+from sim.config import load_config
+from sim.errors import InputError, Problem
+from sim.rundir import atomic_write_bytes
+
+
+def _date(text: str, option: str) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(pd.to_datetime(text, format="%Y-%m-%d"))
+    except ValueError:
+        raise InputError(Problem(option, f"not a date YYYY-MM-DD (got '{text}')")) from None
+
+
+def parse_windows(items: list[str]) -> dict[str, tuple[pd.Timestamp, pd.Timestamp | None]]:
+    """Parse ``--window ASSET=START[:END]`` options.
+
+    Raises
+    ------
+    InputError
+        On a malformed option or an end before the start.
+    """
+    out: dict[str, tuple[pd.Timestamp, pd.Timestamp | None]] = {}
+    for item in items:
+        asset, sep, span = item.partition("=")
+        if not sep or not asset.strip() or not span.strip():
+            raise InputError(
+                Problem("--window", f"expected ASSET=YYYY-MM-DD[:YYYY-MM-DD] (got '{item}')")
+            )
+        start_text, _, end_text = span.partition(":")
+        start = _date(start_text.strip(), "--window")
+        end = _date(end_text.strip(), "--window") if end_text.strip() else None
+        if end is not None and end < start:
+            raise InputError(Problem("--window", f"end before start in '{item}'"))
+        if asset.strip() in out:
+            raise InputError(Problem("--window", f"'{asset.strip()}' is given twice"))
+        out[asset.strip()] = (start, end)
+    return out
+
+
+def parse_map(items: list[str]) -> dict[str, list[str]]:
+    """Parse ``--map CATALOG_ASSET=MODEL_ASSET`` options."""
+    asset_map: dict[str, list[str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InputError(Problem("--map", f"expected CATALOG_ASSET=MODEL_ASSET (got '{item}')"))
+        asset_map.setdefault(key.strip(), []).append(value.strip())
+    return asset_map
+
+
+def _split_regimes(text: str, cfg, config_path: str) -> tuple[str, str]:
+    names = tuple(p.strip() for p in text.split(","))
+    if len(names) != 2 or not all(names) or names[0] == names[1]:
+        raise InputError(
+            Problem("--split-regimes", f"expected two different names BEFORE,AFTER (got '{text}')")
+        )
+    states = set(cfg.regimes.states) if cfg.regimes else set()
+    missing = [n for n in names if n not in states]
+    if missing:
+        known = ", ".join(sorted(states)) or "none: the config has no regimes"
+        raise InputError(
+            Problem(
+                "--split-regimes",
+                f"{', '.join(missing)} not a regime of {config_path} (regimes: {known}); "
+                "the fitted regime_multipliers must name the config's regimes",
+            )
+        )
+    return names  # type: ignore[return-value]
+
+
+def _print_table(table: pd.DataFrame, split: bool) -> None:
+    head = f"{'asset':<24}{'cause':<13}{'n':>3}{'cens':>5}{'years':>7}{'rate/yr':>9}{'95% CI':>17}"
+    if split:
+        head += f"{'before':>9}{'after':>9}{'p':>7}"
+    print(f"{head}  {'duration':<12}{'median d':>9}{'mean d':>9}  {'effect':<26}note")
+    for r in table.to_dict("records"):
+        ci = f"[{r['rate_lo']:.3g}, {r['rate_hi']:.3g}]"
+        line = (
+            f"{r['asset']:<24}{r['cause']:<13}{r['n_in_window']:>3}{r['n_censored']:>5}"
+            f"{r['years']:>7.2f}{r['rate_per_year']:>9.3g}{ci:>17}"
+        )
+        if split and "split_pvalue" in r and r["split_pvalue"] == r["split_pvalue"]:
+            line += f"{r['rate_before']:>9.3g}{r['rate_after']:>9.3g}{r['split_pvalue']:>7.2g}"
+        elif split:
+            line += f"{'-':>9}{'-':>9}{'-':>7}"
+        notes = (["SMALL SAMPLE"] if r["small_sample"] else []) + ([r["note"]] if r["note"] else [])
+        print(
+            f"{line}  {r['family']:<12}{r['median_days']:>9.3g}{r['mean_days']:>9.3g}  "
+            f"{r['effect']:<26}{'; '.join(notes)}"
+        )
+
+
+def calibrate_command(args: argparse.Namespace, default_config: str) -> int:
+    """Run ``corridor-sim calibrate`` with parsed arguments; return the exit code."""
+    as_of = _date(args.as_of, "--as-of") if args.as_of else None
+    split = _date(args.split_date, "--split-date") if args.split_date else None
+    windows = parse_windows(args.window)
+    asset_map = parse_map(args.map)
+    if not args.season_prior >= 0:
+        raise InputError(Problem("--season-prior", f"expected >= 0 (got {args.season_prior})"))
+    config_path = args.config or default_config
+    cfg = load_config(config_path)
+    kinds = cfg.asset_ids()
+    regimes = _split_regimes(args.split_regimes, cfg, config_path) if split is not None else None
+    catalog = load_catalog(args.catalog, CATALOG_ASSETS | set(kinds))
+    in_catalog = set(catalog["asset"].astype(str))
+    for asset in windows:
+        if asset not in in_catalog:
+            raise InputError(
+                Problem(
+                    "--window",
+                    f"'{asset}' has no event in {args.catalog} "
+                    f"(catalog assets: {', '.join(sorted(in_catalog))})",
+                )
+            )
+    for source_asset, targets in asset_map.items():
+        for target in targets:
+            if kinds.get(target) not in ("source", "pipeline", "terminal", "shuttle"):
+                raise InputError(
+                    Problem(
+                        "--map",
+                        f"'{source_asset}={target}': '{target}' is not a source, pipeline, "
+                        f"terminal or shuttle of {config_path}",
+                    )
+                )
+    source = Path(args.catalog).name
+    options = {"windows": windows, "seasonal": args.seasonal, "season_prior": args.season_prior}
+    if split is not None:
+        causes = [c.strip() for c in args.split_causes.split(",")] if args.split_causes else None
+        unknown = sorted(set(causes or ()) - CAUSE_CLASSES)
+        if unknown:
+            raise InputError(
+                Problem(
+                    "--split-causes",
+                    f"unknown cause class(es) {', '.join(unknown)}; expected some of "
+                    f"{', '.join(sorted(CAUSE_CLASSES))}",
+                )
+            )
+        options.update(split_date=split, split_regimes=regimes, split_causes=causes)
+    try:
+        fits = fit_groups(catalog, as_of, kinds, asset_map, args.window_start, **options)
+    except ValueError as exc:
+        raise InputError(Problem("", str(exc)), args.catalog) from None
+    table = groups_table(fits)
+    hazards = {"hazards": {f.hazard_id: hazard_entry(f, source) for f in fits if f.hazard_id}}
+
+    _print_table(table, split is not None)
+    window_text = args.window_start + (f"; given: {', '.join(windows)}" if windows else "")
+    header = (
+        f"# Hazards FITTED by `corridor-sim calibrate` from {args.catalog}\n"
+        f"# ({len(catalog)} events; as of {as_of.date() if as_of is not None else 'latest date'};"
+        f" windows: {window_text}"
+        + (
+            f"; split at {split.date()} into {regimes[0]}/{regimes[1]}"
+            f" ({args.split_causes or 'all causes'})"
+            if split is not None
+            else ""
+        )
+        + ("; seasonal profiles" if args.seasonal else "")
+        + ").\n"
+        "# Poisson rate = events in window / window years; durations by censored maximum\n"
+        "# likelihood, family chosen by AIC; effects from recorded capacity losses or berths.\n"
+        f"# Groups with fewer than {SMALL_SAMPLE} events are small samples (see the report).\n"
+        "# Use from a config with `include_hazards: <this file>` (see docs/calibration.md).\n"
+        "# Generated file: edit the catalog and re-run rather than editing by hand.\n"
+    )
+    body = yaml.safe_dump(
+        hazards, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
+    )
+    out = Path(args.out)
+    atomic_write_bytes(out, (header + body).encode())
+    small = int(table["small_sample"].sum())
+    print(
+        f"\nwrote {len(hazards['hazards'])} hazards to {out} "
+        f"({len(table) - len(hazards['hazards'])} groups not written; "
+        f"{small} of {len(table)} groups have fewer than {SMALL_SAMPLE} events)"
+    )
+    if not args.no_report:
+        report_dir = (
+            Path(args.report_dir) if args.report_dir else out.with_name(out.stem + "_report")
+        )
+        meta = {
+            "catalog": args.catalog,
+            "events": len(catalog),
+            "as of": as_of.date() if as_of is not None else "latest date in the catalog",
+            "windows": window_text,
+            "split": f"{split.date()} ({regimes[0]} / {regimes[1]})"
+            if split is not None
+            else "none",
+            "seasonal": f"yes, prior {args.season_prior:g} pseudo-events"
+            if args.seasonal
+            else "no",
+            "config (asset ids)": config_path,
+            "fitted YAML": str(out),
+        }
+        write_report(report_dir, fits, table, meta)
+        print(f"report: {report_dir / 'report.html'}")
+    return 0
