@@ -163,7 +163,12 @@ def build_comparison_report(exp_dir: Path) -> str:
     comparison = pd.read_parquet(exp_dir / "comparison.parquet")
     meta = json.loads((exp_dir / "experiment.json").read_text())
     metrics = list(dict.fromkeys(comparison["metric"].astype(str)))
-    named = comparison[comparison["parameter"] == ""] if "parameter" in comparison else comparison
+    if "kind" in comparison:
+        named = comparison[comparison["kind"] == "scenario"]
+    elif "parameter" in comparison:
+        named = comparison[comparison["parameter"] == ""]
+    else:
+        named = comparison
     figs = [
         (plots.scenario_comparison(named, m), f"Paired change in mean {m}.")
         for m in metrics
@@ -172,6 +177,21 @@ def build_comparison_report(exp_dir: Path) -> str:
     if "parameter" in comparison and (comparison["parameter"] != "").any():
         figs += [
             (plots.tornado(comparison, m), f"One-at-a-time sensitivity of mean {m}.")
+            for m in metrics
+        ]
+    swept = list(meta.get("factorial") or {}) + list(
+        (meta.get("design") or {}).get("parameters") or {}
+    )
+    if swept:
+        figs += [
+            (plots.design_scatter(comparison, swept, m), f"Design points: mean {m}.")
+            for m in metrics
+        ]
+    indices_path = exp_dir / "sobol.parquet"
+    indices = pd.read_parquet(indices_path) if indices_path.is_file() else pd.DataFrame()
+    if len(indices):
+        figs += [
+            (plots.sobol_indices(indices, m), f"Sobol' indices of mean {m} (95% bootstrap CIs).")
             for m in metrics
         ]
     shown = comparison.copy()
@@ -211,6 +231,8 @@ def build_comparison_report(exp_dir: Path) -> str:
         "</figcaption></figure>"
         for f, c in figs
     ]
+    if len(indices):
+        parts += ["<h2>Sobol' indices</h2>", _table(indices, "{:,.3g}")]
     parts += ["<h2>Comparison</h2>", _table(shown, "{:,.4g}"), "</body></html>"]
     return "\n".join(parts)
 
