@@ -421,6 +421,9 @@ COMMANDS = {
     "calibrate": _cmd_calibrate,
     "experiment": _cmd_experiment,
     "plan": cli_studies.cmd_plan,
+    "criticality": lambda args: cli_studies.cmd_criticality(
+        args, args.config or str(default_config_path())
+    ),
 }
 
 

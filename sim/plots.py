@@ -268,6 +268,38 @@ def design_scatter(
     return fig
 
 
+def criticality(table: pd.DataFrame, top: int = 20) -> Figure:
+    """Revenue loss of knocking out each asset (largest first), shut-in Mt written beside."""
+    tab = table.head(top).iloc[::-1]
+    fig, ax = _fig(max(2.5, 0.42 * len(tab) + 1.4))
+    y = np.arange(len(tab))
+    loss = tab["revenue_loss_usd"].to_numpy(dtype=float) / USD_M
+    half = tab["revenue_loss_usd_ci95_half"].to_numpy(dtype=float) / USD_M
+    colors = [OKABE_ITO[3] if v > 0 else OKABE_ITO[2] for v in loss]
+    err = None if np.isnan(half).all() else np.nan_to_num(half)
+    ax.barh(y, loss, xerr=err, capsize=3, color=colors, alpha=0.85)
+    for yi, v, mt in zip(y, loss, tab["shut_in_mt"].to_numpy(dtype=float)):
+        ax.annotate(
+            f" {round(mt, 2) + 0.0:.2f} Mt",
+            (max(v, 0), yi),
+            va="center",
+            fontsize=7,
+            xytext=(4, 0),
+            textcoords="offset points",
+        )
+    ax.axvline(0, color="black", linewidth=0.8)
+    labels = [f"{a} ({k}, from {s})" for a, k, s in zip(tab["asset"], tab["kind"], tab["start"])]
+    ax.set_yticks(y, labels, fontsize=8)
+    days = tab["duration_days"].mean() if len(tab) else 0
+    ax.set_xlabel(
+        f"Revenue loss of the knock-out (USD million; mean outage {days:.0f} days)\n"
+        "beside the bars: production shut in"
+    )
+    ax.margins(x=0.15)
+    ax.set_title("Asset criticality: one asset out at a time")
+    return fig
+
+
 def fan_chart(timeseries: pd.DataFrame, columns: list[str], ylabel: str, title: str) -> Figure:
     """P5-P95 and P25-P75 bands and the median of daily series across replications."""
     fig, ax = _fig()
