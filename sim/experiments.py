@@ -265,7 +265,8 @@ def _column(values: list[Any]) -> pd.Series:
 def parameter_table(exp: Experiment, base: Config) -> pd.DataFrame:
     """One row per run (``policy``: ``base`` first) and one column per key any run changes.
 
-    Keys a run leaves alone hold the base value; ``added`` lists the entries of ``add`` blocks.
+    Keys a run leaves alone hold the base value; ``added`` lists the entries of ``add`` blocks
+    (``none`` when there are none). No cell is missing.
     """
     resolved = base.model_dump(mode="json")
     runs = exp.expanded()
@@ -287,9 +288,24 @@ def parameter_table(exp: Experiment, base: Config) -> pd.DataFrame:
     ]
     table = pd.DataFrame({"policy": pd.Series([r[0] for r in rows], dtype="string")})
     for key in keys:
-        table[key] = _column([value_label(r[1][key]) for r in rows])
-    table["added"] = pd.Series([r[2] for r in rows], dtype="string")
+        table[key] = _complete_column([r[1][key] for r in rows])
+    table["added"] = pd.Series([r[2] or "none" for r in rows], dtype="string")
     return table
+
+
+def _complete_column(values: list[Any]) -> pd.Series:
+    """Return a column without missing values (EMA Workbench's analyses need complete data).
+
+    Booleans stay booleans, numbers become floats; anything else (or a mix with ``null``)
+    becomes strings, ``null`` written as ``unset`` (``read_csv`` would read "null" as missing).
+    """
+    if all(isinstance(v, bool) for v in values):
+        return pd.Series(values, dtype="bool")
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return pd.Series(values, dtype="float64")
+    return pd.Series(
+        ["unset" if v is None else str(value_label(v)) for v in values], dtype="string"
+    )
 
 
 def paired_comparison(base: pd.DataFrame, scenario: pd.DataFrame, metric: str) -> dict[str, float]:

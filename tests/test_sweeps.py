@@ -12,7 +12,7 @@ from conftest import SMALL_YAML
 
 from sim import ema
 from sim.cli import main
-from sim.experiments import load_experiment, run_experiment
+from sim.experiments import load_experiment, parameter_table, run_experiment
 
 TANK = "storages.port_tank.capacity_mt"
 ALT = "pipelines.alt_pipe.capacity_mt_per_year"
@@ -56,6 +56,7 @@ def test_factorial_grid_under_common_random_numbers_and_ema_export(tmp_path, sho
     experiments, outcomes = ema.load_results(out / ema.ARCHIVE)
     assert len(experiments) == 5 * 4
     assert list(experiments.columns) == [TANK, ALT, "added", "scenario", "policy", "model"]
+    assert not experiments.isna().any().any() and set(experiments["added"]) == {"none"}
     base_rows = experiments[experiments["policy"] == "base"]
     assert base_rows[TANK].tolist() == [0.2] * 4 and base_rows[ALT].tolist() == [4.0] * 4
     assert experiments["scenario"].astype(int).tolist() == [0, 1, 2, 3] * 5
@@ -232,6 +233,14 @@ def test_shipped_experiments_with_new_levers_and_sweeps_load():
     for name, scn in exp.scenarios.items():
         if scn.cost is not None:
             assert scn.cost.source, name  # every cost says where it comes from
+    # Parameter columns for EMA Workbench are complete: base values where a lever is silent,
+    # "unset" for null (read_csv would read "null" back as missing).
+    params = parameter_table(exp, base).set_index("policy")
+    assert not params.isna().any().any()
+    assert params.loc["long_conflict", "regimes.states.conflict.mean_sojourn_days"] == "unset"
+    assert params.loc["base", "terminals.cpc_terminal.berths"] == 3.0
+    assert "storages:atyrau_storage" in params.loc["atyrau_storage", "added"]
+    assert params["hazards.btc_kz_access.enabled"].dtype == bool
     gsa, _, points = load_experiment("configs/experiments/global_sensitivity.yaml")
     assert gsa.design is not None and gsa.design.method == "sobol"
     assert len(points) == gsa.design.n * (len(gsa.design.parameters) + 2)
