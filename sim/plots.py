@@ -228,8 +228,8 @@ def sobol_indices(indices: pd.DataFrame, metric: str = "revenue_loss_usd") -> Fi
     ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(y, tab["parameter"].astype(str).tolist(), fontsize=8)
     n = int(tab["n"].iloc[0]) if "n" in tab and len(tab) else 0
-    ax.set_xlabel(f"Share of the variance of mean {metric} (95% bootstrap CI; n = {n})")
-    ax.set_title("Variance-based (Sobol') sensitivity")
+    ax.set_xlabel(f"Share of the variance of mean {metric}\n(bars: 95% bootstrap CIs)")
+    ax.set_title(f"Sobol' sensitivity (n = {n} base points)")
     ax.legend(frameon=False, loc="lower right")
     return fig
 
@@ -259,7 +259,8 @@ def design_scatter(
             x = np.array([cats.index(v) for v in labels], dtype=float)
             ax.set_xticks(range(len(cats)), cats, fontsize=7)
         ax.scatter(x, y, s=10, alpha=0.7, color=OKABE_ITO[0])
-        ax.set_xlabel(key, fontsize=7)
+        head, _, tail = key.rpartition(".")
+        ax.set_xlabel(f"{head}\n.{tail}" if head else key, fontsize=7)
         ax.grid(True, alpha=0.3)
     for ax in list(axes.flat)[len(keys) :]:
         ax.set_axis_off()
