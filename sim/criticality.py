@@ -27,7 +27,10 @@ Two ways to choose the outage:
   configured, so the knock-out meets the background disruptions of that replication, and the
   loss is the paired difference from the reference replication (common random numbers). An
   asset no hazard names gets the fixed duration. With ``start="worst"`` the start is the worst
-  month of the fixed-duration sweep at the asset's mean repair time.
+  month of the fixed-duration sweep at the asset's mean repair time. The knock-out is total
+  even where the hazards are partial (a pump-station strike removing 0-30% of the CPC
+  pipeline, one SPM of three): the question answered is "what if the asset failed completely
+  for as long as its failures last", not a replay of its hazards.
 
 Losses are increments over the reference run: shut-in (Mt of production not produced), revenue
 loss (USD, as in a run: discounted, oil still held at the horizon valued, not lost) and
