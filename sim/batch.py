@@ -29,7 +29,7 @@ from sim import __version__
 from sim.config.loader import config_hash, dump_config, validate_config
 from sim.config.models import Config
 from sim.errors import InputError, Problem
-from sim.executors import make_executor
+from sim.executors import Executor, make_executor
 from sim.rundir import (
     CONFIG,
     MANIFEST,
@@ -330,7 +330,7 @@ def run(
     replications: int | None = None,
     seed: int | str | None = None,
     workers: int | None = None,
-    executor: str = "processes",
+    executor: str | Executor = "processes",
     out: str | Path | None = None,
     chunk_size: int | None = None,
     scheduler: str | None = None,
@@ -350,7 +350,8 @@ def run(
     seed:
         Root seed, ``"random"``, or ``None`` for ``cfg.run.seed``.
     workers, executor, scheduler:
-        Where to run (see :mod:`sim.executors`).
+        Where to run (see :mod:`sim.executors`). ``executor`` may also be an open executor
+        (e.g. shared by the runs of an experiment); it is then used as is and not closed.
     out:
         Run directory; a temporary directory when ``None``.
     chunk_size:
@@ -373,7 +374,8 @@ def run(
     manifest = _prepare_dir(out_dir, cfg, root, resume)
     cfg_json = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
     chash = config_hash(cfg)
-    ex = make_executor(executor, workers, scheduler)
+    owned = isinstance(executor, str)
+    ex = make_executor(executor, workers, scheduler) if owned else executor
     if manifest is None:
         out_dir.mkdir(parents=True, exist_ok=True)
         size = chunk_size or default_chunk_size(n, ex.workers)
@@ -422,7 +424,8 @@ def run(
                 progress,
             )
     finally:
-        ex.close()
+        if owned:
+            ex.close()
     wall = time.perf_counter() - t0
     summary = summarise(out_dir)
     split = run_variance_split(out_dir)

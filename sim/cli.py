@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from sim import __version__
+from sim import __version__, cli_studies
 
 DEFAULT_CONFIG = "configs/kazakhstan.yaml"
 DEFAULT_FITTED = "configs/hazards.fitted.yaml"
@@ -98,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
     p.add_argument("--resume", action="store_true", help="reuse finished scenario runs")
     p.add_argument("--quiet", "-q", action="store_true")
+
+    cli_studies.add_parsers(sub, DEFAULT_CONFIG)
 
     p = sub.add_parser("report", help="write DIR/report.html (self-contained, opens offline)")
     p.add_argument("run_dir")
@@ -336,6 +338,7 @@ def _cmd_experiment(args) -> int:
     cols += [c for c in ("npv_usd", "benefit_cost_ratio") if c in table.columns]
     print(table[cols].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
     print(f"comparison written to {out}/comparison.csv")
+    cli_studies.experiment_extras(Path(out))
     return 0
 
 
@@ -431,6 +434,10 @@ COMMANDS = {
     "calibrate": _cmd_calibrate,
     "replay": _cmd_replay,
     "experiment": _cmd_experiment,
+    "plan": cli_studies.cmd_plan,
+    "criticality": lambda args: cli_studies.cmd_criticality(
+        args, args.config or str(default_config_path())
+    ),
 }
 
 

@@ -62,7 +62,12 @@ def build_comparison_report(exp_dir: Path) -> str:
     comparison = pd.read_parquet(exp_dir / "comparison.parquet")
     meta = json.loads((exp_dir / "experiment.json").read_text())
     metrics = list(dict.fromkeys(comparison["metric"].astype(str)))
-    named = comparison[comparison["parameter"] == ""] if "parameter" in comparison else comparison
+    if "kind" in comparison:
+        named = comparison[comparison["kind"] == "scenario"]
+    elif "parameter" in comparison:
+        named = comparison[comparison["parameter"] == ""]
+    else:
+        named = comparison
     figs = [
         (plots.scenario_comparison(named, m), f"Paired change in mean {m} against the base.")
         for m in metrics
@@ -71,6 +76,21 @@ def build_comparison_report(exp_dir: Path) -> str:
     if "parameter" in comparison and (comparison["parameter"] != "").any():
         figs += [
             (plots.tornado(comparison, m), f"One-at-a-time sensitivity of mean {m}.")
+            for m in metrics
+        ]
+    swept = list(meta.get("factorial") or {}) + list(
+        (meta.get("design") or {}).get("parameters") or {}
+    )
+    if swept:
+        figs += [
+            (plots.design_scatter(comparison, swept, m), f"Design points: mean {m}.")
+            for m in metrics
+        ]
+    indices_path = exp_dir / "sobol.parquet"
+    indices = pd.read_parquet(indices_path) if indices_path.is_file() else pd.DataFrame()
+    if len(indices):
+        figs += [
+            (plots.sobol_indices(indices, m), f"Sobol' indices of mean {m} (95% bootstrap CIs).")
             for m in metrics
         ]
     descriptions = pd.DataFrame(
@@ -92,6 +112,13 @@ def build_comparison_report(exp_dir: Path) -> str:
         "<h2>Comparison</h2>",
         *_comparison_tables(comparison),
     ]
+    if len(indices):
+        parts += [
+            "<h2>Sobol' indices</h2>",
+            "<p class='note'>First-order (S1) and total (ST) indices of each design point's mean "
+            "over its replications, with 95% bootstrap confidence intervals.</p>",
+            table(indices),
+        ]
     if len(econ):
         parts += [
             "<h2>Economics</h2>",

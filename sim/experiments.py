@@ -1,25 +1,37 @@
 """Scenario experiments: overlays on a base config, run under common random numbers.
 
-An experiment file names a base config and scenarios; each scenario changes existing keys of
-the base (a nested ``overrides`` mapping, and/or dotted ``set`` lines as on the command line).
-Every scenario runs with the base's root seed and replication indices, so replication k of each
-scenario sees the same random streams as replication k of the base: differences are paired.
+An experiment file names a base config and what to compare with it:
 
-The comparison table gives, per scenario and metric, the mean difference with a paired 95% CI,
-the unpaired CI it would have had, and the variance reduction; with a ``cost`` it adds the
-avoided loss per year, NPV (with its CI) and the benefit/cost ratio.
+* ``scenarios``: named changes of existing keys (a nested ``overrides`` mapping and/or dotted
+  ``set`` lines as on the command line), plus new entries in an ``add`` block (new storages,
+  pipelines, routes, hazards; an ``add`` may not reuse an existing id);
+* ``one_at_a_time``: each key at a low and a high value, all else at base (a tornado);
+* ``factorial``: every combination of the listed values of several keys;
+* ``design``: a Latin hypercube or a Saltelli (Sobol') design over distributions of keys
+  (:mod:`sim.designs`); a Sobol' design also yields variance-based sensitivity indices.
+
+Every scenario and design point runs with the base's root seed and replication indices, so
+replication k of each sees the same random streams as replication k of the base: differences
+are paired. The comparison table gives, per scenario and metric, the mean difference with a
+paired 95% CI, the unpaired CI it would have had, and the variance reduction; with a ``cost``
+it adds the avoided loss per year, NPV (with its CI) and the benefit/cost ratio. Swept keys
+are columns of the table.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from sim import ema, sobol
 from sim.batch import RunResult, run
+from sim.comparison import Cost, economics, paired_comparison
 from sim.config.loader import (
     apply_overrides,
     include_hazards,
@@ -28,9 +40,19 @@ from sim.config.loader import (
     validate_config,
 )
 from sim.config.models import Config, Ident
+from sim.designs import MAX_POINTS, Design, Point, Scalar, factorial_points, set_line
 from sim.errors import ConfigError, InputError, Problem
+from sim.executors import make_executor
+from sim.overlays import (
+    Additions,
+    add_entries,
+    addition_path,
+    flatten_patch,
+    overlay,
+    require_key,
+    value_label,
+)
 from sim.rundir import atomic_write_bytes, atomic_write_json, atomic_write_parquet
-from sim.stats import Z95
 
 DEFAULT_METRICS = ("revenue_loss_usd", "shut_in_mt", "deferred_mt", "offset_routes_mt")
 
@@ -39,22 +61,13 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Cost(_Strict):
-    """Cost of a policy lever (USD), to weigh against the loss it avoids."""
-
-    capex_usd: Annotated[float, Field(ge=0)] = 0.0
-    opex_usd_per_year: Annotated[float, Field(ge=0)] = 0.0
-    lifetime_years: Annotated[int, Field(ge=1, le=100)] = 20
-    discount_rate: Annotated[float, Field(ge=0, le=1)] = 0.08
-    source: str | None = None
-
-
 class Scenario(_Strict):
-    """A named change to the base config."""
+    """A named change to the base config: existing keys changed, new entries added."""
 
     description: str = ""
     overrides: dict[str, Any] = {}
     set: list[str] = []
+    add: Additions = Additions()
     cost: Cost | None = None
 
 
@@ -71,70 +84,110 @@ class Experiment(_Strict):
         str, Annotated[list[float | int | str], Field(min_length=2, max_length=2)]
     ] = {}
     """Sensitivity: each dotted key is set to its low, then its high value, all else at base."""
+    factorial: dict[str, Annotated[list[Scalar], Field(min_length=1, max_length=1000)]] = {}
+    """Full factorial grid: every combination of these keys' values."""
+    design: Design | None = None
+    """A sampled design (Latin hypercube or Sobol') over distributions of keys."""
 
     @model_validator(mode="after")
     def _something_to_run(self) -> Experiment:
-        if not self.scenarios and not self.one_at_a_time:
-            raise ValueError("give at least one scenario or one_at_a_time parameter")
+        if not (self.scenarios or self.one_at_a_time or self.factorial or self.design):
+            raise ValueError(
+                "give at least one scenario, one_at_a_time parameter, factorial grid or design"
+            )
+        if "base" in self.scenarios:
+            raise ValueError("'base' is the name of the base run; give the scenario another name")
+        size = math.prod(len(v) for v in self.factorial.values()) if self.factorial else 0
+        if size > MAX_POINTS:
+            raise ValueError(f"the factorial grid has {size} points (more than {MAX_POINTS})")
         return self
 
-    def expanded(self) -> dict[str, tuple[Scenario, str | None, Any]]:
-        """All scenarios to run: name -> (scenario, swept key or None, its value)."""
-        out: dict[str, tuple[Scenario, str | None, Any]] = {
-            k: (v, None, None) for k, v in self.scenarios.items()
-        }
+    def expanded(self) -> dict[str, ScenarioRun]:
+        """Every scenario to run, named scenarios first, then sweeps, in file order."""
+        out = {k: ScenarioRun(k, v, "scenario") for k, v in self.scenarios.items()}
+
+        def put(run_: ScenarioRun) -> None:
+            if run_.name in out:
+                raise ValueError(f"scenario name '{run_.name}' is also a generated sweep name")
+            out[run_.name] = run_
+
         for i, (key, values) in enumerate(self.one_at_a_time.items()):
             for level, value in zip(("low", "high"), values):
                 scn = Scenario(description=f"{key} = {value}", set=[f"{key}={value}"])
-                out[f"oat{i:02d}_{level}"] = (scn, key, value)
+                put(ScenarioRun(f"oat{i:02d}_{level}", scn, "one_at_a_time", key, value))
+        points: list[tuple[str, Point]] = [("factorial", p) for p in _factorial(self)]
+        if self.design is not None:
+            points += [(self.design.method, p) for p in self.design.points()]
+        for kind, point in points:
+            lines = [set_line(k, v) for k, v in point.values.items()]
+            text = ", ".join(f"{k} = {v}" for k, v in point.values.items())
+            scn = Scenario(description=text, set=lines)
+            put(ScenarioRun(point.name, scn, kind, values=point.values, block=point.block))
         return out
 
 
-def overlay(base: Any, patch: Any, path: str = "") -> Any:
-    """Return ``base`` with ``patch`` applied; every patched key must already exist.
+def _factorial(exp: Experiment) -> list[Point]:
+    return factorial_points(exp.factorial) if exp.factorial else []
 
-    Mappings merge key by key; a list is patched by a mapping whose keys are element ids (or
-    indices); anything else is replaced.
 
-    Raises
-    ------
-    ConfigError
-        When a key or list element named by the patch does not exist in ``base``.
-    """
-    if isinstance(patch, dict) and isinstance(base, dict):
-        out = dict(base)
-        for key, value in patch.items():
-            where = f"{path}.{key}" if path else str(key)
-            if key not in base:
-                known = ", ".join(sorted(map(str, base))) or "none"
+@dataclass(frozen=True)
+class ScenarioRun:
+    """One run of an experiment: a named scenario, a one-at-a-time level or a design point."""
+
+    name: str
+    scenario: Scenario
+    kind: str
+    """``scenario``, ``one_at_a_time``, ``factorial``, ``lhs`` or ``sobol``."""
+    parameter: str | None = None
+    value: Any = None
+    values: dict[str, Scalar] = field(default_factory=dict)
+    block: str = ""
+
+    @property
+    def where(self) -> str:
+        """Key path of the experiment file this run comes from."""
+        if self.kind == "scenario":
+            return f"scenarios.{self.name}"
+        if self.kind == "one_at_a_time":
+            return f"one_at_a_time.{self.parameter}"
+        if self.kind == "factorial":
+            return f"factorial (point {self.name})"
+        return f"design.parameters (point {self.name})"
+
+
+def _scenario_config(resolved: dict[str, Any], scn: Scenario, where: str, file: str) -> Config:
+    """Apply a scenario to the resolved base and validate it, with errors under ``where``."""
+    try:
+        data = overlay(resolved, scn.overrides, "")
+        data = apply_overrides(data, scn.set) if scn.set else data
+        before_add = data
+        if not scn.add.is_empty():
+            try:
+                data = add_entries(data, scn.add)
+            except ConfigError as exc:
                 raise ConfigError(
-                    Problem(where, f"no such key in the base config (keys here: {known})")
-                )
-            out[key] = overlay(base[key], value, where)
-        return out
-    if isinstance(patch, dict) and isinstance(base, list):
-        out_list = list(base)
-        for key, value in patch.items():
-            where = f"{path}.{key}"
-            idx = next(
-                (
-                    i
-                    for i, el in enumerate(base)
-                    if isinstance(el, dict) and key in (el.get("id"), el.get("name"))
-                ),
-                None,
-            )
-            if idx is None and isinstance(key, int) and 0 <= key < len(base):
-                idx = key
-            if idx is None:
-                raise ConfigError(Problem(where, "no list element with this id or index"))
-            out_list[idx] = overlay(base[idx], value, where)
-        return out_list
-    return patch
+                    [Problem(f"add.{p.path}", p.message) for p in exc.problems]
+                ) from None
+        try:
+            return validate_config(data, file)
+        except ConfigError as exc:
+            problems = []
+            for p in exc.problems:
+                mapped = addition_path(p.path, before_add, scn.add)
+                problems.append(Problem(mapped or p.path, p.message))
+            raise ConfigError(problems) from None
+    except ConfigError as exc:
+        raise ConfigError(
+            [Problem(f"{where}: {p.path}" if p.path else where, p.message) for p in exc.problems],
+            file,
+        ) from None
 
 
 def load_experiment(path: str | Path) -> tuple[Experiment, Config, dict[str, Config]]:
     """Read an experiment file and build the base and scenario configs.
+
+    Swept keys (one-at-a-time, factorial, design) must exist in the base config; every scenario
+    and design point is validated by the full config schema.
 
     Raises
     ------
@@ -151,70 +204,153 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Config, dict[str, Con
     base_raw, origins = include_hazards(read_yaml(base_path), base_path)
     base = validate_config(base_raw, str(base_path), origins)
     resolved = base.model_dump(mode="json")
-    scenarios: dict[str, Config] = {}
-    for name, (scn, key, _) in exp.expanded().items():
-        where = f"one_at_a_time.{key}" if key else f"scenarios.{name}"
-        try:
-            data_s = overlay(resolved, scn.overrides, "")
-            data_s = apply_overrides(data_s, scn.set) if scn.set else data_s
-            scenarios[name] = validate_config(data_s, f"{p} ({where})")
-        except ConfigError as exc:
-            raise ConfigError(
-                [
-                    Problem(f"{where}: {pr.path}" if pr.path else where, pr.message)
-                    for pr in exc.problems
-                ],
-                str(p),
-            ) from None
+    sweeps = [
+        ("factorial", list(exp.factorial)),
+        ("design.parameters", exp.design.keys if exp.design else []),
+    ]
+    for section, keys in sweeps:
+        for key in keys:
+            try:
+                require_key(resolved, key)
+            except ConfigError as exc:
+                raise ConfigError(
+                    [Problem(f"{section}.{key}: {pr.path}", pr.message) for pr in exc.problems],
+                    str(p),
+                ) from None
+    try:
+        runs = exp.expanded()
+    except ValueError as exc:
+        raise ConfigError(Problem("scenarios", str(exc)), str(p)) from None
+    scenarios = {
+        name: _scenario_config(resolved, r.scenario, r.where, str(p)) for name, r in runs.items()
+    }
     for i, metric in enumerate(exp.metrics):
         if not metric.replace(".", "").replace("_", "").isalnum():
             raise ConfigError(Problem(f"metrics[{i}]", f"not a metric name: {metric!r}"), str(p))
     return exp, base, scenarios
 
 
-def paired_comparison(base: pd.DataFrame, scenario: pd.DataFrame, metric: str) -> dict[str, float]:
-    """Paired and unpaired statistics of ``scenario - base`` for one metric."""
-    a = base.set_index("replication")[metric]
-    b = scenario.set_index("replication")[metric]
-    common = a.index.intersection(b.index)
-    a, b = a.loc[common].to_numpy(float), b.loc[common].to_numpy(float)
-    n = len(common)
-    d = b - a
-    var_paired = float(d.var(ddof=1)) if n > 1 else float("nan")
-    var_unpaired = float(a.var(ddof=1) + b.var(ddof=1)) if n > 1 else float("nan")
-    half_p = Z95 * math.sqrt(var_paired / n) if n > 1 else float("nan")
-    half_u = Z95 * math.sqrt(var_unpaired / n) if n > 1 else float("nan")
-    if var_paired > 0:
-        reduction = var_unpaired / var_paired
-    else:
-        reduction = float("inf") if var_unpaired > 0 else float("nan")
-    return {
-        "n": n,
-        "base_mean": float(a.mean()),
-        "scenario_mean": float(b.mean()),
-        "mean_diff": float(d.mean()),
-        "ci95_low": float(d.mean()) - half_p,
-        "ci95_high": float(d.mean()) + half_p,
-        "unpaired_ci95_half": half_u,
-        "variance_reduction": reduction,
-    }
+def _override_values(scn: Scenario) -> dict[str, Any]:
+    """Dotted key -> new value of everything a scenario changes (overrides, then set lines)."""
+    out = flatten_patch(scn.overrides) if scn.overrides else {}
+    for line in scn.set:
+        key, _, text = line.partition("=")
+        try:
+            out[key.strip()] = yaml.safe_load(text) if text.strip() else ""
+        except yaml.YAMLError:
+            out[key.strip()] = text
+    return out
 
 
-def economics(avoided_per_year: float, half: float, cost: Cost) -> dict[str, float]:
-    """NPV (with CI from the avoided loss CI) and benefit/cost ratio of a lever."""
-    r, n = cost.discount_rate, cost.lifetime_years
-    annuity = n if r == 0 else (1 - (1 + r) ** -n) / r
-    pv_costs = cost.capex_usd + cost.opex_usd_per_year * annuity
-    npv = avoided_per_year * annuity - pv_costs
-    return {
-        "avoided_loss_usd_per_year": avoided_per_year,
-        "npv_usd": npv,
-        "npv_ci95_low": npv - half * annuity,
-        "npv_ci95_high": npv + half * annuity,
-        "benefit_cost_ratio": (avoided_per_year * annuity / pv_costs)
-        if pv_costs > 0
-        else float("inf"),
-    }
+def _missing(value: Any) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def _column(values: list[Any]) -> pd.Series:
+    """Return a typed column: float if every given value is a number, else strings."""
+    given = [v for v in values if not _missing(v)]
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in given):
+        return pd.Series([None if _missing(v) else v for v in values], dtype="float64")
+    return pd.Series([None if _missing(v) else str(value_label(v)) for v in values], dtype="string")
+
+
+def parameter_table(exp: Experiment, base: Config) -> pd.DataFrame:
+    """One row per run (``policy``: ``base`` first) and one column per key any run changes.
+
+    Keys a run leaves alone hold the base value; ``added`` lists the entries of ``add`` blocks
+    (``none`` when there are none). No cell is missing.
+    """
+    resolved = base.model_dump(mode="json")
+    runs = exp.expanded()
+    changed = {name: _override_values(r.scenario) for name, r in runs.items()}
+    keys = list(dict.fromkeys(k for values in changed.values() for k in values))
+    base_values = {}
+    for key in keys:
+        try:
+            base_values[key] = require_key(resolved, key)
+        except ConfigError:
+            base_values[key] = None
+    rows = [("base", base_values, "")] + [
+        (
+            name,
+            {**base_values, **changed[name]},
+            ",".join(r.scenario.add.labels()),
+        )
+        for name, r in runs.items()
+    ]
+    table = pd.DataFrame({"policy": pd.Series([r[0] for r in rows], dtype="string")})
+    for key in keys:
+        table[key] = _complete_column([r[1][key] for r in rows])
+    table["added"] = pd.Series([r[2] or "none" for r in rows], dtype="string")
+    return table
+
+
+def _complete_column(values: list[Any]) -> pd.Series:
+    """Return a column without missing values (EMA Workbench's analyses need complete data).
+
+    Booleans stay booleans, numbers become floats; anything else (or a mix with ``null``)
+    becomes strings, ``null`` written as ``unset`` (``read_csv`` would read "null" as missing).
+    """
+    if all(isinstance(v, bool) for v in values):
+        return pd.Series(values, dtype="bool")
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        return pd.Series(values, dtype="float64")
+    return pd.Series(
+        ["unset" if v is None else str(value_label(v)) for v in values], dtype="string"
+    )
+
+
+def sobol_table(exp: Experiment, runs: dict[str, RunResult]) -> pd.DataFrame:
+    """Sobol' indices of each metric's mean over replications (a ``sobol`` design only)."""
+    design = exp.design
+    if design is None or design.method != "sobol":
+        return pd.DataFrame()
+    points = exp.expanded()
+    by_block: dict[str, list[str]] = {}
+    for name, r in points.items():
+        if r.kind == "sobol":
+            by_block.setdefault(r.block, []).append(name)
+    reps = {name: runs[name].replications for names in by_block.values() for name in names}
+    tables = []
+    keys = design.keys
+    for metric in exp.metrics:
+
+        def y(block: str, metric: str = metric) -> list[float]:
+            return [float(reps[name][metric].mean()) for name in by_block[block]]
+
+        f_ab = [y(f"AB{i}") for i in range(len(keys))]
+        tab = sobol.sobol_indices(y("A"), y("B"), f_ab, keys, seed=design.seed)
+        tab.insert(0, "metric", pd.array([metric] * len(tab), dtype="string"))
+        tab["n"] = design.n
+        tables.append(tab)
+    return pd.concat(tables, ignore_index=True)
+
+
+def _comparison_rows(exp, runs, path) -> list[dict[str, Any]]:
+    base_reps = runs["base"].replications
+    swept = list(exp.factorial) + (exp.design.keys if exp.design else [])
+    rows = []
+    for name, r in exp.expanded().items():
+        reps = runs[name].replications
+        for metric in exp.metrics:
+            if metric not in base_reps.columns or metric not in reps.columns:
+                raise InputError(
+                    Problem(f"metrics: {metric}", "not a column of the results"), str(path)
+                )
+            row = {
+                "scenario": name,
+                "kind": r.kind,
+                "metric": metric,
+                "parameter": r.parameter or "",
+                "value": "" if r.value is None else str(r.value),
+                **{key: r.values.get(key) for key in swept},
+                **paired_comparison(base_reps, reps, metric),
+            }
+            if metric == "revenue_loss_usd" and r.scenario.cost is not None:
+                half = (row["ci95_high"] - row["ci95_low"]) / 2
+                row.update(economics(-row["mean_diff"], half, r.scenario.cost))
+            rows.append(row)
+    return rows
 
 
 def run_experiment(
@@ -227,48 +363,55 @@ def run_experiment(
     resume: bool = False,
     progress: bool = False,
 ) -> pd.DataFrame:
-    """Run the base and every scenario into ``out`` and return the comparison table."""
+    """Run the base and every scenario into ``out`` and return the comparison table.
+
+    Besides ``comparison.parquet``/``.csv`` and ``experiment.json``, the directory gets
+    ``parameters.parquet`` (the values of every changed key per run), ``ema_results.tar.gz``
+    (EMA Workbench layout, see :mod:`sim.ema`) and, for a Sobol' design, ``sobol.parquet``/
+    ``.csv``.
+    """
     exp, base, scenarios = load_experiment(path)
     n = replications or exp.replications
     root = exp.seed if seed is None else seed
     out_dir = Path(out)
-    common = {
-        "replications": n,
-        "seed": root,
-        "workers": workers,
-        "executor": executor,
-        "progress": progress,
-    }
     runs: dict[str, RunResult] = {}
-    for name, cfg in [("base", base), *scenarios.items()]:
-        target = out_dir / ("base" if name == "base" else f"scenarios/{name}")
-        again = resume and (target / "manifest.json").is_file()
-        runs[name] = run(cfg, out=target, resume=again, **common)
-    base_reps = runs["base"].replications
-    rows = []
-    for name, (scn, key, value) in exp.expanded().items():
-        reps = runs[name].replications
-        for metric in exp.metrics:
-            if metric not in base_reps.columns or metric not in reps.columns:
-                raise InputError(
-                    Problem(f"metrics: {metric}", "not a column of the results"), str(path)
-                )
-            row = {
-                "scenario": name,
-                "metric": metric,
-                "parameter": key or "",
-                "value": "" if value is None else str(value),
-                **paired_comparison(base_reps, reps, metric),
-            }
-            if metric == "revenue_loss_usd" and scn.cost is not None:
-                half = (row["ci95_high"] - row["ci95_low"]) / 2
-                row.update(economics(-row["mean_diff"], half, scn.cost))
-            rows.append(row)
-    table = pd.DataFrame(rows).astype(
-        {"scenario": "string", "metric": "string", "parameter": "string", "value": "string"}
+    ex = make_executor(executor, workers)
+    try:
+        for name, cfg in [("base", base), *scenarios.items()]:
+            target = out_dir / ("base" if name == "base" else f"scenarios/{name}")
+            again = resume and (target / "manifest.json").is_file()
+            runs[name] = run(
+                cfg,
+                out=target,
+                resume=again,
+                replications=n,
+                seed=root,
+                executor=ex,
+                progress=progress,
+            )
+    finally:
+        ex.close()
+    table = pd.DataFrame(_comparison_rows(exp, runs, path))
+    table = table.astype(
+        {
+            "scenario": "string",
+            "kind": "string",
+            "metric": "string",
+            "parameter": "string",
+            "value": "string",
+        }
     )
+    for key in list(exp.factorial) + (exp.design.keys if exp.design else []):
+        table[key] = _column(list(table[key])).to_numpy()
     atomic_write_parquet(out_dir / "comparison.parquet", table)
     atomic_write_bytes(out_dir / "comparison.csv", table.to_csv(index=False).encode())
+    atomic_write_parquet(out_dir / ema.PARAMETERS, parameter_table(exp, base))
+    ema.save_results(ema.experiment_results(out_dir, exp.metrics), out_dir / ema.ARCHIVE)
+    indices = sobol_table(exp, runs)
+    if len(indices):
+        atomic_write_parquet(out_dir / "sobol.parquet", indices)
+        atomic_write_bytes(out_dir / "sobol.csv", indices.to_csv(index=False).encode())
+    expanded = exp.expanded()
     atomic_write_json(
         out_dir / "experiment.json",
         {
@@ -276,7 +419,10 @@ def run_experiment(
             "file": str(path),
             "seed": root,
             "replications": n,
-            "scenarios": {k: v[0].model_dump(mode="json") for k, v in exp.expanded().items()},
+            "scenarios": {k: v.scenario.model_dump(mode="json") for k, v in expanded.items()},
+            "kinds": {k: v.kind for k, v in expanded.items()},
+            "factorial": exp.factorial,
+            "design": exp.design.model_dump(mode="json") if exp.design else None,
             "metrics": exp.metrics,
         },
     )
@@ -288,12 +434,24 @@ def load_comparison(out: str | Path) -> pd.DataFrame:
     return pd.read_parquet(Path(out) / "comparison.parquet")
 
 
+def load_sobol(out: str | Path) -> pd.DataFrame:
+    """Read ``sobol.parquet`` of an experiment directory (empty without a Sobol' design)."""
+    p = Path(out) / "sobol.parquet"
+    return pd.read_parquet(p) if p.is_file() else pd.DataFrame()
+
+
 __all__ = [
+    "Cost",
     "Experiment",
+    "economics",
     "Scenario",
+    "ScenarioRun",
     "load_comparison",
     "load_experiment",
+    "load_sobol",
     "overlay",
     "paired_comparison",
+    "parameter_table",
     "run_experiment",
+    "sobol_table",
 ]

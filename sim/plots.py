@@ -8,6 +8,7 @@ supports as PNG and SVG; :class:`RunPlots` is the ``run.plot`` accessor.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -292,6 +293,107 @@ def tornado(comparison: pd.DataFrame, metric: str = "revenue_loss_usd") -> Figur
     ax.set_ylabel("Parameter (low / high value)")
     ax.set_title(f"One-at-a-time sensitivity of {metric}")
     _legend(ax, loc="best")
+    return fig
+
+
+def _scale(metric: str) -> tuple[float, str]:
+    base = metric.split(".", 1)[0]
+    if base.endswith("_usd"):
+        return USD_M, "USD million"
+    return 1.0, {"_mt": "Mt", "_days": "days", "_pct": "%"}.get("_" + base.rsplit("_", 1)[-1], "")
+
+
+def sobol_indices(indices: pd.DataFrame, metric: str = "revenue_loss_usd") -> Figure:
+    """First- and total-order Sobol' indices of one metric with their bootstrap CIs."""
+    tab = indices[indices["metric"] == metric].sort_values("ST")
+    fig, ax = _fig(max(2.5, 0.55 * len(tab) + 1.4))
+    y = np.arange(len(tab))
+    h = 0.38
+    for offset, col, label, color in (
+        (h / 2, "ST", "total order (S_T)", OKABE_ITO[1]),
+        (-h / 2, "S1", "first order (S_1)", OKABE_ITO[0]),
+    ):
+        v = tab[col].to_numpy(dtype=float)
+        err = np.vstack(
+            [
+                np.clip(v - tab[f"{col}_low"].to_numpy(dtype=float), 0, None),
+                np.clip(tab[f"{col}_high"].to_numpy(dtype=float) - v, 0, None),
+            ]
+        )
+        ax.barh(y + offset, v, height=h, xerr=err, capsize=3, color=color, label=label)
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_yticks(y, tab["parameter"].astype(str).tolist(), fontsize=8)
+    n = int(tab["n"].iloc[0]) if "n" in tab and len(tab) else 0
+    ax.set_xlabel(f"Share of the variance of mean {metric}\n(bars: 95% bootstrap CIs)")
+    ax.set_title(f"Sobol' sensitivity (n = {n} base points)")
+    ax.legend(frameon=False, loc="lower right")
+    return fig
+
+
+def design_scatter(
+    comparison: pd.DataFrame, keys: list[str], metric: str = "revenue_loss_usd"
+) -> Figure:
+    """Mean of ``metric`` at each design point against each swept parameter (one panel each)."""
+    tab = comparison[comparison["metric"] == metric]
+    scale, unit = _scale(metric)
+    cols = min(3, max(1, len(keys)))
+    rows = math.ceil(len(keys) / cols)
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(WIDTH_IN, 2.4 * rows + 0.6),
+        dpi=120,
+        layout="constrained",
+        squeeze=False,
+    )
+    y = tab["scenario_mean"].to_numpy(dtype=float) / scale
+    for ax, key in zip(axes.flat, keys):
+        x = pd.to_numeric(tab[key], errors="coerce").to_numpy(dtype=float)
+        if np.isnan(x).all():
+            labels = tab[key].astype(str).to_numpy()
+            cats = sorted(set(labels))
+            x = np.array([cats.index(v) for v in labels], dtype=float)
+            ax.set_xticks(range(len(cats)), cats, fontsize=7)
+        ax.scatter(x, y, s=10, alpha=0.7, color=OKABE_ITO[0])
+        head, _, tail = key.rpartition(".")
+        ax.set_xlabel(f"{head}\n.{tail}" if head else key, fontsize=7)
+        ax.grid(True, alpha=0.3)
+    for ax in list(axes.flat)[len(keys) :]:
+        ax.set_axis_off()
+    axes[0][0].set_ylabel(f"mean {metric} ({unit or 'as the metric'})", fontsize=8)
+    fig.suptitle("Design points: mean outcome against each swept parameter")
+    return fig
+
+
+def criticality(table: pd.DataFrame, top: int = 20) -> Figure:
+    """Revenue loss of knocking out each asset (largest first), shut-in Mt written beside."""
+    tab = table.head(top).iloc[::-1]
+    fig, ax = _fig(max(2.5, 0.42 * len(tab) + 1.4))
+    y = np.arange(len(tab))
+    loss = tab["revenue_loss_usd"].to_numpy(dtype=float) / USD_M
+    half = tab["revenue_loss_usd_ci95_half"].to_numpy(dtype=float) / USD_M
+    colors = [OKABE_ITO[3] if v > 0 else OKABE_ITO[2] for v in loss]
+    err = None if np.isnan(half).all() else np.nan_to_num(half)
+    ax.barh(y, loss, xerr=err, capsize=3, color=colors, alpha=0.85)
+    for yi, v, mt in zip(y, loss, tab["shut_in_mt"].to_numpy(dtype=float)):
+        ax.annotate(
+            f" {round(mt, 2) + 0.0:.2f} Mt",
+            (max(v, 0), yi),
+            va="center",
+            fontsize=7,
+            xytext=(4, 0),
+            textcoords="offset points",
+        )
+    ax.axvline(0, color="black", linewidth=0.8)
+    labels = [f"{a} ({k}, from {s})" for a, k, s in zip(tab["asset"], tab["kind"], tab["start"])]
+    ax.set_yticks(y, labels, fontsize=8)
+    days = tab["duration_days"].mean() if len(tab) else 0
+    ax.set_xlabel(
+        f"Revenue loss of the knock-out (USD million; mean outage {days:.0f} days)\n"
+        "beside the bars: production shut in"
+    )
+    ax.margins(x=0.15)
+    ax.set_title("Asset criticality: one asset out at a time")
     return fig
 
 

@@ -90,7 +90,7 @@ def test_bad_experiment_files_give_one_clear_error(tmp_path, capsys, body, fragm
 
 def test_shipped_experiment_loads():
     exp, base, scenarios = load_experiment("configs/experiments/middle_corridor.yaml")
-    assert len(scenarios) == 5 and base.name == "kazakhstan"
+    assert len(scenarios) == 9 and base.name == "kazakhstan"
     assert scenarios["double_caspian_fleet"].shuttles[0].fleet[0].count == 6
 
 
