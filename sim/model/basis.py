@@ -94,6 +94,10 @@ class BoundMap:
 class BasisBank:
     """Candidate optimal bases of one storage pattern, and the check that picks one.
 
+    Probes are solved lazily, in their fixed order, only when no basis found so far is feasible
+    for a state; the first feasible candidate in probe order is the answer either way, so being
+    lazy never changes a result.
+
     Parameters
     ----------
     a:
@@ -116,27 +120,18 @@ class BasisBank:
     ) -> None:
         self.bounds = bounds
         n_row, n_col = a.shape
-        w = np.hstack([a, -np.eye(n_row)])
-        seen: set[tuple] = set()
-        blocks: list[np.ndarray] = []
-        for v in probes:
-            basis = probe(v)
-            if basis is None:
-                continue
-            status = tuple(basis[0]) + tuple(basis[1])
-            if status in seen:
-                continue
-            seen.add(status)
-            z = self._values_map(w, status)
-            if z is not None:
-                blocks.append(z)
+        self._w = np.hstack([a, -np.eye(n_row)])
+        self._probe = probe
+        self._pending = list(probes)
+        self._seen: set[tuple] = set()
+        self._blocks: list[np.ndarray] = []
         self.n_var = n_col + n_row
-        self.n_candidates = len(blocks)
-        self._z = np.vstack(blocks) if blocks else np.zeros((0, bounds.lo.shape[1]))
+        self.n_candidates = 0
+        self._z = np.zeros((0, bounds.lo.shape[1]))
 
-    def _values_map(self, w: np.ndarray, status: tuple) -> np.ndarray | None:
+    def _values_map(self, status: tuple) -> np.ndarray | None:
         """Matrix mapping the state vector to all variable values under one basis."""
-        b = self.bounds
+        b, w = self.bounds, self._w
         basic = [j for j, s in enumerate(status) if s == _BASIC]
         if len(basic) != w.shape[0]:
             return None
@@ -162,17 +157,41 @@ class BasisBank:
         z[nonbasic] = e
         return z
 
+    def _next_candidate(self) -> np.ndarray | None:
+        """Probe until a new usable basis turns up; ``None`` when the probes are exhausted."""
+        while self._pending:
+            basis = self._probe(self._pending.pop(0))
+            if basis is None:
+                continue
+            status = tuple(basis[0]) + tuple(basis[1])
+            if status in self._seen:
+                continue
+            self._seen.add(status)
+            z = self._values_map(status)
+            if z is not None:
+                self._blocks.append(z)
+                self._z = np.vstack(self._blocks)
+                self.n_candidates += 1
+                return z
+        return None
+
+    def _feasible(self, vals: np.ndarray, lo: np.ndarray, up: np.ndarray) -> np.ndarray:
+        return ((vals >= lo - FEAS_TOL) & (vals <= up + FEAS_TOL)).all(axis=-1)
+
     def solve(self, v: np.ndarray) -> np.ndarray | None:
         """Column values (kt/day) of the first candidate basis feasible in state ``v``.
 
         Returns ``None`` when no candidate is feasible (the caller then solves the LP).
         """
-        if not self.n_candidates:
-            return None
         lo, up = self.bounds.bounds(v)
-        vals = (self._z @ v).reshape(self.n_candidates, self.n_var)
-        ok = ((vals >= lo - FEAS_TOL) & (vals <= up + FEAS_TOL)).all(axis=1)
-        hit = np.flatnonzero(ok)
-        if not len(hit):
-            return None
-        return vals[hit[0], : self.bounds.n_col]
+        n_col = self.bounds.n_col
+        if self.n_candidates:
+            vals = (self._z @ v).reshape(self.n_candidates, self.n_var)
+            hit = np.flatnonzero(self._feasible(vals, lo, up))
+            if len(hit):
+                return vals[hit[0], :n_col]
+        while (z := self._next_candidate()) is not None:
+            vals = z @ v
+            if self._feasible(vals, lo, up):
+                return vals[:n_col]
+        return None
