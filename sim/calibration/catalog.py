@@ -67,6 +67,8 @@ CATALOG_ASSETS = frozenset(
 """Asset ids the shipped catalog maps its events to (see ``seeds/README.md``)."""
 
 DAYS_PER_YEAR = 365.25
+MAX_CATALOG_BYTES = 20_000_000
+"""Largest catalog file read (a catalog of disruptions is a few hundred rows)."""
 
 
 def _record_lines(text: str) -> list[int]:
@@ -124,14 +126,25 @@ def load_catalog(path: str | Path, known_assets: Iterable[str] | None = None) ->
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
     except OSError as exc:
-        raise InputError(Problem("", f"cannot read catalog ({exc.strerror})"), str(path)) from exc
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(Problem("", f"cannot read catalog ({reason})"), str(path)) from None
+    if len(data) > MAX_CATALOG_BYTES:
+        raise InputError(
+            Problem("", f"catalog is larger than {MAX_CATALOG_BYTES} bytes"), str(path)
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(Problem("", f"not valid UTF-8 (byte {exc.start})"), str(path)) from None
+    if "\x00" in text:
+        raise InputError(Problem("", "contains NUL bytes (not a text CSV file)"), str(path))
     try:
         raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(Problem("", f"not a readable CSV ({exc})"), str(path)) from exc
-    lines = _record_lines(text)
+        lines = _record_lines(text)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+        raise InputError(Problem("", f"not a readable CSV ({exc})"), str(path)) from None
     if len(lines) != len(raw):  # pragma: no cover - both parsers agree on well-formed CSV
         lines = list(range(2, len(raw) + 2))
     return validate_catalog(raw, known_assets, file=str(path), lines=lines)
@@ -171,6 +184,8 @@ def validate_catalog(
         raise InputError(
             Problem("header", f"missing required column(s): {', '.join(missing)}"), file
         )
+    if len(raw) == 0:
+        raise InputError(Problem("", "the catalog has no events (a header but no rows)"), file)
     raw = raw.fillna("").astype(str)
     if lines is None:
         lines = list(range(2, len(raw) + 2))
