@@ -98,9 +98,15 @@ class ProcessExecutor:
             limit = self.workers * 2
             broken = False
             while (queue or futures) and not broken:
-                while queue and len(futures) < limit:
+                while queue and len(futures) < limit and not broken:
                     t = queue.pop(0)
-                    futures[self._pool.submit(fn, t)] = t
+                    try:
+                        futures[self._pool.submit(fn, t)] = t
+                    except BrokenProcessPool:  # a worker died since the last check
+                        queue.insert(0, t)
+                        broken = True
+                if broken:
+                    break
                 done, _ = wait(futures, return_when=FIRST_COMPLETED)
                 for f in done:
                     task = futures.pop(f)
