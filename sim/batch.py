@@ -46,6 +46,7 @@ from sim.rundir import (
     read_manifest,
     read_summary,
     read_table,
+    remove_stale_temp_files,
 )
 from sim.session import (
     check_finished,
@@ -409,6 +410,7 @@ def run(
                 progress,
             )
         ex.close()
+        remove_stale_temp_files(out_dir)  # left by workers killed mid-write (now all gone)
         wall = time.perf_counter() - t0
         summary = summarise(out_dir)
         failed = _count_failures(out_dir)

@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import InputError, OutputError, Problem
+from sim.limits import MAX_CHUNK_SIZE, MAX_REPLICATIONS
 
 MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
@@ -47,6 +48,10 @@ CONFIG = "config.resolved.yaml"
 TABLES = ("replications", "events", "timeseries")
 FAIL_WRITES_ENV = "CORRIDOR_SIM_TEST_FAIL_WRITES"
 TEMP_GLOB = ".*.tmp"
+CHUNK_SEED_KEY = "corridor_sim.seed"
+CHUNK_CONFIG_KEY = "corridor_sim.config_hash"
+"""Parquet metadata of every chunk file: the root seed and config hash it was computed with,
+so a resume can tell chunks of another run (or a hand-edited manifest) from its own."""
 MANIFEST_KEYS: dict[str, type] = {
     "config_hash": str,
     "seed": int,
@@ -137,9 +142,14 @@ def atomic_write_json(path: Path, obj: Any) -> None:
     )
 
 
-def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
-    """Write a DataFrame as Parquet atomically."""
+def atomic_write_parquet(
+    path: Path, df: pd.DataFrame, metadata: dict[str, str] | None = None
+) -> None:
+    """Write a DataFrame as Parquet atomically, with optional key-value ``metadata``."""
     table = pa.Table.from_pandas(df, preserve_index=False)
+    if metadata:
+        extra = {k.encode(): v.encode() for k, v in metadata.items()}
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
     atomic_write_bytes(path, sink.getvalue().to_pybytes())
@@ -170,6 +180,25 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
                 Problem(key, f"missing or not a {kind.__name__} (the manifest is damaged)"),
                 str(path),
             )
+    ranges = {
+        "seed": (0, 2**63 - 1),
+        "replications": (1, MAX_REPLICATIONS),
+        "chunk_size": (1, MAX_CHUNK_SIZE),
+    }
+    for key, (low, high) in ranges.items():
+        if not low <= data[key] <= high:
+            raise InputError(
+                Problem(key, f"{data[key]} is outside {low}..{high} (the manifest is damaged)"),
+                str(path),
+            )
+    target = data.get("target_rel_ci")
+    if target is not None and (
+        isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target <= 1
+    ):
+        raise InputError(
+            Problem("target_rel_ci", f"{target!r} is not in (0, 1] (the manifest is damaged)"),
+            str(path),
+        )
     return data
 
 

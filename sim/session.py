@@ -24,6 +24,8 @@ from sim.executors import EXECUTORS, Executor, make_executor
 from sim.interrupts import shielded
 from sim.limits import MAX_CHUNK_SIZE, MAX_REPLICATIONS, MAX_WORKERS
 from sim.rundir import (
+    CHUNK_CONFIG_KEY,
+    CHUNK_SEED_KEY,
     CONFIG,
     MANIFEST,
     TABLES,
@@ -126,11 +128,31 @@ def check_chunks(out: Path, manifest: dict[str, Any]) -> None:
                     ),
                     str(f),
                 ) from None
+            _check_origin(f, meta.metadata or {}, manifest)
             start, stop = planned[f.stem]
             if table == "replications" and meta.num_rows > stop - start:
                 raise InputError(
                     Problem("", f"{meta.num_rows} rows for {stop - start} replications"), str(f)
                 )
+
+
+def _check_origin(f: Path, meta: dict[bytes, bytes], manifest: dict[str, Any]) -> None:
+    """Refuse a chunk computed with another seed or config than the manifest names."""
+    for key, want in (
+        (CHUNK_SEED_KEY, manifest["seed"]),
+        (CHUNK_CONFIG_KEY, manifest["config_hash"]),
+    ):
+        got = meta.get(key.encode())
+        if got is not None and got.decode(errors="replace") != str(want):
+            what = "seed" if key == CHUNK_SEED_KEY else "config hash"
+            raise InputError(
+                Problem(
+                    "",
+                    f"computed with {what} {got.decode(errors='replace')[:16]}, but "
+                    f"manifest.json says {str(want)[:16]}: the run directory is inconsistent",
+                ),
+                str(f),
+            )
 
 
 def check_finished(out: Path, manifest: dict[str, Any]) -> None:
@@ -255,12 +277,20 @@ def open_session(
             if ex is not None:
                 ex.close(cancel=True)
             if created:
-                (out_dir / CONFIG).unlink(missing_ok=True)
-                (out_dir / MANIFEST).unlink(missing_ok=True)
-                if not existed and out_dir.is_dir() and not any(out_dir.iterdir()):
-                    out_dir.rmdir()
+                _remove_new_dir(out_dir, existed)
         raise
     return ex, manifest
+
+
+def _remove_new_dir(out_dir: Path, existed: bool) -> None:
+    """Best-effort removal of what a session that never started created."""
+    try:
+        (out_dir / CONFIG).unlink(missing_ok=True)
+        (out_dir / MANIFEST).unlink(missing_ok=True)
+        if not existed and out_dir.is_dir() and not any(out_dir.iterdir()):
+            out_dir.rmdir()
+    except OSError:
+        pass
 
 
 def reconcile(out_dir: Path, manifest: dict[str, Any]) -> None:
@@ -291,5 +321,5 @@ def stop_session(
                 manifest["error"] = error
             try:
                 atomic_write_json(out_dir / MANIFEST, manifest)
-            except OutputError:
-                log.warning("could not update %s", out_dir / MANIFEST)
+            except OutputError:  # e.g. the disk is full: the previous manifest stays valid
+                pass

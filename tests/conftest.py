@@ -95,9 +95,11 @@ def pytest_sessionfinish(session, exitstatus):
     counts = getattr(module, "COUNTS", None)
     if not counts:
         return
-    target = os.environ.get("CORRIDOR_SIM_FUZZ_STATS") or str(
-        session.config.cache.mkdir("fuzz") / "fuzz-stats.json"
-    )
+    target = os.environ.get("CORRIDOR_SIM_FUZZ_STATS")
+    cache = getattr(session.config, "cache", None)
+    if not target and cache is None:
+        return
+    target = target or str(cache.mkdir("fuzz") / "fuzz-stats.json")
     table = {kind: dict(c, total=sum(c.values())) for kind, c in sorted(counts.items())}
     Path(target).write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")
 

@@ -113,7 +113,7 @@ DAMAGE = [
 
 def _group(kind: str) -> str:
     """Damage kinds to the same file do not combine (the second would not find the first)."""
-    if kind == "replications_file":
+    if kind in ("replications_file", "stray_temp"):
         return "chunk"
     return next((g for g in ("manifest", "config", "chunk", "summary") if g in kind), kind)
 
@@ -135,8 +135,10 @@ def _damage(run_dir, kind: str, draw) -> None:
         man.write_text(json.dumps(data))
     elif kind == "manifest_bad_types":
         data = json.loads(man.read_text())
-        key = draw(st.sampled_from(["chunks", "seed", "replications", "chunk_size"]))
-        data[key] = draw(st.sampled_from(["x", None, -1, 0, 1.5, [], True]))
+        key = draw(
+            st.sampled_from(["chunks", "seed", "replications", "chunk_size", "target_rel_ci"])
+        )
+        data[key] = draw(st.sampled_from(["x", None, -1, 0, 1.5, [], True, 2**70, "nan"]))
         man.write_text(json.dumps(data))
     elif kind == "manifest_dir":
         man.unlink()
@@ -196,7 +198,8 @@ def test_damaged_run_directory_resumes_or_fails_clearly(
     outcome = check_contract(f"rundir:{command}", rc, out, err, names=(str(run_dir),))
     if outcome == "ok" and command == "resume":
         resumed = sim.load_run(run_dir)
-        pd.testing.assert_frame_equal(
-            resumed.replications, reference.replications, check_exact=True
-        )
+        got, want = resumed.replications, reference.replications
+        differ = [c for c in want.columns if not got[c].equals(want[c])]
+        assert not differ, (differ, got[differ[:3]], want[differ[:3]], resumed.manifest)
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
         pd.testing.assert_frame_equal(resumed.events, reference.events, check_exact=True)
