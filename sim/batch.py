@@ -2,9 +2,15 @@
 
 The coordinator only handles small task descriptors and chunk reports; workers write the
 results. The manifest records every chunk and its status after each completion, so a run that
-stops for any reason can be resumed: only chunks without a ``replications`` file run again, and
+stops for any reason can be resumed: only chunks missing their ``replications`` or ``events``
+file run again (see :func:`sim.rundir.chunk_complete`), and
 because each replication depends only on (config, root seed, index), the finished run is
 identical to an uninterrupted one.
+
+The manifest's ``status`` is ``running`` while a session works on the directory, then
+``complete``, ``interrupted`` (SIGINT/SIGTERM) or ``failed`` (a :class:`~sim.errors.RunError`
+such as a full disk, with its message in ``error``). Whatever the status, a chunk marked
+``done`` has its files (see :mod:`sim.session`).
 """
 
 from __future__ import annotations
@@ -23,25 +29,32 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from sim import __version__
-from sim.config.loader import config_hash, dump_config, validate_config
+from sim.config.loader import config_hash, read_yaml, validate_config
 from sim.config.models import Config
-from sim.errors import InputError, Problem
-from sim.executors import Executor, make_executor
+from sim.errors import InputError, Problem, RunError
+from sim.executors import Executor
+from sim.limits import MAX_REPLICATIONS
 from sim.rundir import (
     CONFIG,
     MANIFEST,
     SUMMARY,
-    atomic_write_bytes,
     atomic_write_json,
+    chunk_complete,
     chunk_files,
     chunk_name,
-    host_info,
     iter_column,
     read_manifest,
+    read_summary,
     read_table,
+    remove_stale_temp_files,
+)
+from sim.session import (
+    check_finished,
+    check_run_options,
+    open_session,
+    prepare_dir,
+    stop_session,
 )
 from sim.stats import describe, relative_ci_half_width
 from sim.units import DAYS_PER_YEAR
@@ -54,7 +67,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("corridor_sim")
 
 TARGET_METRIC = "revenue_loss_usd"
-MAX_REPLICATIONS_TARGET = 1_000_000
+MAX_REPLICATIONS_TARGET = MAX_REPLICATIONS
+"""Most replications sequential stopping may add (the limit of any run)."""
 
 
 def resolve_seed(seed: int | str | None, default: int) -> int:
@@ -115,13 +129,12 @@ class RunResult:
     @property
     def config(self) -> Config:
         """The resolved config of the run."""
-        return validate_config(
-            yaml.safe_load((self.path / CONFIG).read_text()), str(self.path / CONFIG)
-        )
+        path = self.path / CONFIG
+        return validate_config(read_yaml(path), str(path))
 
     def summary(self) -> pd.DataFrame:
         """Summary statistics, one row per metric."""
-        data = json.loads((self.path / SUMMARY).read_text())
+        data = read_summary(self.path)
         return pd.DataFrame.from_dict(data["metrics"], orient="index")
 
     @property
@@ -214,12 +227,29 @@ class RunResult:
         return RunPlots(self)
 
 
-def load_run(path: str | Path) -> RunResult:
-    """Open an existing run directory."""
+def load_run(path: str | Path, finished: bool = False) -> RunResult:
+    """Open an existing run directory.
+
+    Parameters
+    ----------
+    path:
+        The run directory.
+    finished:
+        Also check that the run completed and that its chunk files are all there and readable
+        (for analysing it; a directory to resume only needs a readable manifest).
+
+    Raises
+    ------
+    InputError
+        When the directory is not a run directory, or (``finished``) not a finished one.
+    """
     p = Path(path)
     if not (p / MANIFEST).is_file():
         raise InputError(Problem("", "not a run directory (no manifest.json)"), str(p))
-    return RunResult(p, read_manifest(p))
+    manifest = read_manifest(p)
+    if finished:
+        check_finished(p, manifest)
+    return RunResult(p, manifest)
 
 
 SUMMARY_COLUMN_BATCH = 32
@@ -292,39 +322,6 @@ class _Progress:
             self.bar.close()
 
 
-def _prepare_dir(out: Path, cfg: Config, seed: int, resume: bool) -> dict[str, Any] | None:
-    """Check an existing run directory; return its manifest when resuming."""
-    if (out / MANIFEST).is_file():
-        man = read_manifest(out)
-        if man.get("config_hash") != config_hash(cfg):
-            raise InputError(
-                Problem(
-                    "",
-                    "run directory holds a run of a different config "
-                    "(config hash differs); choose another --out",
-                ),
-                str(out),
-            )
-        if man.get("seed") != seed:
-            raise InputError(
-                Problem("", f"run directory was run with seed {man.get('seed')}, not {seed}"),
-                str(out),
-            )
-        if not resume:
-            raise InputError(
-                Problem(
-                    "",
-                    "run directory already exists; use `corridor-sim resume "
-                    "DIR` or --resume to finish it",
-                ),
-                str(out),
-            )
-        return man
-    if out.exists() and any(out.iterdir()):
-        raise InputError(Problem("", "output directory exists and is not empty"), str(out))
-    return None
-
-
 def run(
     cfg: Config,
     replications: int | None = None,
@@ -366,37 +363,25 @@ def run(
     """
     root = resolve_seed(seed, cfg.run.seed)
     n = cfg.run.replications if replications is None else int(replications)
-    if not 1 <= n <= MAX_REPLICATIONS_TARGET:
-        raise InputError(
-            Problem("--replications", f"expected 1 to {MAX_REPLICATIONS_TARGET}, got {n}")
-        )
+    owned = isinstance(executor, str)  # else an open executor shared by several runs
+    check_run_options(n, chunk_size, workers, executor if owned else "serial", target_rel_ci)
     out_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="corridor-sim-"))
-    manifest = _prepare_dir(out_dir, cfg, root, resume)
+    manifest = prepare_dir(out_dir, cfg, root, resume)
     cfg_json = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
     chash = config_hash(cfg)
-    owned = isinstance(executor, str)
-    ex = make_executor(executor, workers, scheduler) if owned else executor
-    if manifest is None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        size = chunk_size or default_chunk_size(n, ex.workers)
-        manifest = {
-            "format": 1,
-            "package_version": __version__,
-            "config_name": cfg.name,
-            "config_hash": chash,
-            "seed": root,
-            "replications": n,
-            "chunk_size": size,
-            "chunks": {},
-            "executor": ex.name,
-            "workers": ex.workers,
-            "target_rel_ci": target_rel_ci,
-            "host": host_info(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "timings": {},
-        }
-        atomic_write_bytes(out_dir / CONFIG, dump_config(cfg).encode())
-        atomic_write_json(out_dir / MANIFEST, manifest)
+    ex, manifest = open_session(
+        out_dir,
+        cfg,
+        manifest,
+        executor,
+        workers,
+        scheduler,
+        n,
+        chunk_size,
+        root,
+        target_rel_ci,
+        default_chunk_size,
+    )
     t0 = time.perf_counter()
     try:
         if target_rel_ci is None:
@@ -423,26 +408,35 @@ def run(
                 cfg.run.timeseries,
                 progress,
             )
-    finally:
         if owned:
             ex.close()
-    wall = time.perf_counter() - t0
-    summary = summarise(out_dir)
-    split = run_variance_split(out_dir)
-    if split:
-        summary["parameter_uncertainty"] = split
-    failed = _count_failures(out_dir)
-    summary["failed"] = failed
-    summary["seed"] = root
-    summary["config_hash"] = chash
-    atomic_write_json(out_dir / SUMMARY, summary)
-    manifest["failed"] = failed
-    manifest["timings"] = {
-        "wall_seconds_last_session": wall,
-        "replications_per_second": summary["replications"] / wall if wall > 0 else None,
-    }
-    manifest["status"] = "complete"
-    atomic_write_json(out_dir / MANIFEST, manifest)
+        remove_stale_temp_files(out_dir)  # left by workers killed mid-write (now all gone)
+        wall = time.perf_counter() - t0
+        summary = summarise(out_dir)
+        split = run_variance_split(out_dir)
+        if split:
+            summary["parameter_uncertainty"] = split
+        failed = _count_failures(out_dir)
+        summary["failed"] = failed
+        summary["seed"] = root
+        summary["config_hash"] = chash
+        atomic_write_json(out_dir / SUMMARY, summary)
+        manifest["failed"] = failed
+        manifest["timings"] = {
+            "wall_seconds_last_session": wall,
+            "replications_per_second": summary["replications"] / wall if wall > 0 else None,
+        }
+        manifest["status"] = "complete"
+        atomic_write_json(out_dir / MANIFEST, manifest)
+    except KeyboardInterrupt:
+        stop_session(ex, out_dir, manifest, "interrupted", None, owned)
+        raise
+    except RunError as exc:
+        stop_session(ex, out_dir, manifest, "failed", exc.render(), owned)
+        raise
+    except BaseException:
+        stop_session(ex, out_dir, manifest, "failed", "stopped by an unexpected error", owned)
+        raise
     return RunResult(out_dir, manifest)
 
 
@@ -457,7 +451,7 @@ def _tasks(out_dir, manifest, cfg_json, chash, start, stop, timeseries) -> Itera
     for a, b in plan_chunks(start, stop, manifest["chunk_size"]):
         name = chunk_name(a, b)
         manifest["chunks"].setdefault(name, {"start": a, "stop": b, "status": "pending"})
-        if (out_dir / "replications" / f"{name}.parquet").is_file():
+        if chunk_complete(out_dir, name):
             manifest["chunks"][name]["status"] = "done"
             continue
         yield ChunkTask(cfg_json, chash, manifest["seed"], a, b, str(out_dir), timeseries)
@@ -465,6 +459,8 @@ def _tasks(out_dir, manifest, cfg_json, chash, start, stop, timeseries) -> Itera
 
 def _run_range(ex, out_dir, manifest, cfg_json, chash, start, stop, timeseries, progress) -> None:
     tasks = list(_tasks(out_dir, manifest, cfg_json, chash, start, stop, timeseries))
+    # Every chunk is in the manifest on disk before any worker can write it (see check_chunks).
+    atomic_write_json(out_dir / MANIFEST, manifest)
     todo = sum(t.stop - t.start for t in tasks)
     bar = _Progress(stop - start, stop - start - todo, progress)
     try:
@@ -473,7 +469,7 @@ def _run_range(ex, out_dir, manifest, cfg_json, chash, start, stop, timeseries, 
             bar.update(report.stop - report.start)
     finally:
         bar.close()
-        atomic_write_json(out_dir / MANIFEST, manifest)
+    atomic_write_json(out_dir / MANIFEST, manifest)
 
 
 def _record(out_dir: Path, manifest: dict[str, Any], report: ChunkReport) -> None:
@@ -496,9 +492,11 @@ def _run_sequential(ex, out_dir, manifest, cfg_json, chash, target, block, times
     stored results; the number of replications needed is recorded in the manifest.
     """
     done = 0
+    rel = math.inf
     while done < MAX_REPLICATIONS_TARGET:
-        _run_range(ex, out_dir, manifest, cfg_json, chash, done, done + block, timeseries, progress)
-        done += block
+        stop = min(done + block, MAX_REPLICATIONS_TARGET)
+        _run_range(ex, out_dir, manifest, cfg_json, chash, done, stop, timeseries, progress)
+        done = stop
         values = np.concatenate(
             [s.to_numpy(dtype=float) for s in iter_column(out_dir, TARGET_METRIC)] or [np.zeros(0)]
         )

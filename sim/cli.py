@@ -1,8 +1,9 @@
 """Command-line interface: ``corridor-sim`` and ``python -m sim``.
 
 Bad input (configs, overrides, run directories) ends with one clear message on stderr and exit
-code 2; failed replications end with exit code 1; an interrupted run with 130 and a hint on how
-to resume.
+code 2; failed replications end with exit code 1; a run the environment stopped (full disk,
+unwritable directory, dying workers) with exit code 3; a run stopped by SIGINT or SIGTERM with
+130 or 143 and a hint on how to resume (see :mod:`sim.interrupts`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from sim import __version__, cli_studies
+from sim import __version__, cli_studies, interrupts
+from sim.rundir import read_summary, safe_dir_name
 
 DEFAULT_CONFIG = "configs/kazakhstan.yaml"
 DEFAULT_FITTED = "configs/hazards.fitted.yaml"
@@ -97,6 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", "-w", type=int)
     p.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
     p.add_argument("--resume", action="store_true", help="reuse finished scenario runs")
+    p.add_argument(
+        "--check", action="store_true", help="validate the file and its scenarios; run nothing"
+    )
     p.add_argument("--quiet", "-q", action="store_true")
 
     cli_studies.add_parsers(sub, DEFAULT_CONFIG)
@@ -186,8 +191,9 @@ HEADLINE = (
 )
 
 
-def print_summary(summary: dict, file=sys.stdout) -> None:
-    """Print the headline metrics and the largest spare-capacity uses."""
+def print_summary(summary: dict, file=None) -> None:
+    """Print the headline metrics and the largest spare-capacity uses (to stdout by default)."""
+    file = sys.stdout if file is None else file
     metrics = summary.get("metrics", {})
     cols = ("mean", "ci95_half", "p5", "p50", "p95", "var99", "cvar99", "p_positive")
     print(f"{'metric':<34}{'unit':>7}" + "".join(f"{c:>12}" for c in cols), file=file)
@@ -250,7 +256,7 @@ def _cmd_run(args) -> int:
     cfg = load_config(path, args.set)
     if args.timeseries:
         cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"timeseries": True})})
-    out = args.out or f"runs/{cfg.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = args.out or f"runs/{safe_dir_name(cfg.name)}-{time.strftime('%Y%m%d-%H%M%S')}"
     t0 = time.perf_counter()
     try:
         result = run(
@@ -266,9 +272,9 @@ def _cmd_run(args) -> int:
             target_rel_ci=args.target_rel_ci,
             progress=not args.quiet,
         )
-    except KeyboardInterrupt:
-        print(f"\ninterrupted; finish with: corridor-sim resume {out}", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"\n{_stopped(exc)}; finish with: corridor-sim resume {out}", file=sys.stderr)
+        return interrupts.exit_code(exc)
     summary = json.loads((result.path / "summary.json").read_text())
     print_summary(summary)
     _end_block(result, time.perf_counter() - t0)
@@ -295,9 +301,11 @@ def _cmd_resume(args) -> int:
             target_rel_ci=man.get("target_rel_ci"),
             progress=not args.quiet,
         )
-    except KeyboardInterrupt:
-        print(f"\ninterrupted; finish with: corridor-sim resume {args.run_dir}", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(
+            f"\n{_stopped(exc)}; finish with: corridor-sim resume {args.run_dir}", file=sys.stderr
+        )
+        return interrupts.exit_code(exc)
     print_summary(json.loads((result.path / "summary.json").read_text()))
     _end_block(result, time.perf_counter() - t0)
     return 1 if result.n_failed else 0
@@ -306,15 +314,14 @@ def _cmd_resume(args) -> int:
 def _cmd_summary(args) -> int:
     from sim.batch import load_run
 
-    res = load_run(args.run_dir)
-    print_summary(json.loads((res.path / "summary.json").read_text()))
+    print_summary(read_summary(load_run(args.run_dir, finished=True).path))
     return 0
 
 
 def _cmd_plot(args) -> int:
     from sim.batch import load_run
 
-    paths = load_run(args.run_dir).plot.save_all()
+    paths = load_run(args.run_dir, finished=True).plot.save_all()
     print(f"wrote {len(paths)} files to {paths[0].parent if paths else args.run_dir}")
     return 0
 
@@ -322,18 +329,26 @@ def _cmd_plot(args) -> int:
 def _cmd_experiment(args) -> int:
     from sim.experiments import load_experiment, run_experiment
 
-    exp, _, _ = load_experiment(args.experiment)
-    out = args.out or f"runs/{exp.name}"
-    table = run_experiment(
-        args.experiment,
-        out,
-        replications=args.replications,
-        seed=args.seed,
-        workers=args.workers,
-        executor=args.executor,
-        resume=args.resume,
-        progress=not args.quiet,
-    )
+    exp, _, scenarios = load_experiment(args.experiment)
+    if args.check:
+        print(f"{args.experiment}: valid ({len(scenarios)} scenarios besides the base)")
+        return 0
+    out = args.out or f"runs/{safe_dir_name(exp.name, 'experiment')}"
+    try:
+        table = run_experiment(
+            args.experiment,
+            out,
+            replications=args.replications,
+            seed=args.seed,
+            workers=args.workers,
+            executor=args.executor,
+            resume=args.resume,
+            progress=not args.quiet,
+        )
+    except KeyboardInterrupt as exc:
+        hint = f"corridor-sim experiment {args.experiment} --out {out} --resume"
+        print(f"\n{_stopped(exc)}; finish with: {hint}", file=sys.stderr)
+        return interrupts.exit_code(exc)
     cols = ["scenario", "metric", "mean_diff", "ci95_low", "ci95_high", "variance_reduction"]
     cols += [c for c in ("npv_usd", "benefit_cost_ratio") if c in table.columns]
     print(table[cols].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
@@ -353,7 +368,7 @@ def _cmd_report(args) -> int:
         atomic_write_bytes(out, build_comparison_report(target).encode("utf-8"))
         print(f"wrote {out}")
         return 0
-    print(f"wrote {write_report(load_run(args.run_dir))}")
+    print(f"wrote {write_report(load_run(args.run_dir, finished=True))}")
     return 0
 
 
@@ -365,11 +380,10 @@ def _cmd_losses(args) -> int:
     from sim.rundir import atomic_write_bytes, atomic_write_parquet
     from sim.units import DAYS_PER_YEAR
 
-    res = load_run(args.run_dir)
+    res = load_run(args.run_dir, finished=True)
     bounds = res.year_bounds()
     reps, events = res.replications, res.events
-    elt = losses.event_loss_table(reps, events, bounds)
-    ylt = losses.year_loss_table(reps, elt, bounds)
+    elt, ylt = res.elt(), res.ylt()
     tables = res.path / "tables"
     atomic_write_parquet(tables / "elt.parquet", elt)
     atomic_write_parquet(tables / "ylt.parquet", ylt)
@@ -441,16 +455,24 @@ COMMANDS = {
 }
 
 
+def _stopped(exc: BaseException) -> str:
+    return f"interrupted ({interrupts.signal_name(exc)}); finished chunks are kept"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
-    from sim.errors import InputError
+    from sim.errors import InputError, RunError
 
-    args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
-    except InputError as exc:
+        with interrupts.stop_on_signals():
+            args = build_parser().parse_args(argv)
+            return COMMANDS[args.command](args)
+    except (InputError, RunError) as exc:
         print(f"error: {exc.render()}", file=sys.stderr)
         return exc.exit_code
+    except KeyboardInterrupt as exc:
+        print(f"\ninterrupted ({interrupts.signal_name(exc)})", file=sys.stderr)
+        return interrupts.exit_code(exc)
     except BrokenPipeError:
         return 0
 

@@ -15,6 +15,7 @@ from typing import Annotated
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from sim.config.distributions import NonNeg
 from sim.stats import Z95
 
 
@@ -25,8 +26,8 @@ class _Strict(BaseModel):
 class Cost(_Strict):
     """Cost of a policy lever (USD), to weigh against the loss it avoids."""
 
-    capex_usd: Annotated[float, Field(ge=0)] = 0.0
-    opex_usd_per_year: Annotated[float, Field(ge=0)] = 0.0
+    capex_usd: NonNeg = 0.0
+    opex_usd_per_year: NonNeg = 0.0
     lifetime_years: Annotated[int, Field(ge=1, le=100)] = 20
     discount_rate: Annotated[float, Field(ge=0, le=1)] = 0.08
     source: str | None = None

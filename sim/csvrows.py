@@ -17,6 +17,9 @@ import pandas as pd
 
 from sim.errors import InputError, Problem
 
+MAX_CSV_BYTES = 20_000_000
+"""Largest CSV input read (a catalog or schedule is a few hundred rows)."""
+
 
 def record_lines(text: str) -> list[int]:
     """Return the 1-based starting line of every data record (quoted newlines allowed)."""
@@ -54,16 +57,23 @@ def read_csv_rows(path: str | Path, what: str = "CSV") -> tuple[pd.DataFrame, li
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        data = path.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise InputError(Problem("", f"cannot read {what} ({reason})"), str(path)) from None
+    if len(data) > MAX_CSV_BYTES:
+        raise InputError(Problem("", f"{what} is larger than {MAX_CSV_BYTES} bytes"), str(path))
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(Problem("", f"not valid UTF-8 (byte {exc.start})"), str(path)) from None
-    except OSError as exc:
-        raise InputError(Problem("", f"cannot read {what} ({exc.strerror})"), str(path)) from None
+    if "\x00" in text:
+        raise InputError(Problem("", "contains NUL bytes (not a text CSV file)"), str(path))
     try:
         raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        lines = record_lines(text)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
         raise InputError(Problem("", f"not a readable CSV ({exc})"), str(path)) from None
-    lines = record_lines(text)
     if len(lines) != len(raw):  # pragma: no cover - both parsers agree on well-formed CSV
         lines = list(range(2, len(raw) + 2))
     raw.columns = [str(c).strip() for c in raw.columns]

@@ -5,23 +5,31 @@ Results never depend on the executor: each chunk is a pure function of its task.
 
 * ``serial`` runs chunks in this process (debugging, tiny runs).
 * ``processes`` uses a spawn-based process pool (safe from notebooks, macOS and Windows). If a
-  worker process dies, the pool is rebuilt and the unfinished chunks are submitted again.
+  worker process dies, the pool is rebuilt and the unfinished chunks are submitted again. Worker
+  processes ignore SIGINT: Ctrl-C reaches the whole process group, and only the coordinator
+  decides how to stop (it terminates the workers; their unfinished chunks run again on resume).
 * ``dask`` uses ``dask.distributed``: a scheduler address, or a ``LocalCluster`` when none is
   given. Dask retries tasks lost with a worker.
+
+``close(cancel=True)`` stops at once (interrupts, errors): chunks in flight are abandoned, which
+is safe because a chunk's files appear only complete (atomic rename, replications file last).
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
+from sim.errors import InputError, Problem, RunError
 from sim.worker import ChunkReport, ChunkTask, run_chunk
 
 MAX_POOL_RESTARTS = 5
+EXECUTORS = ("serial", "processes", "dask")
 
 ChunkFn = Callable[[ChunkTask], ChunkReport]
 
@@ -36,8 +44,8 @@ class Executor(Protocol):
         """Yield ``fn(task)`` for every task, in completion order."""
         ...
 
-    def close(self) -> None:
-        """Release workers."""
+    def close(self, cancel: bool = False) -> None:
+        """Release workers; with ``cancel``, stop at once and abandon chunks in flight."""
         ...
 
 
@@ -52,7 +60,7 @@ class SerialExecutor:
         for task in tasks:
             yield fn(task)
 
-    def close(self) -> None:
+    def close(self, cancel: bool = False) -> None:
         """Nothing to release."""
 
 
@@ -72,7 +80,11 @@ class ProcessExecutor:
         self._pool: ProcessPoolExecutor | None = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"))
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=mp.get_context("spawn"),
+            initializer=_ignore_sigint,
+        )
 
     def run(self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk) -> Iterator[ChunkReport]:
         """Yield reports as chunks finish; resubmit chunks lost with a dead worker."""
@@ -86,9 +98,15 @@ class ProcessExecutor:
             limit = self.workers * 2
             broken = False
             while (queue or futures) and not broken:
-                while queue and len(futures) < limit:
+                while queue and len(futures) < limit and not broken:
                     t = queue.pop(0)
-                    futures[self._pool.submit(fn, t)] = t
+                    try:
+                        futures[self._pool.submit(fn, t)] = t
+                    except BrokenProcessPool:  # a worker died since the last check
+                        queue.insert(0, t)
+                        broken = True
+                if broken:
+                    break
                 done, _ = wait(futures, return_when=FIRST_COMPLETED)
                 for f in done:
                     task = futures.pop(f)
@@ -103,15 +121,29 @@ class ProcessExecutor:
             if broken:
                 restarts += 1
                 if restarts > MAX_POOL_RESTARTS:
-                    raise RuntimeError("worker processes keep dying; giving up")
+                    raise RunError(
+                        f"worker processes died {restarts} times (out of memory? killed?); "
+                        "giving up. Finished chunks are kept: resume the run once the cause "
+                        "is fixed"
+                    )
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
 
-    def close(self) -> None:
-        """Shut the pool down."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    def close(self, cancel: bool = False) -> None:
+        """Shut the pool down; with ``cancel``, terminate the workers instead of waiting."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if not cancel:
+            pool.shutdown(wait=True, cancel_futures=True)
+            return
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in procs:
+            proc.join(timeout=10)
 
 
 class DaskExecutor:
@@ -135,6 +167,7 @@ class DaskExecutor:
                 "the dask executor needs dask.distributed: pip install 'corridor-sim[dask]'"
             ) from exc
         self._cluster = None
+        self._futures: list = []
         if scheduler is None:
             self.workers = max(1, workers or os.cpu_count() or 1)
             self._cluster = LocalCluster(
@@ -146,22 +179,48 @@ class DaskExecutor:
             )
             self._client = Client(self._cluster)
         else:
-            self._client = Client(scheduler)
+            try:
+                self._client = Client(scheduler, timeout=30)
+            except (ValueError, TypeError) as exc:
+                raise InputError(
+                    Problem("--scheduler", f"not a scheduler address ({exc})")
+                ) from None
+            except (OSError, TimeoutError) as exc:
+                raise RunError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 
     def run(self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk) -> Iterator[ChunkReport]:
         """Yield reports as chunks finish (Dask reschedules chunks lost with a worker)."""
-        from dask.distributed import as_completed
+        from dask.distributed import KilledWorker, as_completed
 
         futures = self._client.map(fn, list(tasks), pure=False, retries=3)
+        self._futures = futures
         for fut in as_completed(futures):
-            yield fut.result()
+            try:
+                report = fut.result()
+            except KilledWorker as exc:
+                raise RunError(
+                    f"Dask workers kept dying while running a chunk ({exc}); finished chunks "
+                    "are kept: resume the run once the cause is fixed"
+                ) from None
+            yield report
 
-    def close(self) -> None:
-        """Close the client and any local cluster."""
+    def close(self, cancel: bool = False) -> None:
+        """Close the client and any local cluster (with ``cancel``, drop unfinished tasks)."""
+        if cancel and self._futures:
+            try:
+                self._client.cancel(self._futures)
+            except Exception:  # noqa: BLE001 - best effort while stopping
+                pass
+        self._futures = []
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+def _ignore_sigint() -> None:
+    """Pool initializer: leave SIGINT (Ctrl-C on the process group) to the coordinator."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def make_executor(name: str, workers: int | None = None, scheduler: str | None = None) -> Executor:

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim import ema, sobol
 from sim.batch import RunResult, run
+from sim.columns import REPLICATION_COLUMNS, REPLICATION_FAMILIES
 from sim.comparison import Cost, economics, paired_comparison
 from sim.config.loader import (
     apply_overrides,
@@ -40,9 +41,11 @@ from sim.config.loader import (
     validate_config,
 )
 from sim.config.models import Config, Ident
+from sim.config.paths import resolve_reference
 from sim.designs import MAX_POINTS, Design, Point, Scalar, factorial_points, set_line
 from sim.errors import ConfigError, InputError, Problem
 from sim.executors import make_executor
+from sim.limits import MAX_REPLICATIONS
 from sim.overlays import (
     Additions,
     add_entries,
@@ -76,7 +79,7 @@ class Experiment(_Strict):
 
     name: str = "experiment"
     base: str
-    replications: Annotated[int, Field(ge=2, le=10_000_000)] = 500
+    replications: Annotated[int, Field(ge=2, le=MAX_REPLICATIONS)] = 500
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 1
     metrics: list[str] = list(DEFAULT_METRICS)
     scenarios: dict[Ident, Scenario] = {}
@@ -200,7 +203,13 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Config, dict[str, Con
         exp = Experiment.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(problems_from_validation(exc, data), str(p)) from None
-    base_path = (p.parent / exp.base).resolve()
+    base_path = resolve_reference(p, exp.base, "base")
+    try:
+        found = base_path.is_file()
+    except OSError:  # e.g. a name too long for the file system
+        found = False
+    if not found:
+        raise ConfigError(Problem("base", f"'{exp.base}' is not a file ({base_path})"), str(p))
     base_raw, origins = include_hazards(read_yaml(base_path), base_path)
     base = validate_config(base_raw, str(base_path), origins)
     resolved = base.model_dump(mode="json")
@@ -225,8 +234,9 @@ def load_experiment(path: str | Path) -> tuple[Experiment, Config, dict[str, Con
         name: _scenario_config(resolved, r.scenario, r.where, str(p)) for name, r in runs.items()
     }
     for i, metric in enumerate(exp.metrics):
-        if not metric.replace(".", "").replace("_", "").isalnum():
-            raise ConfigError(Problem(f"metrics[{i}]", f"not a metric name: {metric!r}"), str(p))
+        problem = metric_problem(metric, base)
+        if problem:
+            raise ConfigError(Problem(f"metrics[{i}]", problem), str(p))
     return exp, base, scenarios
 
 
@@ -240,6 +250,28 @@ def _override_values(scn: Scenario) -> dict[str, Any]:
         except yaml.YAMLError:
             out[key.strip()] = text
     return out
+
+
+def metric_problem(metric: str, cfg: Config) -> str | None:
+    """Say why ``metric`` cannot be a replication column of ``cfg`` (``None`` when it can be).
+
+    A metric is a column of :data:`~sim.columns.REPLICATION_COLUMNS` or ``<family>.<id>`` with
+    a family of :data:`~sim.columns.REPLICATION_FAMILIES` and an id of the config, so a typo is
+    reported before any scenario runs.
+    """
+    fixed = {c.name for c in REPLICATION_COLUMNS} - {"replication"}
+    if metric in fixed:
+        return None
+    family, dot, ident = metric.partition(".")
+    families = {c.name for c in REPLICATION_FAMILIES}
+    ids = set(cfg.asset_ids()) | {r.id for r in cfg.routes}
+    ids |= set(cfg.regimes.states) if cfg.regimes else set()
+    if dot and family in families and ident in ids:
+        return None
+    return (
+        f"not a metric: {metric!r} (expected a replication column such as revenue_loss_usd, "
+        "or <family>.<id> such as spare_used_mt.<asset>)"
+    )
 
 
 def _missing(value: Any) -> bool:
@@ -371,7 +403,11 @@ def run_experiment(
     ``.csv``.
     """
     exp, base, scenarios = load_experiment(path)
-    n = replications or exp.replications
+    n = exp.replications if replications is None else int(replications)
+    if not 2 <= n <= MAX_REPLICATIONS:
+        raise InputError(
+            Problem("--replications", f"an experiment needs 2 to {MAX_REPLICATIONS}, got {n}")
+        )
     root = exp.seed if seed is None else seed
     out_dir = Path(out)
     runs: dict[str, RunResult] = {}

@@ -12,14 +12,24 @@
       summary.json           {"metrics": {name: {mean, std, ci95_low, ...}}, "failed": n, ...}
 
 Every file is written to a temporary name in the same directory and then renamed, so a reader
-(or a resume) never sees half a file.
+(or a resume) never sees half a file. A write that fails (no space left, read-only file system,
+a file where a directory should be) removes its temporary file and raises
+:class:`~sim.errors.OutputError`; temporary files left by a process that was killed mid-write
+are removed by :func:`remove_stale_temp_files` when the run is resumed.
+
+Test hook: when the environment variable ``CORRIDOR_SIM_TEST_FAIL_WRITES`` is set to a
+``fnmatch`` pattern, every atomic write whose destination path matches it fails as if the disk
+were full. Without that variable nothing is injected.
 """
 
 from __future__ import annotations
 
+import errno
+import fnmatch
 import json
 import os
 import platform
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,10 +39,27 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from sim.errors import InputError, OutputError, Problem
+from sim.limits import MAX_CHUNK_SIZE, MAX_REPLICATIONS
+
 MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
 CONFIG = "config.resolved.yaml"
 TABLES = ("replications", "events", "timeseries")
+FAIL_WRITES_ENV = "CORRIDOR_SIM_TEST_FAIL_WRITES"
+TEMP_GLOB = ".*.tmp"
+CHUNK_SEED_KEY = "corridor_sim.seed"
+CHUNK_CONFIG_KEY = "corridor_sim.config_hash"
+"""Parquet metadata of every chunk file: the root seed and config hash it was computed with,
+so a resume can tell chunks of another run (or a hand-edited manifest) from its own."""
+MANIFEST_KEYS: dict[str, type] = {
+    "config_hash": str,
+    "seed": int,
+    "replications": int,
+    "chunk_size": int,
+    "chunks": dict,
+}
+"""Keys a manifest must hold (and their types) for a run directory to be resumed or read."""
 
 
 def chunk_name(start: int, stop: int) -> str:
@@ -40,21 +67,72 @@ def chunk_name(start: int, stop: int) -> str:
     return f"chunk-{start:09d}-{stop:09d}"
 
 
+def safe_dir_name(name: str, fallback: str = "run") -> str:
+    """Return ``name`` reduced to one safe path component (letters, digits, ``.``, ``_``, ``-``).
+
+    Config and experiment names are free text; a default output directory built from them must
+    not climb out of ``runs/`` (``../../x``) or name a hidden or absolute path.
+    """
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-")[:64]
+    return cleaned or fallback
+
+
+def _injected_failure(path: Path) -> None:
+    pattern = os.environ.get(FAIL_WRITES_ENV)
+    if pattern and fnmatch.fnmatch(str(path), pattern):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write ``data`` to ``path`` through a temporary file and a rename.
+
+    Raises
+    ------
+    OutputError
+        When the file cannot be written; ``path`` is then unchanged and no temporary file is
+        left behind.
+    """
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
+            _injected_failure(path)
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    except BaseException as exc:
+        if tmp is not None and os.path.exists(tmp):
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        if isinstance(exc, OSError):
+            reason = exc.strerror or type(exc).__name__
+            raise OutputError(str(path), reason, exc.errno) from None
         raise
+
+
+def remove_stale_temp_files(run_dir: Path) -> int:
+    """Delete temporary files left by writers that were killed; return how many were removed.
+
+    Only call this when no writer is active on ``run_dir`` (before a resume starts its workers).
+    """
+    removed = 0
+    run_dir = Path(run_dir)
+    folders = [run_dir, *(run_dir / t for t in (*TABLES, "failures"))]
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for f in folder.glob(TEMP_GLOB):
+            try:
+                f.unlink()
+                removed += 1
+            except OSError:
+                pass
+    return removed
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
@@ -64,17 +142,101 @@ def atomic_write_json(path: Path, obj: Any) -> None:
     )
 
 
-def atomic_write_parquet(path: Path, df: pd.DataFrame) -> None:
-    """Write a DataFrame as Parquet atomically."""
+def atomic_write_parquet(
+    path: Path, df: pd.DataFrame, metadata: dict[str, str] | None = None
+) -> None:
+    """Write a DataFrame as Parquet atomically, with optional key-value ``metadata``."""
     table = pa.Table.from_pandas(df, preserve_index=False)
+    if metadata:
+        extra = {k.encode(): v.encode() for k, v in metadata.items()}
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
     atomic_write_bytes(path, sink.getvalue().to_pybytes())
 
 
 def read_manifest(run_dir: Path) -> dict[str, Any]:
-    """Read ``manifest.json`` of a run directory."""
-    return json.loads((Path(run_dir) / MANIFEST).read_text())
+    """Read ``manifest.json`` of a run directory.
+
+    Raises
+    ------
+    InputError
+        When the manifest cannot be read or is not a JSON object with the keys a run needs.
+    """
+    path = Path(run_dir) / MANIFEST
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise InputError(Problem("", f"cannot read ({exc.strerror})"), str(path)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise InputError(
+            Problem("", f"not a valid manifest (corrupt JSON: {exc})"), str(path)
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError(Problem("", "not a valid manifest (expected a JSON object)"), str(path))
+    for key, kind in MANIFEST_KEYS.items():
+        if not isinstance(data.get(key), kind) or isinstance(data.get(key), bool):
+            raise InputError(
+                Problem(key, f"missing or not a {kind.__name__} (the manifest is damaged)"),
+                str(path),
+            )
+    ranges = {
+        "seed": (0, 2**63 - 1),
+        "replications": (1, MAX_REPLICATIONS),
+        "chunk_size": (1, MAX_CHUNK_SIZE),
+    }
+    for key, (low, high) in ranges.items():
+        if not low <= data[key] <= high:
+            raise InputError(
+                Problem(key, f"{data[key]} is outside {low}..{high} (the manifest is damaged)"),
+                str(path),
+            )
+    target = data.get("target_rel_ci")
+    if target is not None and (
+        isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target <= 1
+    ):
+        raise InputError(
+            Problem("target_rel_ci", f"{target!r} is not in (0, 1] (the manifest is damaged)"),
+            str(path),
+        )
+    return data
+
+
+def chunk_complete(run_dir: Path, name: str) -> bool:
+    """Return True when chunk ``name`` has its replications file and its events file.
+
+    A worker writes the events file first and the replications file last, so both exist for
+    every finished chunk; a chunk missing either is run again on resume.
+    """
+    run_dir = Path(run_dir)
+    return all((run_dir / t / f"{name}.parquet").is_file() for t in ("replications", "events"))
+
+
+def read_summary(run_dir: Path) -> dict[str, Any]:
+    """Read ``summary.json`` of a finished run directory.
+
+    Raises
+    ------
+    InputError
+        When the run has no summary yet (it did not finish) or the file is damaged.
+    """
+    path = Path(run_dir) / SUMMARY
+    if not path.is_file():
+        raise InputError(
+            Problem(
+                "",
+                "no summary.json: the run did not finish; complete it with "
+                f"`corridor-sim resume {run_dir}`",
+            ),
+            str(run_dir),
+        )
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise InputError(Problem("", f"damaged summary ({exc})"), str(path)) from None
+    if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
+        raise InputError(Problem("metrics", "missing (the summary is damaged)"), str(path))
+    return data
 
 
 def chunk_files(run_dir: Path, table: str) -> list[Path]:

@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import simpy
+from simpy.core import URGENT, EmptySchedule, StopSimulation
 
 from sim import accounting, years
 from sim.accounting import RawRun, TwinView, Valuation
 from sim.columns import EVENT_COLUMNS, dtypes, family_dtype
 from sim.config.models import Config
+from sim.limits import MAX_STEPS_PER_REPLICATION
 from sim.model.engine import FlowEngine
 from sim.model.hazards import HazardRunner
 from sim.model.network import Network, compile_network
@@ -174,7 +176,7 @@ class Model:
         engine.refresh()
         hazards.start(hazards=disrupted, scripted=disrupted)
         horizon = cfg.run.horizon_days
-        env.run(until=horizon)
+        run_until(env, horizon, MAX_STEPS_PER_REPLICATION)
         tr = engine.finish(horizon)
         # Few distinct routings recur many times: stack each once, then index.
         slot: dict[int, int] = {}
@@ -195,6 +197,42 @@ class Model:
             regimes=list(hazards.regime.history),
             tankers=tankers,
         )
+
+
+class TooManyStepsError(RuntimeError):
+    """A replication went past :data:`~sim.limits.MAX_STEPS_PER_REPLICATION` SimPy events."""
+
+
+def run_until(env: simpy.Environment, horizon: float, max_steps: int) -> None:
+    """Run ``env`` like ``env.run(until=horizon)``, but stop after ``max_steps`` events.
+
+    The stop event is scheduled exactly as :meth:`simpy.Environment.run` does it (urgent, at
+    ``horizon``), so results are the same as with ``env.run``; the bound turns a model that stops
+    advancing time (a loop of zero-length steps) into an error instead of a hang.
+
+    Raises
+    ------
+    TooManyStepsError
+        When the horizon is not reached within ``max_steps`` events.
+    """
+    stop = simpy.Event(env)
+    stop._ok = True
+    stop._value = None
+    env.schedule(stop, URGENT, horizon - env.now)
+    stop.callbacks.append(StopSimulation.callback)
+    step = env.step
+    try:
+        for _ in range(max_steps):
+            step()
+    except StopSimulation:
+        return
+    except EmptySchedule:  # pragma: no cover - the stop event is always scheduled
+        return
+    raise TooManyStepsError(
+        f"more than {max_steps} simulation events before day {horizon:g} (stuck at day "
+        f"{env.now:.6g}); the model stopped advancing - check for zero or near-zero "
+        "durations, capacities or tanker trip times"
+    )
 
 
 def simulate(

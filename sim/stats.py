@@ -57,12 +57,20 @@ def var_cvar(x: np.ndarray, level: float) -> tuple[float, float]:
 
 
 def relative_ci_half_width(values: np.ndarray) -> float:
-    """Half-width of the 95% CI of the mean, relative to the absolute mean (inf when undefined)."""
+    """Half-width of the 95% CI of the mean, relative to the absolute mean.
+
+    ``inf`` with fewer than two values or a zero mean of varying values; ``0`` when every value
+    is the same (the mean is then known exactly, even when it is zero: a batch whose metric is
+    identically zero must not keep adding replications for ever).
+    """
     x = np.asarray(values, dtype=float)
     n = len(x)
     if n < 2:
         return float("inf")
+    std = float(x.std(ddof=1))
+    if std == 0:
+        return 0.0
     mean = abs(float(x.mean()))
-    if mean == 0:
+    if mean == 0 or not (math.isfinite(std) and math.isfinite(mean)):
         return float("inf")
-    return Z95 * float(x.std(ddof=1)) / math.sqrt(n) / mean
+    return Z95 * std / math.sqrt(n) / mean

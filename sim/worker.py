@@ -18,7 +18,13 @@ import pandas as pd
 
 from sim.columns import family_dtype
 from sim.config.loader import validate_config
-from sim.rundir import atomic_write_json, atomic_write_parquet, chunk_name
+from sim.rundir import (
+    CHUNK_CONFIG_KEY,
+    CHUNK_SEED_KEY,
+    atomic_write_json,
+    atomic_write_parquet,
+    chunk_name,
+)
 from sim.runner import Model, events_frame
 
 
@@ -88,11 +94,12 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
     df = pd.DataFrame(rows)
     if len(df):
         df = df.astype({c: family_dtype(c) for c in df.columns})
-    atomic_write_parquet(out / "events" / f"{name}.parquet", events_frame(events))
+    meta = {CHUNK_SEED_KEY: str(task.seed), CHUNK_CONFIG_KEY: task.config_hash}
+    atomic_write_parquet(out / "events" / f"{name}.parquet", events_frame(events), meta)
     if series:
-        atomic_write_parquet(out / "timeseries" / f"{name}.parquet", pd.concat(series))
+        atomic_write_parquet(out / "timeseries" / f"{name}.parquet", pd.concat(series), meta)
     if failures:
         atomic_write_json(out / "failures" / f"{name}.json", failures)
     # The replications file is written last: its presence marks the chunk as complete.
-    atomic_write_parquet(out / "replications" / f"{name}.parquet", df)
+    atomic_write_parquet(out / "replications" / f"{name}.parquet", df, meta)
     return ChunkReport(task.start, task.stop, len(rows), len(failures), time.perf_counter() - t0)

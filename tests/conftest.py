@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +60,56 @@ def make_cfg():
 def make_cfg_dict():
     """Factory of minimal config dicts (for writing YAML files)."""
     return cfg_dict
+
+
+# --------------------------------------------------------------------------- slow trials, stats
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--runslow",
+        action="store_true",
+        default=False,
+        help="also run tests marked slow (extra interruption and worker-kill trials)",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: extra trials, run with --runslow or CORRIDOR_SIM_SLOW=1"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow") or os.environ.get("CORRIDOR_SIM_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow trial: run with --runslow or CORRIDOR_SIM_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Write the fuzz case counts (see tests/fuzz_support.py) for the report."""
+    module = sys.modules.get("fuzz_support")
+    counts = getattr(module, "COUNTS", None)
+    if not counts:
+        return
+    target = os.environ.get("CORRIDOR_SIM_FUZZ_STATS")
+    cache = getattr(session.config, "cache", None)
+    if not target and cache is None:
+        return
+    target = target or str(cache.mkdir("fuzz") / "fuzz-stats.json")
+    table = {kind: dict(c, total=sum(c.values())) for kind, c in sorted(counts.items())}
+    Path(target).write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")
+
+
+def pytest_terminal_summary(terminalreporter):
+    module = sys.modules.get("fuzz_support")
+    counts = getattr(module, "COUNTS", None)
+    if not counts:
+        return
+    terminalreporter.write_sep("-", "fuzz cases per input kind")
+    for kind, c in sorted(counts.items()):
+        parts = ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
+        terminalreporter.write_line(f"{kind}: {sum(c.values())} ({parts})")

@@ -127,3 +127,33 @@ def test_target_rel_ci_stops_and_records(cfg, tmp_path):
     rel = relative_ci_half_width(res.replications["revenue_loss_usd"].to_numpy())
     assert rel == pytest.approx(man["target_rel_ci_achieved"])
     assert man["target_reached"] == (rel <= 0.5)
+
+
+def test_pool_broken_while_submitting_is_rebuilt(cfg, tmp_path, monkeypatch):
+    """A worker that dies between two submissions breaks submit() itself (found by the
+    worker-kill trials of test_interrupts.py): the pool is rebuilt and every chunk runs."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    executor = ProcessExecutor(2)
+    real_new_pool = executor._new_pool
+    broken_once = {"done": False}
+
+    class FlakyPool:
+        def __init__(self, pool):
+            self._pool = pool
+
+        def submit(self, fn, task):
+            if not broken_once["done"] and task.start == 2:
+                broken_once["done"] = True
+                raise BrokenProcessPool("a worker died")
+            return self._pool.submit(fn, task)
+
+        def shutdown(self, *args, **kwargs):
+            return self._pool.shutdown(*args, **kwargs)
+
+    monkeypatch.setattr(executor, "_new_pool", lambda: FlakyPool(real_new_pool()))
+    serial_dir, proc_dir = tmp_path / "serial", tmp_path / "proc"
+    expected = _collect(SerialExecutor(), _tasks(cfg, serial_dir))
+    assert _collect(executor, _tasks(cfg, proc_dir)) == expected
+    assert broken_once["done"]
+    pd.testing.assert_frame_equal(read_table(serial_dir), read_table(proc_dir))

@@ -13,8 +13,10 @@ SMALL = Path(__file__).resolve().parent / "data" / "small.yaml"
 
 
 def _write(tmp_path, body: str) -> Path:
+    # The base sits beside the experiment: `base:` may not lead out of its directory.
+    (tmp_path / "small.yaml").write_bytes(SMALL.read_bytes())
     path = tmp_path / "exp.yaml"
-    path.write_text(f"name: t\nbase: {SMALL}\nreplications: 12\nseed: 4\n" + body)
+    path.write_text("name: t\nbase: small.yaml\nreplications: 12\nseed: 4\n" + body)
     return path
 
 

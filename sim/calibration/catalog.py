@@ -124,6 +124,8 @@ def validate_catalog(
         Listing every problem found.
     """
     missing_columns(raw, COLUMNS, file)
+    if len(raw) == 0:
+        raise InputError(Problem("", "the catalog has no events (a header but no rows)"), file)
     raw = raw.fillna("").astype(str)
     if lines is None:
         lines = list(range(2, len(raw) + 2))

@@ -17,12 +17,17 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from sim.config.budget import check_budget
 from sim.config.models import Config
 from sim.config.references import check_references
 from sim.errors import ConfigError, Problem
 
 MAX_FILE_BYTES = 5_000_000
 MAX_NODES = 200_000
+
+
+class _TooLargeError(ConfigError):
+    """The document is past the size limits (alias bomb, deep nesting)."""
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -50,7 +55,18 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     return out
 
 
+def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    """Build a date, turning an impossible one (``2026-02-30``) into a YAML error with its line."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError) as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"not a valid date ({exc})", node.start_mark
+        ) from None
+
+
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 def _count_nodes(node: yaml.Node, seen: set[int], limit: int) -> int:
@@ -100,6 +116,22 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
 
 def parse_yaml(text: str, name: str | None = None) -> dict[str, Any]:
     """Parse YAML text into a mapping with the same safety rules as :func:`read_yaml`."""
+    data = parse_yaml_value(text, name)
+    if not isinstance(data, dict):
+        raise ConfigError(
+            Problem("", f"expected a mapping at the top level, found {type(data).__name__}"), name
+        )
+    return data
+
+
+def parse_yaml_value(text: str, name: str | None = None) -> Any:
+    """Parse one YAML document of any kind (strict, safe and size-bounded like :func:`read_yaml`).
+
+    Raises
+    ------
+    ConfigError
+        If the text is empty, not YAML, or expands to too many nodes.
+    """
     try:
         loader = _StrictLoader(text)
         try:
@@ -107,7 +139,7 @@ def parse_yaml(text: str, name: str | None = None) -> dict[str, Any]:
             if node is None:
                 raise ConfigError(Problem("", "the file is empty (expected a mapping)"), name)
             if _count_nodes(node, set(), MAX_NODES) > MAX_NODES:
-                raise ConfigError(
+                raise _TooLargeError(
                     Problem(
                         "",
                         f"document expands to more than {MAX_NODES} nodes "
@@ -124,11 +156,7 @@ def parse_yaml(text: str, name: str | None = None) -> dict[str, Any]:
         problem = getattr(exc, "problem", None) or str(exc)
         raise ConfigError(Problem("", f"invalid YAML: {where}{problem}"), name) from None
     except RecursionError:
-        raise ConfigError(Problem("", "YAML is nested too deeply"), name) from None
-    if not isinstance(data, dict):
-        raise ConfigError(
-            Problem("", f"expected a mapping at the top level, found {type(data).__name__}"), name
-        )
+        raise _TooLargeError(Problem("", "YAML is nested too deeply"), name) from None
     return data
 
 
@@ -218,7 +246,8 @@ def validate_config(
     Raises
     ------
     ConfigError
-        Listing every schema and cross-reference problem with its key path.
+        Listing every schema and cross-reference problem with its key path, or every limit of
+        :mod:`sim.limits` the config goes past (see :mod:`sim.config.budget`).
     """
     try:
         cfg = Config.model_validate(data)
@@ -227,6 +256,9 @@ def validate_config(
     problems = check_references(cfg)
     if problems:
         raise _attributed(problems, name, origins)
+    problems = check_budget(cfg)
+    if problems:
+        raise ConfigError(problems, name)
     return cfg
 
 
@@ -332,9 +364,14 @@ def include_hazards(
 
 
 def _parse_override_value(text: str) -> Any:
+    """Read a ``--set`` value as YAML (``60``, ``false``, ``[1, 2]``), else keep it as text."""
+    if not text.strip():
+        return ""
     try:
-        return yaml.safe_load(text) if text.strip() else ""
-    except yaml.YAMLError:
+        return parse_yaml_value(text, "--set")
+    except ConfigError as exc:
+        if isinstance(exc, _TooLargeError):
+            raise
         return text
 
 

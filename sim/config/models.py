@@ -20,12 +20,20 @@ from sim.config.distributions import (
     NonNeg,
     Positive,
 )
+from sim.limits import (
+    MAX_HORIZON_DAYS,
+    MAX_MAGNITUDE,
+    MAX_REPLICATIONS,
+    MAX_START_DATE,
+    MAX_VOLATILITY,
+    MIN_START_DATE,
+)
 
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")]
 """Identifier of an asset, route, market or hazard (letters, digits, ``_``, ``-``)."""
 
-MAX_HORIZON_DAYS = 36_525.0
-"""Longest horizon a run may have (100 years)."""
+Date = Annotated[dt.date, Field(ge=MIN_START_DATE, le=MAX_START_DATE)]
+"""A calendar date within the limits of :mod:`sim.limits` (1900-01-01 to 2200-12-31)."""
 
 
 class _Strict(BaseModel):
@@ -167,7 +175,9 @@ class Market(_Strict):
     """Where exported oil is sold: a price differential to the benchmark and a unit conversion."""
 
     id: Ident
-    price_differential_usd_per_bbl: Annotated[float, Field(allow_inf_nan=False)] = 0.0
+    price_differential_usd_per_bbl: Annotated[
+        float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False)
+    ] = 0.0
     bbl_per_t: Annotated[float, Field(gt=5, lt=10)] = 7.5
     transport_cost_usd_per_t: NonNeg = 0.0
     source: str | None = None
@@ -288,7 +298,7 @@ class ScriptedEvent(_Strict):
 
     id: Ident | None = None
     asset: Ident
-    start: dt.date
+    start: Date
     duration_days: NonNeg
     cause: Cause = Cause.scripted
     capacity_lost: Annotated[float, Field(ge=0, le=1)] = 1.0
@@ -308,7 +318,9 @@ class Price(_Strict):
 
     model: Literal["fixed", "mean_reverting"] = "fixed"
     brent_usd_per_bbl: Positive
-    volatility_per_sqrt_year: NonNeg = 0.0
+    volatility_per_sqrt_year: Annotated[
+        float, Field(ge=0, le=MAX_VOLATILITY, allow_inf_nan=False)
+    ] = 0.0
     mean_reversion_per_year: NonNeg = 1.0
     step_days: Annotated[float, Field(gt=0, le=366)] = 1.0
 
@@ -323,9 +335,9 @@ class Economics(_Strict):
 class RunSettings(_Strict):
     """Calendar, horizon and Monte Carlo defaults of a run."""
 
-    start_date: dt.date = dt.date(2026, 1, 1)
-    horizon_days: Annotated[float, Field(gt=0, le=MAX_HORIZON_DAYS)] = 365.0
-    replications: Annotated[int, Field(ge=1, le=10_000_000)] = 1000
+    start_date: Date = dt.date(2026, 1, 1)
+    horizon_days: Annotated[float, Field(gt=0, le=MAX_HORIZON_DAYS, allow_inf_nan=False)] = 365.0
+    replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 1000
     seed: Annotated[int, Field(ge=0, lt=2**63)] = 20_260_101
     timeseries: bool = False
     """Keep a daily time series of flows and storage levels in each replication's results."""

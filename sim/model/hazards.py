@@ -22,18 +22,16 @@ from typing import Any
 import simpy
 
 from sim.config.models import Config, Hazard, Regimes
+from sim.limits import MAX_EVENTS_PER_REPLICATION
 from sim.model.engine import FlowEngine
 from sim.model.network import Network
 from sim.model.sampling import duration_sampler, fraction_sampler
 from sim.model.streams import Streams
 from sim.units import DAYS_PER_YEAR
 
-MAX_EVENTS_PER_REPLICATION = 200_000
-"""A replication with more disruption events than this stops with an error (runaway rates)."""
-
 
 class TooManyEventsError(RuntimeError):
-    """A replication exceeded :data:`MAX_EVENTS_PER_REPLICATION`."""
+    """A replication exceeded :data:`~sim.limits.MAX_EVENTS_PER_REPLICATION`."""
 
 
 @dataclass

@@ -1,0 +1,169 @@
+"""Size checks on a consistent config: how much work one replication will be.
+
+Each value of a config is bounded on its own by the schema; this module bounds what they add up
+to, against :mod:`sim.limits`: the number of assets, routes, hazards, tankers and scripted
+events, the disruption events a replication should expect, the tanker voyages it will sail and
+its price steps. A config over a limit is refused before anything runs, with the key path of the
+part that contributes most, so a unit slip cannot turn into a run that never ends.
+"""
+
+from __future__ import annotations
+
+import math
+
+from sim.config.distributions import DurationDist
+from sim.config.models import Config, Hazard, Shuttle
+from sim.errors import Problem
+from sim.limits import (
+    MAX_ASSETS,
+    MAX_EVENTS_PER_REPLICATION,
+    MAX_HAZARDS,
+    MAX_PRICE_STEPS,
+    MAX_ROUTES,
+    MAX_SCRIPTED_EVENTS,
+    MAX_TANKER_VOYAGES_PER_REPLICATION,
+    MAX_TANKERS,
+    MIN_ROUND_TRIP_DAYS,
+)
+from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
+
+EXPECTED_EVENTS_LIMIT = MAX_EVENTS_PER_REPLICATION // 2
+"""Expected disruption events (or Poisson arrival candidates) a config may ask for; half the
+runtime cap, so that a replication drawing more than expected still fits under it."""
+
+
+def _mean_days(dist: DurationDist) -> float:
+    """Mean of a duration distribution, ``inf`` when it overflows."""
+    try:
+        return float(dist.mean())
+    except (OverflowError, ValueError, ZeroDivisionError):
+        return math.inf
+
+
+def hazard_copies(cfg: Config, hz: Hazard) -> int:
+    """Return how many independent processes a hazard runs (one per berth with ``per_berth``)."""
+    if not hz.per_berth:
+        return 1
+    berths = {t.id: t.berths for t in cfg.terminals}
+    return sum(berths.get(a, 1) for a in hz.assets)
+
+
+def expected_hazard_events(cfg: Config, hz: Hazard) -> float:
+    """Upper bound on the events (Poisson: arrival candidates) one replication of ``hz`` sees."""
+    horizon = cfg.run.horizon_days
+    copies = hazard_copies(cfg, hz)
+    arr = hz.arrivals
+    if arr.process == "poisson":
+        season = max(arr.monthly_multipliers) if arr.monthly_multipliers else 1.0
+        mults = hz.regime_multipliers or {}
+        regime = max(mults.values()) if mults else 1.0
+        top = arr.rate_per_year / DAYS_PER_YEAR * season * regime
+        return top * horizon * copies
+    cycle = _mean_days(arr.uptime) + _mean_days(hz.duration)
+    if cycle <= 0:
+        return math.inf
+    return (horizon / cycle + 1) * copies
+
+
+def shortest_round_trip_days(sh: Shuttle) -> float:
+    """Shortest round trip of any tanker of ``sh`` (days), counting sailing and port time only."""
+    port = 2 * sh.port_time_hours / HOURS_PER_DAY
+    sails = [2 * sh.distance_nm / (c.speed_knots * HOURS_PER_DAY) for c in sh.fleet if c.count]
+    return (min(sails) if sails else math.inf) + port
+
+
+def check_budget(cfg: Config) -> list[Problem]:
+    """Return every way ``cfg`` exceeds the limits of :mod:`sim.limits` (empty when it fits)."""
+    problems: list[Problem] = []
+    n_assets = sum(
+        len(getattr(cfg, s))
+        for s in ("sources", "storages", "pipelines", "terminals", "shuttles", "markets")
+    )
+    if n_assets > MAX_ASSETS:
+        problems.append(Problem("", f"{n_assets} assets; at most {MAX_ASSETS} are allowed"))
+    if len(cfg.routes) > MAX_ROUTES:
+        problems.append(
+            Problem("routes", f"{len(cfg.routes)} routes; at most {MAX_ROUTES} are allowed")
+        )
+    if len(cfg.hazards) > MAX_HAZARDS:
+        problems.append(
+            Problem("hazards", f"{len(cfg.hazards)} hazards; at most {MAX_HAZARDS} are allowed")
+        )
+    if len(cfg.scripted_events) > MAX_SCRIPTED_EVENTS:
+        problems.append(
+            Problem(
+                "scripted_events",
+                f"{len(cfg.scripted_events)} scripted events; "
+                f"at most {MAX_SCRIPTED_EVENTS} are allowed",
+            )
+        )
+    problems += _check_events(cfg)
+    problems += _check_shuttles(cfg)
+    steps = math.ceil(cfg.run.horizon_days / cfg.economics.price.step_days - 1e-9)
+    if steps > MAX_PRICE_STEPS:
+        problems.append(
+            Problem(
+                "economics.price.step_days",
+                f"{cfg.economics.price.step_days} days gives {steps} price steps over the "
+                f"horizon; at most {MAX_PRICE_STEPS} are allowed",
+            )
+        )
+    return problems
+
+
+def _check_events(cfg: Config) -> list[Problem]:
+    per_hazard = {
+        name: expected_hazard_events(cfg, hz) for name, hz in cfg.hazards.items() if hz.enabled
+    }
+    total = sum(per_hazard.values()) + len(cfg.scripted_events)
+    if total <= EXPECTED_EVENTS_LIMIT:
+        return []
+    worst = max(per_hazard, key=lambda k: per_hazard[k]) if per_hazard else None
+    if worst is None:
+        where, what = "scripted_events", "scripted events"
+    else:
+        hz = cfg.hazards[worst]
+        key = "rate_per_year" if hz.arrivals.process == "poisson" else "uptime"
+        where = f"hazards.{worst}.arrivals.{key}"
+        what = f"hazard '{worst}' alone: ~{per_hazard[worst]:.3g}"
+    shown = "infinitely many" if math.isinf(total) else f"~{total:.3g}"
+    return [
+        Problem(
+            where,
+            f"one replication would see {shown} disruption events ({what}) over "
+            f"{cfg.run.horizon_days:g} days; at most {EXPECTED_EVENTS_LIMIT} are allowed "
+            "(rates are events per year; check the units, the multipliers and the horizon)",
+        )
+    ]
+
+
+def _check_shuttles(cfg: Config) -> list[Problem]:
+    problems: list[Problem] = []
+    n_tankers = sum(c.count for sh in cfg.shuttles for c in sh.fleet)
+    if n_tankers > MAX_TANKERS:
+        problems.append(
+            Problem("shuttles", f"{n_tankers} tankers; at most {MAX_TANKERS} are allowed")
+        )
+    voyages = 0.0
+    for i, sh in enumerate(cfg.shuttles):
+        trip = shortest_round_trip_days(sh)
+        if trip < MIN_ROUND_TRIP_DAYS:
+            problems.append(
+                Problem(
+                    f"shuttles[{i}]",
+                    f"a round trip takes {trip * HOURS_PER_DAY:.3g} hours of sailing and port "
+                    f"time; at least {MIN_ROUND_TRIP_DAYS * HOURS_PER_DAY:g} hour is needed "
+                    "(check distance_nm, speed_knots and port_time_hours)",
+                )
+            )
+            continue
+        voyages += sum(c.count for c in sh.fleet) * cfg.run.horizon_days / trip
+    if voyages > MAX_TANKER_VOYAGES_PER_REPLICATION:
+        problems.append(
+            Problem(
+                "shuttles",
+                f"tankers would sail ~{voyages:.3g} round trips per replication; at most "
+                f"{MAX_TANKER_VOYAGES_PER_REPLICATION} are allowed",
+            )
+        )
+    return problems

@@ -1,0 +1,332 @@
+"""A batch session on a run directory: checks before it starts, the manifest's life, clean stops.
+
+Before a session: the options are within :mod:`sim.limits`, and an existing directory is a run
+of the same config and seed whose folders and chunk files are what this run wrote. Opening a
+session writes the config and the manifest (status ``running``) or leaves the directory as it
+was; stopping it (interrupt, error) terminates the workers and leaves a manifest whose chunk
+statuses match the files on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sim import __version__
+from sim.config.loader import config_hash, dump_config
+from sim.config.models import Config
+from sim.errors import InputError, OutputError, Problem
+from sim.executors import EXECUTORS, Executor, make_executor
+from sim.interrupts import shielded
+from sim.limits import MAX_CHUNK_SIZE, MAX_REPLICATIONS, MAX_WORKERS
+from sim.rundir import (
+    CHUNK_CONFIG_KEY,
+    CHUNK_SEED_KEY,
+    CONFIG,
+    MANIFEST,
+    TABLES,
+    atomic_write_bytes,
+    atomic_write_json,
+    chunk_complete,
+    chunk_files,
+    host_info,
+    read_manifest,
+    remove_stale_temp_files,
+)
+
+log = logging.getLogger("corridor_sim")
+
+
+def check_run_options(
+    replications: int,
+    chunk_size: int | None,
+    workers: int | None,
+    executor: str,
+    target_rel_ci: float | None,
+) -> None:
+    """Refuse option values that would run nothing, run forever or be silently replaced.
+
+    Raises
+    ------
+    InputError
+        Naming the option, the value and the accepted range.
+    """
+
+    def bad(option: str, message: str) -> InputError:
+        return InputError(Problem(option, message))
+
+    if not 1 <= replications <= MAX_REPLICATIONS:
+        raise bad("--replications", f"expected 1 to {MAX_REPLICATIONS}, got {replications}")
+    if chunk_size is not None and not 1 <= chunk_size <= MAX_CHUNK_SIZE:
+        raise bad("--chunk-size", f"expected 1 to {MAX_CHUNK_SIZE}, got {chunk_size}")
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise bad("--workers", f"expected 1 to {MAX_WORKERS}, got {workers}")
+    if executor not in EXECUTORS:
+        raise bad("--executor", f"expected one of {', '.join(EXECUTORS)}, got {executor!r}")
+    if target_rel_ci is not None and not (math.isfinite(target_rel_ci) and 0 < target_rel_ci <= 1):
+        raise bad(
+            "--target-rel-ci",
+            f"expected a share of the mean in (0, 1], e.g. 0.02, got {target_rel_ci}",
+        )
+
+
+def check_layout(out: Path) -> None:
+    """Refuse a run directory whose table folders are files or symlinks (output stays in DIR)."""
+    for name in (*TABLES, "failures"):
+        sub = out / name
+        if sub.is_symlink() or (sub.exists() and not sub.is_dir()):
+            raise InputError(
+                Problem("", "must be a directory inside the run directory (not a file or link)"),
+                str(sub),
+            )
+
+
+def _planned(out: Path, manifest: dict[str, Any]) -> dict[str, tuple[int, int]]:
+    """Return the chunks the manifest planned, name -> (start, stop)."""
+    planned = {}
+    for name, chunk in manifest["chunks"].items():
+        start = chunk.get("start") if isinstance(chunk, dict) else None
+        stop = chunk.get("stop") if isinstance(chunk, dict) else None
+        if not (isinstance(start, int) and isinstance(stop, int) and 0 <= start < stop):
+            raise InputError(
+                Problem(f"chunks.{name}", "damaged entry (expected start < stop)"),
+                str(out / MANIFEST),
+            )
+        planned[name] = (start, stop)
+    return planned
+
+
+def check_chunks(out: Path, manifest: dict[str, Any]) -> None:
+    """Refuse a run directory whose chunk files are not (all readable) chunks of this run.
+
+    Every ``chunk-*.parquet`` must be a chunk the manifest planned (a chunk's name is in the
+    manifest before any worker writes it) and must be a readable Parquet file.
+    """
+    import pyarrow.parquet as pq
+
+    check_layout(out)
+    planned = _planned(out, manifest)
+    for table in TABLES:
+        for f in chunk_files(out, table):
+            if f.stem not in planned:
+                raise InputError(
+                    Problem("", "not a chunk of this run (not in manifest.json); remove it"),
+                    str(f),
+                )
+            try:
+                meta = pq.read_metadata(f)
+            except Exception as exc:  # noqa: BLE001 - any unreadable file is a damaged chunk
+                raise InputError(
+                    Problem(
+                        "",
+                        f"damaged chunk file ({type(exc).__name__}); delete it and resume to "
+                        "compute it again",
+                    ),
+                    str(f),
+                ) from None
+            _check_origin(f, meta.metadata or {}, manifest)
+            start, stop = planned[f.stem]
+            if table == "replications" and meta.num_rows > stop - start:
+                raise InputError(
+                    Problem("", f"{meta.num_rows} rows for {stop - start} replications"), str(f)
+                )
+
+
+def _check_origin(f: Path, meta: dict[bytes, bytes], manifest: dict[str, Any]) -> None:
+    """Refuse a chunk computed with another seed or config than the manifest names."""
+    for key, want in (
+        (CHUNK_SEED_KEY, manifest["seed"]),
+        (CHUNK_CONFIG_KEY, manifest["config_hash"]),
+    ):
+        got = meta.get(key.encode())
+        if got is not None and got.decode(errors="replace") != str(want):
+            what = "seed" if key == CHUNK_SEED_KEY else "config hash"
+            raise InputError(
+                Problem(
+                    "",
+                    f"computed with {what} {got.decode(errors='replace')[:16]}, but "
+                    f"manifest.json says {str(want)[:16]}: the run directory is inconsistent",
+                ),
+                str(f),
+            )
+
+
+def check_finished(out: Path, manifest: dict[str, Any]) -> None:
+    """Refuse to analyse a run that did not finish or whose files are damaged.
+
+    Raises
+    ------
+    InputError
+        Saying what is wrong and that ``corridor-sim resume DIR`` completes the run.
+    """
+    status = manifest.get("status")
+    if status != "complete":
+        raise InputError(
+            Problem(
+                "",
+                f"the run did not finish (status: {status}); complete it with "
+                f"`corridor-sim resume {out}`",
+            ),
+            str(out),
+        )
+    check_chunks(out, manifest)
+    missing = [n for n in _planned(out, manifest) if not chunk_complete(out, n)]
+    if missing:
+        raise InputError(
+            Problem(
+                "",
+                f"{len(missing)} chunk(s) lack their files (first: {missing[0]}); "
+                f"recompute them with `corridor-sim resume {out}`",
+            ),
+            str(out),
+        )
+
+
+def prepare_dir(out: Path, cfg: Config, seed: int, resume: bool) -> dict[str, Any] | None:
+    """Check an existing run directory; return its manifest when resuming."""
+    if out.exists() and not out.is_dir():
+        raise InputError(Problem("", "--out names a file, not a directory"), str(out))
+    if (out / MANIFEST).is_file():
+        man = read_manifest(out)
+        if man.get("config_hash") != config_hash(cfg):
+            raise InputError(
+                Problem(
+                    "",
+                    "run directory holds a run of a different config "
+                    "(config hash differs); choose another --out",
+                ),
+                str(out),
+            )
+        if man.get("seed") != seed:
+            raise InputError(
+                Problem("", f"run directory was run with seed {man.get('seed')}, not {seed}"),
+                str(out),
+            )
+        if not resume:
+            raise InputError(
+                Problem(
+                    "",
+                    "run directory already exists; use `corridor-sim resume "
+                    "DIR` or --resume to finish it",
+                ),
+                str(out),
+            )
+        check_chunks(out, man)
+        return man
+    if out.exists() and any(out.iterdir()):
+        raise InputError(Problem("", "output directory exists and is not empty"), str(out))
+    return None
+
+
+def open_session(
+    out_dir: Path,
+    cfg: Config,
+    manifest: dict[str, Any] | None,
+    executor: str | Executor,
+    workers: int | None,
+    scheduler: str | None,
+    n: int,
+    chunk_size: int | None,
+    root: int,
+    target_rel_ci: float | None,
+    size_for: Callable[[int, int], int],
+) -> tuple[Executor, dict[str, Any]]:
+    """Start the executor and write the manifest; return ``(executor, manifest)``.
+
+    ``size_for(replications, workers)`` gives the chunk size of a new run without one.
+
+    A new directory gets its config first (an unwritable ``--out`` fails here, before any
+    worker starts). If anything stops the session before its manifest is written, what it
+    created is removed again, so the directory is either a run directory or untouched.
+    """
+    created = manifest is None
+    existed = out_dir.exists()
+    ex = None
+    try:
+        if created:
+            atomic_write_bytes(out_dir / CONFIG, dump_config(cfg).encode())
+        else:
+            remove_stale_temp_files(out_dir)
+        ex = make_executor(executor, workers, scheduler) if isinstance(executor, str) else executor
+        if manifest is None:
+            manifest = {
+                "format": 1,
+                "package_version": __version__,
+                "config_name": cfg.name,
+                "config_hash": config_hash(cfg),
+                "seed": root,
+                "replications": n,
+                "chunk_size": chunk_size or size_for(n, ex.workers),
+                "chunks": {},
+                "executor": ex.name,
+                "workers": ex.workers,
+                "target_rel_ci": target_rel_ci,
+                "host": host_info(),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "timings": {},
+            }
+        manifest["status"] = "running"
+        manifest.pop("error", None)
+        atomic_write_json(out_dir / MANIFEST, manifest)
+    except BaseException:
+        with shielded():
+            if ex is not None and isinstance(executor, str):
+                ex.close(cancel=True)
+            if created:
+                _remove_new_dir(out_dir, existed)
+        raise
+    return ex, manifest
+
+
+def _remove_new_dir(out_dir: Path, existed: bool) -> None:
+    """Best-effort removal of what a session that never started created."""
+    try:
+        (out_dir / CONFIG).unlink(missing_ok=True)
+        (out_dir / MANIFEST).unlink(missing_ok=True)
+        if not existed and out_dir.is_dir() and not any(out_dir.iterdir()):
+            out_dir.rmdir()
+    except OSError:
+        pass
+
+
+def reconcile(out_dir: Path, manifest: dict[str, Any]) -> None:
+    """Set every chunk's status from the files on disk (``done`` iff its files exist)."""
+    for name, chunk in manifest["chunks"].items():
+        if chunk_complete(out_dir, name):
+            chunk["status"] = "done"
+        elif chunk.get("status") == "done":
+            chunk["status"] = "pending"
+
+
+def stop_session(
+    ex: Executor,
+    out_dir: Path,
+    manifest: dict[str, Any],
+    status: str,
+    error: str | None,
+    owned: bool = True,
+) -> None:
+    """Release the workers and leave a manifest that matches the chunk files on disk.
+
+    Runs while an exception propagates, shielded from further SIGINT/SIGTERM; a failure to
+    write the manifest here (the disk may be the reason the run stopped) leaves the previous,
+    still consistent, manifest in place. An executor the caller passed in (``owned`` false) is
+    left open for the caller to close.
+    """
+    with shielded():
+        try:
+            if owned:
+                ex.close(cancel=True)
+        finally:
+            reconcile(out_dir, manifest)
+            manifest["status"] = status
+            if error:
+                manifest["error"] = error
+            try:
+                atomic_write_json(out_dir / MANIFEST, manifest)
+            except OutputError:  # e.g. the disk is full: the previous manifest stays valid
+                pass

@@ -1,0 +1,310 @@
+"""Interrupted and crashing batch runs: resume gives bit-identical results, nothing lost.
+
+Real ``python -m sim run ... --workers 2`` processes are stopped at seeded random moments by
+SIGINT or SIGTERM (to the coordinator, or to the whole process group like Ctrl-C in a
+terminal), or lose a worker process to SIGKILL (process pool and Dask ``LocalCluster``). The
+stopped run must exit with 130/143 and leave a manifest that matches the chunk files; after
+``python -m sim resume DIR`` (or without a stop at all) every chunk file is byte-identical to
+an uninterrupted serial run's, with each replication exactly once.
+
+CI runs a bounded number of trials; more are marked ``slow`` (``--runslow``), and
+``CORRIDOR_SIM_INTERRUPT_TRIALS`` adds seeds for local stress runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import ROOT, SMALL_YAML
+from fuzz_support import COUNTS
+
+import sim
+from sim.rundir import chunk_complete, chunk_files
+
+N, CHUNK, SEED = 24, 2, 17
+SETS = ["--set", "run.horizon_days=180"]
+EXTRA = int(os.environ.get("CORRIDOR_SIM_INTERRUPT_TRIALS", "0"))
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+
+
+def _sim(*argv) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", *map(str, argv)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        start_new_session=True,  # its own process group: a group signal is a terminal Ctrl-C
+    )
+
+
+def _run_argv(out: Path, executor: str = "processes") -> list:
+    return [
+        "run",
+        SMALL_YAML,
+        *SETS,
+        "-n",
+        N,
+        "--seed",
+        SEED,
+        "--chunk-size",
+        CHUNK,
+        "--workers",
+        2,
+        "--executor",
+        executor,
+        "-q",
+        "--out",
+        out,
+    ]
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Path:
+    """The uninterrupted run, serial and in this process."""
+    cfg = sim.load_config(SMALL_YAML, ["run.horizon_days=180"])
+    out = tmp_path_factory.mktemp("reference") / "run"
+    sim.run(cfg, replications=N, seed=SEED, executor="serial", out=out, chunk_size=CHUNK)
+    return out
+
+
+def _digests(run_dir: Path) -> dict[str, str]:
+    return {
+        f"{t}/{f.name}": hashlib.sha256(f.read_bytes()).hexdigest()
+        for t in ("replications", "events")
+        for f in chunk_files(run_dir, t)
+    }
+
+
+def _assert_identical(run_dir: Path, reference: Path) -> None:
+    assert _digests(run_dir) == _digests(reference)
+    res = sim.load_run(run_dir, finished=True)
+    assert res.replications["replication"].tolist() == list(range(N))
+    ref = sim.load_run(reference)
+    pd.testing.assert_frame_equal(res.replications, ref.replications, check_exact=True)
+    pd.testing.assert_frame_equal(res.events, ref.events, check_exact=True)
+    assert not list(run_dir.rglob(".*.tmp"))
+
+
+def _assert_consistent(run_dir: Path) -> dict:
+    """A stopped run's manifest: done chunks have their files, chunks with files are done."""
+    man = json.loads((run_dir / "manifest.json").read_text())
+    assert man["status"] in ("interrupted", "complete"), man["status"]
+    for name, chunk in man["chunks"].items():
+        assert (chunk["status"] == "done") == chunk_complete(run_dir, name), name
+    on_disk = {f.stem for f in chunk_files(run_dir, "replications")}
+    assert on_disk <= set(man["chunks"])
+    return man
+
+
+def _catches(pid: int, signum: int) -> bool:
+    """Return True once process ``pid`` has a handler for ``signum`` (Linux /proc)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    mask = next(
+        int(line.split()[1], 16) for line in status.splitlines() if line.startswith("SigCgt")
+    )
+    return bool(mask >> (signum - 1) & 1)
+
+
+def _children(pid: int) -> set[int]:
+    """All descendant process ids of ``pid`` (Linux /proc)."""
+    found, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                kids = (task / "children").read_text().split()
+            except OSError:
+                continue
+            for k in map(int, kids):
+                if k not in found:
+                    found.add(k)
+                    todo.append(k)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _workers(pid: int) -> list[int]:
+    """Worker processes of a run: spawned Python children, not the resource tracker."""
+    out = []
+    for child in _children(pid):
+        try:
+            cmd = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+        except OSError:
+            continue
+        if b"spawn_main" in cmd and b"resource_tracker" not in cmd:
+            out.append(child)
+    return sorted(out)
+
+
+def _wait_for(predicate, timeout: float, proc: subprocess.Popen | None = None) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        if proc is not None and proc.poll() is not None:
+            return False
+        time.sleep(0.02)
+    return False
+
+
+def _finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+def _resume(run_dir: Path, executor: str = "processes") -> None:
+    proc = _sim("resume", run_dir, "--workers", 2, "--executor", executor, "-q")
+    rc, out, err = _finish(proc, 300)
+    assert rc == 0 and "Traceback" not in err, err
+
+
+def _interrupt_trial(tmp_path: Path, reference: Path, seed: int, signum: int, group: bool):
+    """Stop a run at a seeded moment, check the stop, resume, compare with the reference."""
+    rng = random.Random(seed)
+    out = tmp_path / "run"
+    proc = _sim(*_run_argv(out))
+    # Half the trials stop the run while it starts (imports, spawning workers), half once
+    # chunks are being written. A stop before python -m sim installs its handlers (interpreter
+    # start-up, a few milliseconds) is the interpreter's, not ours: wait for the handlers.
+    assert _wait_for(lambda: _catches(proc.pid, signal.SIGTERM), 60, proc)
+    if rng.random() < 0.5:
+        time.sleep(rng.uniform(0.0, 2.5))
+    else:
+        started = _wait_for(lambda: bool(chunk_files(out, "replications")), 120, proc)
+        assert started or proc.poll() is not None
+        time.sleep(rng.uniform(0.0, 1.0))
+    family = _children(proc.pid) | {proc.pid}
+    if proc.poll() is None:
+        if group:
+            os.killpg(proc.pid, signum)
+        else:
+            os.kill(proc.pid, signum)
+    rc, stdout, err = _finish(proc)
+    assert "Traceback" not in err, err
+    if rc == 0:  # the run finished before the signal arrived
+        outcome = "finished"
+    else:
+        assert rc == 128 + signum, (rc, err)
+        outcome = "stopped"
+        assert _wait_for(lambda: not any(_alive(p) for p in family - {proc.pid}), 30)
+        if (out / "manifest.json").is_file():
+            man = _assert_consistent(out)
+            assert man["status"] == "interrupted"
+            assert f"corridor-sim resume {out}" in err
+        else:  # stopped before the run directory existed: nothing was left behind
+            assert not out.exists() or not any(out.iterdir())
+            outcome = "stopped-before-start"
+    if (out / "manifest.json").is_file():
+        _resume(out)
+    else:
+        rc, _, err = _finish(_sim(*_run_argv(out)), 300)
+        assert rc == 0, err
+    _assert_identical(out, reference)
+    return outcome
+
+
+TRIALS = [(1, signal.SIGINT, False), (2, signal.SIGTERM, False), (3, signal.SIGINT, True)]
+SLOW_TRIALS = [
+    (4, signal.SIGTERM, True),
+    (5, signal.SIGINT, False),
+    (6, signal.SIGTERM, False),
+    (7, signal.SIGINT, True),
+    (8, signal.SIGTERM, False),
+] + [(100 + i, (signal.SIGINT, signal.SIGTERM)[i % 2], bool(i % 3 == 0)) for i in range(EXTRA)]
+
+
+def _counted(tmp_path, reference, seed, signum, group) -> None:
+    kind = f"interrupt:{signal.Signals(signum).name}{'-group' if group else ''}"
+    COUNTS[kind][_interrupt_trial(tmp_path, reference, seed, signum, group)] += 1
+
+
+@pytest.mark.parametrize("seed, signum, group", TRIALS, ids=lambda v: str(v))
+def test_interrupt_then_resume_is_bit_identical(tmp_path, reference, seed, signum, group):
+    _counted(tmp_path, reference, seed, signum, group)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed, signum, group", SLOW_TRIALS, ids=lambda v: str(v))
+def test_more_interrupt_trials(tmp_path, reference, seed, signum, group):
+    _counted(tmp_path, reference, seed, signum, group)
+
+
+def test_interrupted_resume_resumes(tmp_path, reference):
+    """A resume that is itself stopped by SIGTERM can be resumed again."""
+    out = tmp_path / "run"
+    proc = _sim(*_run_argv(out))
+    assert _wait_for(lambda: len(chunk_files(out, "replications")) >= 2, 120, proc)
+    proc.send_signal(signal.SIGINT)
+    assert _finish(proc)[0] == 130
+    proc = _sim("resume", out, "--workers", 2, "-q")
+    assert _wait_for(lambda: len(chunk_files(out, "replications")) >= 4, 120, proc)
+    proc.send_signal(signal.SIGTERM)
+    rc, _, err = _finish(proc)
+    assert rc in (0, 143) and "Traceback" not in err, err
+    _assert_consistent(out)
+    _resume(out)
+    _assert_identical(out, reference)
+    COUNTS["interrupt:resume-stopped"]["passed"] += 1
+
+
+def _kill_worker_trial(tmp_path: Path, reference: Path, executor: str, seed: int) -> None:
+    """SIGKILL one worker process mid-run; the run must finish on its own, identical."""
+    rng = random.Random(seed)
+    out = tmp_path / "run"
+    proc = _sim(*_run_argv(out, executor))
+    assert _wait_for(lambda: bool(chunk_files(out, "replications")), 180, proc), proc.poll()
+    time.sleep(rng.uniform(0.0, 0.5))
+    victims = _workers(proc.pid)
+    assert victims, "no worker process found"
+    os.kill(rng.choice(victims), signal.SIGKILL)
+    rc, _, err = _finish(proc, 300)
+    assert rc == 0 and "Traceback" not in err, err
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+    _assert_identical(out, reference)
+    COUNTS[f"worker-kill:{executor}"]["passed"] += 1
+
+
+def test_killed_worker_process_is_replaced(tmp_path, reference):
+    _kill_worker_trial(tmp_path, reference, "processes", seed=11)
+
+
+def test_killed_dask_worker_is_replaced(tmp_path, reference):
+    pytest.importorskip("dask.distributed")
+    _kill_worker_trial(tmp_path, reference, "dask", seed=12)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_more_killed_worker_trials(tmp_path, reference, seed):
+    _kill_worker_trial(tmp_path, reference, "processes", seed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [31, 32])
+def test_more_killed_dask_worker_trials(tmp_path, reference, seed):
+    pytest.importorskip("dask.distributed")
+    _kill_worker_trial(tmp_path, reference, "dask", seed)

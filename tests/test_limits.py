@@ -1,0 +1,235 @@
+"""Explicit limits (sim/limits.py): refused up front with a clear message, or stopped at runtime."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from conftest import SMALL_YAML, cfg_dict
+from fuzz_support import run_cli
+
+import sim
+from sim import limits, runner
+from sim.config import validate_config
+from sim.config.budget import EXPECTED_EVENTS_LIMIT
+from sim.errors import MAX_PROBLEMS_SHOWN, ConfigError
+
+
+def _validate(tmp_path, data: dict) -> tuple[int, str]:
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    rc, out, err = run_cli(["validate", path])
+    return rc, err
+
+
+def _hazard(**arrivals) -> dict:
+    return {
+        "h": {
+            "assets": ["pipe"],
+            "cause": "technical",
+            "arrivals": {"process": "poisson", "rate_per_year": 1, **arrivals},
+            "duration": {"dist": "fixed", "value_days": 1},
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    "data, fragment",
+    [
+        (cfg_dict(run={"replications": limits.MAX_REPLICATIONS + 1}), "run.replications"),
+        (cfg_dict(run={"horizon_days": limits.MAX_HORIZON_DAYS + 1}), "run.horizon_days"),
+        (cfg_dict(run={"start_date": "1850-01-01"}), "run.start_date"),
+        (cfg_dict(run={"start_date": "9999-12-01"}), "run.start_date"),
+        (
+            cfg_dict(run={"horizon_days": 36_525}, hazards=_hazard(rate_per_year=10_000)),
+            "hazards.h.arrivals.rate_per_year: one replication would see ~1e+06",
+        ),
+        (
+            cfg_dict(hazards=_hazard(monthly_multipliers=[1e9] + [0] * 11)),
+            "hazards.h.arrivals.rate_per_year",
+        ),
+        (
+            cfg_dict(
+                hazards={
+                    "h": {
+                        "assets": ["pipe"],
+                        "cause": "technical",
+                        "arrivals": {
+                            "process": "renewal",
+                            "uptime": {"dist": "fixed", "value_days": 0},
+                        },
+                        "duration": {"dist": "fixed", "value_days": 0},
+                    }
+                }
+            ),
+            "one replication would see infinitely many disruption events",
+        ),
+        (
+            cfg_dict(economics={"price": {"brent_usd_per_bbl": 70, "step_days": 1e-3}}),
+            "economics.price.step_days",
+        ),
+        (
+            cfg_dict(economics={"price": {"brent_usd_per_bbl": 1e12}}),
+            "economics.price.brent_usd_per_bbl",
+        ),
+        (
+            cfg_dict(
+                economics={"price": {"brent_usd_per_bbl": 70, "volatility_per_sqrt_year": 50}}
+            ),
+            "economics.price.volatility_per_sqrt_year",
+        ),
+        (
+            cfg_dict(sources=[{"id": "field", "production_mt_per_year": 1e300}]),
+            "sources[0].production_mt_per_year",
+        ),
+        (
+            cfg_dict(pipelines=[{"id": f"p{i}", "capacity_mt_per_year": 1} for i in range(1001)]),
+            "1003 assets; at most 1000",
+        ),
+    ],
+    ids=[
+        "replications",
+        "horizon",
+        "date-early",
+        "date-late",
+        "events-rate",
+        "events-multiplier",
+        "events-renewal-zero",
+        "price-steps",
+        "price-huge",
+        "volatility",
+        "production-huge",
+        "assets",
+    ],
+)
+def test_config_past_a_limit_is_refused(tmp_path, data, fragment):
+    if "assets" in fragment:
+        data["routes"][0]["path"] = ["p0"]
+    rc, err = _validate(tmp_path, data)
+    assert rc == 2 and fragment in err, err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_expected_events_just_under_the_limit_are_accepted():
+    rate = 9_000.0
+    horizon = 0.99 * EXPECTED_EVENTS_LIMIT / rate * 365.25
+    validate_config(cfg_dict(run={"horizon_days": horizon}, hazards=_hazard(rate_per_year=rate)))
+    with pytest.raises(ConfigError, match="disruption events"):
+        validate_config(
+            cfg_dict(run={"horizon_days": horizon * 1.02}, hazards=_hazard(rate_per_year=rate))
+        )
+
+
+def test_per_berth_hazards_count_every_berth():
+    terminal = {"id": "term", "capacity_mt_per_year": 12, "berths": 50}
+    data = cfg_dict(
+        terminals=[terminal],
+        routes=[{"id": "r", "source": "field", "path": ["pipe", "term"], "market": "mkt"}],
+        hazards={
+            "spm": {
+                "assets": ["term"],
+                "cause": "technical",
+                "per_berth": True,
+                "arrivals": {"process": "poisson", "rate_per_year": 2_500},
+                "duration": {"dist": "fixed", "value_days": 0.001},
+            }
+        },
+    )
+    with pytest.raises(ConfigError, match=r"~1\.25e\+05"):
+        validate_config(data)
+
+
+def test_too_short_tanker_round_trip_is_refused(tmp_path):
+    data = yaml.safe_load(SMALL_YAML.read_text())
+    data["shuttles"][0].update(
+        distance_nm=0.01,
+        port_time_hours=0,
+        fleet=[{"name": "t", "count": 3, "dwt_t": 12000, "speed_knots": 100}],
+    )
+    rc, err = _validate(tmp_path, data)
+    assert rc == 2 and "shuttles[0]: a round trip takes" in err
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("--replications", str(limits.MAX_REPLICATIONS + 1)),
+        ("--replications", "0"),
+        ("--chunk-size", "0"),
+        ("--chunk-size", "-3"),
+        ("--chunk-size", str(limits.MAX_CHUNK_SIZE + 1)),
+        ("--workers", "0"),
+        ("--workers", str(limits.MAX_WORKERS + 1)),
+        ("--target-rel-ci", "0"),
+        ("--target-rel-ci", "-0.1"),
+        ("--target-rel-ci", "nan"),
+        ("--target-rel-ci", "1.5"),
+    ],
+)
+def test_run_option_past_a_limit_is_refused(tmp_path, option, value):
+    out = tmp_path / "out"
+    argv = ["run", SMALL_YAML, "--executor", "serial", "-q", "--out", out, option, value]
+    rc, stdout, err = run_cli(argv)
+    assert rc == 2 and stdout == "" and err.startswith(f"error: {option}: ")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("n", ["0", "1", str(limits.MAX_REPLICATIONS + 1)])
+def test_experiment_replications_out_of_range_are_refused(tmp_path, n):
+    (tmp_path / "small.yaml").write_bytes(SMALL_YAML.read_bytes())
+    exp = tmp_path / "e.yaml"
+    exp.write_text("name: t\nbase: small.yaml\nscenarios: {a: {}}\n")
+    out = tmp_path / "out"
+    rc, _, err = run_cli(["experiment", exp, "-n", n, "--executor", "serial", "-q", "--out", out])
+    assert rc == 2 and err.startswith("error: --replications: an experiment needs 2 to")
+    assert not out.exists()
+
+
+def test_many_problems_are_listed_up_to_a_limit(tmp_path):
+    data = cfg_dict(
+        pipelines=[{"id": f"p{i}", "capacity_mt_per_year": -1} for i in range(30)],
+    )
+    rc, err = _validate(tmp_path, data)
+    lines = err.strip().splitlines()
+    assert rc == 2 and len(lines) == MAX_PROBLEMS_SHOWN + 1
+    assert lines[-1] == f"... and {30 - MAX_PROBLEMS_SHOWN} more problems"
+
+
+def test_control_characters_in_keys_stay_on_one_line(tmp_path):
+    data = cfg_dict()
+    data["run"]["bad\nkey\x1b[2J"] = 1
+    rc, err = _validate(tmp_path, data)
+    assert rc == 2 and len(err.strip().splitlines()) == 1
+    assert "\x1b" not in err and "bad\\nkey\\x1b[2J" in err
+
+
+def test_a_replication_that_never_advances_stops_with_an_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(runner, "MAX_STEPS_PER_REPLICATION", 200)
+    cfg = sim.load_config(SMALL_YAML)
+    with pytest.raises(runner.TooManyStepsError, match="more than 200 simulation events"):
+        sim.Model(cfg).simulate(seed=1)
+    out = tmp_path / "out"
+    rc, _, _ = run_cli(["run", SMALL_YAML, "-n", 2, "--executor", "serial", "-q", "--out", out])
+    assert rc == 1  # recorded as failed replications, the batch completes
+    failures = json.loads((out / "failures" / "chunk-000000000-000000002.json").read_text())
+    assert [f["replication"] for f in failures] == [0, 1]
+    assert "TooManyStepsError" in failures[0]["error"]
+
+
+def test_bounded_stepping_equals_env_run():
+    """run_until gives exactly what simpy's env.run(until=...) gives."""
+    cfg = sim.load_config(SMALL_YAML)
+    model = sim.Model(cfg)
+    bounded = model.simulate(seed=4, replication=3).row
+    original = runner.run_until
+
+    def plain(env, horizon, max_steps):
+        env.run(until=horizon)
+
+    runner.run_until = plain
+    try:
+        unbounded = sim.Model(cfg).simulate(seed=4, replication=3).row
+    finally:
+        runner.run_until = original
+    assert bounded == unbounded
