@@ -15,7 +15,6 @@ from typing import Annotated
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.config.distributions import NonNeg
 from sim.stats import Z95
 
 
@@ -23,11 +22,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Usd = Annotated[float, Field(ge=0, le=1e14, allow_inf_nan=False)]
+"""A finite, non-negative amount of US dollars (up to 100 trillion)."""
+
+
 class Cost(_Strict):
     """Cost of a policy lever (USD), to weigh against the loss it avoids."""
 
-    capex_usd: NonNeg = 0.0
-    opex_usd_per_year: NonNeg = 0.0
+    capex_usd: Usd = 0.0
+    opex_usd_per_year: Usd = 0.0
     lifetime_years: Annotated[int, Field(ge=1, le=100)] = 20
     discount_rate: Annotated[float, Field(ge=0, le=1)] = 0.08
     source: str | None = None

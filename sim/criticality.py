@@ -387,8 +387,10 @@ def _run_tasks(tasks, workers, executor, progress) -> pd.DataFrame:
             rows.extend(part)
             if progress is not None:
                 progress(i, len(tasks))
-    finally:
-        ex.close()
+    except BaseException:
+        ex.close(cancel=True)
+        raise
+    ex.close()
     return pd.DataFrame(rows).sort_values(["asset", "start", "replication"], kind="stable")
 
 

@@ -425,8 +425,10 @@ def run_experiment(
                 executor=ex,
                 progress=progress,
             )
-    finally:
-        ex.close()
+    except BaseException:
+        ex.close(cancel=True)  # interrupted or failed: stop now, chunks on disk stay resumable
+        raise
+    ex.close()
     table = pd.DataFrame(_comparison_rows(exp, runs, path))
     table = table.astype(
         {
