@@ -38,8 +38,9 @@ def reports(tmp_path_factory):
     )
     run_report = write_report(run)
     exp = root / "exp.yaml"
+    (root / "small.yaml").write_bytes(SMALL.read_bytes())  # beside the experiment
     exp.write_text(
-        f"name: render\nbase: {SMALL}\nreplications: 8\nseed: 3\n"
+        "name: render\nbase: small.yaml\nreplications: 8\nseed: 3\n"
         "metrics: [revenue_loss_usd, shut_in_mt]\n"
         "scenarios:\n  bigger_tank:\n"
         "    description: a bigger port tank\n"

@@ -29,8 +29,10 @@ def short_base(tmp_path_factory) -> Path:
 
 
 def _write(tmp_path: Path, base: Path, body: str, reps: int = 4) -> Path:
+    # The base sits beside the experiment: `base:` may not lead out of its directory.
+    (tmp_path / base.name).write_bytes(base.read_bytes())
     path = tmp_path / "exp.yaml"
-    path.write_text(f"name: t\nbase: {base}\nreplications: {reps}\nseed: 4\n" + body)
+    path.write_text(f"name: t\nbase: {base.name}\nreplications: {reps}\nseed: 4\n" + body)
     return path
 
 
