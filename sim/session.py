@@ -314,6 +314,7 @@ def stop_session(
     with shielded():
         try:
             ex.close(cancel=True)
+            remove_stale_temp_files(out_dir)  # the writers were just terminated
         finally:
             reconcile(out_dir, manifest)
             manifest["status"] = status
