@@ -19,7 +19,6 @@ import json
 import logging
 import math
 import secrets
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -35,6 +34,7 @@ from sim.config.models import Config
 from sim.errors import InputError, Problem, RunError
 from sim.executors import Executor
 from sim.limits import MAX_REPLICATIONS
+from sim.progress import Progress
 from sim.rundir import (
     CONFIG,
     MANIFEST,
@@ -286,42 +286,6 @@ def summarise(run_dir: Path) -> dict[str, Any]:
     return {"metrics": metrics, "replications": n}
 
 
-class _Progress:
-    """A tqdm bar on a terminal, plain periodic log lines otherwise."""
-
-    def __init__(self, total: int, done: int, enabled: bool) -> None:
-        self.total, self.done = total, done
-        self.t0 = time.perf_counter()
-        self.last = self.t0
-        self.bar = None
-        self.enabled = enabled
-        if enabled and sys.stderr.isatty():
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=done, unit="rep", dynamic_ncols=True)
-
-    def update(self, n: int) -> None:
-        self.done += n
-        if self.bar is not None:
-            self.bar.update(n)
-            return
-        now = time.perf_counter()
-        if self.enabled and (now - self.last > 10 or self.done == self.total):
-            rate = self.done / max(now - self.t0, 1e-9)
-            eta = (self.total - self.done) / rate if rate > 0 else float("inf")
-            print(
-                f"[corridor-sim] {self.done}/{self.total} replications, {rate:.1f}/s, "
-                f"ETA {eta:.0f} s",
-                file=sys.stderr,
-                flush=True,
-            )
-            self.last = now
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def run(
     cfg: Config,
     replications: int | None = None,
@@ -462,7 +426,7 @@ def _run_range(ex, out_dir, manifest, cfg_json, chash, start, stop, timeseries, 
     # Every chunk is in the manifest on disk before any worker can write it (see check_chunks).
     atomic_write_json(out_dir / MANIFEST, manifest)
     todo = sum(t.stop - t.start for t in tasks)
-    bar = _Progress(stop - start, stop - start - todo, progress)
+    bar = Progress(stop - start, stop - start - todo, progress)
     try:
         for report in ex.run(tasks):
             _record(out_dir, manifest, report)

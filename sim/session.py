@@ -321,6 +321,7 @@ def stop_session(
         try:
             if owned:
                 ex.close(cancel=True)
+                remove_stale_temp_files(out_dir)  # the writers were just terminated
         finally:
             reconcile(out_dir, manifest)
             manifest["status"] = status

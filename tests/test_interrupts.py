@@ -193,10 +193,11 @@ def _interrupt_trial(tmp_path: Path, reference: Path, seed: int, signum: int, gr
     assert _wait_for(lambda: _catches(proc.pid, signal.SIGTERM), 60, proc)
     if rng.random() < 0.5:
         time.sleep(rng.uniform(0.0, 2.5))
-    else:
-        started = _wait_for(lambda: bool(chunk_files(out, "replications")), 120, proc)
+    else:  # after a random number of chunks, whatever the speed of the machine
+        k = rng.randint(1, N // CHUNK - 2)
+        started = _wait_for(lambda: len(chunk_files(out, "replications")) >= k, 120, proc)
         assert started or proc.poll() is not None
-        time.sleep(rng.uniform(0.0, 1.0))
+        time.sleep(rng.uniform(0.0, 0.05))
     family = _children(proc.pid) | {proc.pid}
     if proc.poll() is None:
         if group:
@@ -227,13 +228,16 @@ def _interrupt_trial(tmp_path: Path, reference: Path, seed: int, signum: int, gr
     return outcome
 
 
-TRIALS = [(1, signal.SIGINT, False), (2, signal.SIGTERM, False), (3, signal.SIGINT, True)]
+# (seed, signal, to the whole process group): seeds 5 and 2 stop the run mid-way, seed 3 while
+# it starts.
+TRIALS = [(5, signal.SIGINT, False), (2, signal.SIGTERM, False), (3, signal.SIGINT, True)]
 SLOW_TRIALS = [
+    (1, signal.SIGINT, False),
     (4, signal.SIGTERM, True),
-    (5, signal.SIGINT, False),
-    (6, signal.SIGTERM, False),
+    (6, signal.SIGTERM, True),
     (7, signal.SIGINT, True),
     (8, signal.SIGTERM, False),
+    (10, signal.SIGTERM, False),
 ] + [(100 + i, (signal.SIGINT, signal.SIGTERM)[i % 2], bool(i % 3 == 0)) for i in range(EXTRA)]
 
 

@@ -121,6 +121,20 @@ def test_expected_events_just_under_the_limit_are_accepted():
         )
 
 
+def test_regime_chain_switching_too_often_is_refused():
+    """Before: sojourns of 1e-9 days ran ~70 s into the step guard, then failed the replication."""
+    data = cfg_dict(
+        regimes={
+            "initial": "calm",
+            "states": {"calm": {"mean_sojourn_days": 1e-9}, "war": {"mean_sojourn_days": 30}},
+        }
+    )
+    with pytest.raises(ConfigError, match=r"regimes\.states\.calm\.mean_sojourn_days: 1e-09 days"):
+        validate_config(data)
+    data["regimes"]["states"]["calm"]["mean_sojourn_days"] = 0.01
+    validate_config(data)
+
+
 def test_per_berth_hazards_count_every_berth():
     terminal = {"id": "term", "capacity_mt_per_year": 12, "berths": 50}
     data = cfg_dict(

@@ -62,7 +62,7 @@ def _tank_net(production: float, pipe: float, term: float, cap: float, level: fl
     )
 
 
-@fuzz_settings(20)
+@fuzz_settings(12)
 @given(
     rate=st.sampled_from([0.0, 1e-300, 1e-12, 1e-3, 1.0, 50.0, 2_000.0]),
     duration=st.sampled_from(

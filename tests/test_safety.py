@@ -255,7 +255,6 @@ def test_bad_input_in_a_real_process_exits_2_without_traceback(tmp_path):
     cases = [
         (["validate", bad], "run.horizon_days"),
         (["validate", bomb], "alias bomb"),
-        (["run", bad, "--out", tmp_path / "o"], "run.horizon_days"),
         (["run", SMALL_YAML, "--chunk-size", "0", "--out", tmp_path / "o"], "--chunk-size"),
         (["resume", tmp_path], "not a run directory"),
     ]

@@ -2,9 +2,10 @@
 
 Each value of a config is bounded on its own by the schema; this module bounds what they add up
 to, against :mod:`sim.limits`: the number of assets, routes, hazards, tankers and scripted
-events, the disruption events a replication should expect, the tanker voyages it will sail and
-its price steps. A config over a limit is refused before anything runs, with the key path of the
-part that contributes most, so a unit slip cannot turn into a run that never ends.
+events, the disruption events and regime changes a replication should expect, the tanker
+voyages it will sail and its price steps. A config over a limit is refused before anything
+runs, with the key path of the part that contributes most, so a unit slip cannot turn into a
+run that never ends.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def check_budget(cfg: Config) -> list[Problem]:
             )
         )
     problems += _check_events(cfg)
+    problems += _check_regimes(cfg)
     problems += _check_shuttles(cfg)
     steps = math.ceil(cfg.run.horizon_days / cfg.economics.price.step_days - 1e-9)
     if steps > MAX_PRICE_STEPS:
@@ -133,6 +135,30 @@ def _check_events(cfg: Config) -> list[Problem]:
             f"one replication would see {shown} disruption events ({what}) over "
             f"{cfg.run.horizon_days:g} days; at most {EXPECTED_EVENTS_LIMIT} are allowed "
             "(rates are events per year; check the units, the multipliers and the horizon)",
+        )
+    ]
+
+
+def _check_regimes(cfg: Config) -> list[Problem]:
+    """Refuse a regime chain that would change state more often than the event limit."""
+    if cfg.regimes is None:
+        return []
+    sojourns = {
+        name: st.mean_sojourn_days
+        for name, st in cfg.regimes.states.items()
+        if st.mean_sojourn_days is not None
+    }
+    if not sojourns:
+        return []
+    shortest = min(sojourns, key=lambda k: sojourns[k])
+    changes = cfg.run.horizon_days / sojourns[shortest]
+    if changes <= EXPECTED_EVENTS_LIMIT:
+        return []
+    return [
+        Problem(
+            f"regimes.states.{shortest}.mean_sojourn_days",
+            f"{sojourns[shortest]:g} days allows ~{changes:.3g} regime changes per replication; "
+            f"at most {EXPECTED_EVENTS_LIMIT} are allowed (sojourns are in days)",
         )
     ]
 

@@ -24,6 +24,8 @@ from sim.errors import ConfigError, Problem
 
 MAX_FILE_BYTES = 5_000_000
 MAX_NODES = 200_000
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and lists accepted (a config is about six levels deep)."""
 
 
 class _TooLargeError(ConfigError):
@@ -31,9 +33,29 @@ class _TooLargeError(ConfigError):
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses duplicate mapping keys and counts nodes."""
+    """A safe YAML loader that refuses duplicate mapping keys and deep nesting."""
 
-    nodes_built = 0
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        """Compose a node, refusing nesting deeper than :data:`MAX_DEPTH`.
+
+        PyYAML's scanner does work proportional to the nesting depth for every token, so a few
+        kilobytes of ``[[[[...`` would take seconds to reject by recursion limit alone.
+        """
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _TooLargeError(
+                    Problem(
+                        "",
+                        f"YAML is nested more than {MAX_DEPTH} levels deep "
+                        f"(line {self.peek_event().start_mark.line + 1})",
+                    )
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -157,6 +179,10 @@ def parse_yaml_value(text: str, name: str | None = None) -> Any:
         raise ConfigError(Problem("", f"invalid YAML: {where}{problem}"), name) from None
     except RecursionError:
         raise _TooLargeError(Problem("", "YAML is nested too deeply"), name) from None
+    except _TooLargeError as exc:
+        if exc.file is None and name is not None:
+            raise _TooLargeError(exc.problems, name) from None
+        raise
     return data
 
 
