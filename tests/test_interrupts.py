@@ -312,3 +312,17 @@ def test_more_killed_worker_trials(tmp_path, reference, seed):
 def test_more_killed_dask_worker_trials(tmp_path, reference, seed):
     pytest.importorskip("dask.distributed")
     _kill_worker_trial(tmp_path, reference, "dask", seed)
+
+
+def test_console_script_shares_the_signal_safe_entry_point():
+    """`corridor-sim` and `python -m sim` both start in sim.entry, which imports nothing heavy."""
+    import tomllib
+
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert meta["project"]["scripts"]["corridor-sim"] == "sim.entry:console"
+    code = (
+        "import sys, sim.entry; "
+        "print(sorted(m for m in ('numpy', 'pandas', 'simpy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
