@@ -186,23 +186,9 @@ class FlowEngine:
             self.levels = [lvl + r * dt for lvl, r in zip(self.levels, self.net_rate)]
             self.t_last = now
 
-    def _states(self) -> tuple[int, ...]:
-        return tuple(
-            [
-                JUNCTION
-                if junction
-                else FULL
-                if lvl >= full
-                else EMPTY
-                if lvl <= LEVEL_EPS
-                else FREE
-                for lvl, full, junction in zip(self.levels, self._full_at, self._junction)
-            ]
-        )
-
     def refresh(self) -> None:
         """Bring the state to the present, re-route, record and reschedule."""
-        # The steps of _advance, _states and _schedule, inlined: this runs at most events.
+        # _advance and _schedule inlined, with the storage states: this runs at most events.
         now = self.env.now
         if now > self.t_last:
             dt = now - self.t_last
