@@ -29,12 +29,14 @@ class Granted(Event):
     """
 
     def __init__(self, resource: Berths) -> None:
-        super().__init__(resource._env)
+        # Event.__init__ would make a pending event; this one is born processed, so yielding
+        # it does not suspend the process.
+        self.env = resource._env
+        self.callbacks = None
         self.resource = resource
-        self.usage_since = resource._env.now
+        self.usage_since = self.env._now
         self._ok = True
         self._value = None
-        self.callbacks = None  # processed: yielding it does not suspend the process
 
     def __enter__(self) -> Granted:
         return self
@@ -55,6 +57,13 @@ class Berths(simpy.Resource):
         Number of berths (at least 1).
     """
 
+    def __init__(self, env: simpy.Environment, capacity: int = 1) -> None:
+        super().__init__(env, capacity)
+        done = Event(env)
+        done._ok, done._value, done.callbacks = True, None, None
+        self._released = done
+        """What :meth:`release` returns: an already processed event (it never waits)."""
+
     def request(self) -> Event:  # type: ignore[override]
         """Ask for a berth; yield the returned event to wait until one is yours."""
         if len(self.users) < self.capacity and not self.put_queue:
@@ -71,6 +80,4 @@ class Berths(simpy.Resource):
                 self._trigger_put(None)
         elif request in self.put_queue:
             self.put_queue.remove(request)
-        done = Event(self._env)
-        done._ok, done._value, done.callbacks = True, None, None
-        return done
+        return self._released

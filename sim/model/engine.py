@@ -14,8 +14,10 @@ ending, a tanker lifting or landing a cargo) calls :meth:`FlowEngine.refresh`, w
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from heapq import heappop, heappush
 
 import simpy
+from simpy.core import NORMAL
 
 from sim.model.network import Network
 from sim.model.solver import EMPTY, FREE, FULL, JUNCTION, FlowSolution, FlowSolver
@@ -35,14 +37,6 @@ class Trace:
     levels: list[tuple[float, ...]] = field(default_factory=list)
     in_transit: list[float] = field(default_factory=list)
     link_cap: list[tuple[float, ...]] = field(default_factory=list)
-
-
-@dataclass
-class _Waiter:
-    storage: int
-    delta: float
-    """Level change of the transfer: negative to lift a cargo, positive to land one."""
-    event: simpy.Event | None
 
 
 class FlowEngine:
@@ -73,16 +67,20 @@ class FlowEngine:
         self._cap_key = tuple(self.link_cap)
         self._avail_key = tuple(self.source_avail)
         self.levels = list(net.storage_init)
+        self._caps = list(net.storage_cap)
         self._full_at = [c - LEVEL_EPS for c in net.storage_cap]
+        self._room_at = [c + LEVEL_EPS for c in net.storage_cap]
         self._junction = [c <= LEVEL_EPS for c in net.storage_cap]
         self.net_rate: tuple[float, ...] = (0.0,) * len(net.storage_ids)
         self.in_transit = 0.0
         self.t_last = 0.0
         self._points: list[tuple[float, FlowSolution, tuple[float, ...], float, tuple]] = []
-        self._waiters: list[_Waiter] = []
-        self._stamp = 0
-        self._wake_at = float("inf")
-        self._target = float("inf")
+        self._queues: list[list[tuple[float, simpy.Event]]] = [[] for _ in net.storage_ids]
+        """Per storage, the transfers waiting for level or room: (level change, event), FIFO."""
+        self._n_waiting = 0
+        self._wakes: list[float] = []
+        """Times of the pending wake-ups (a heap)."""
+        self._target = _INF
         self._last_key: tuple | None = None
         self._next_handle = 0
         self.solution: FlowSolution | None = None
@@ -148,53 +146,39 @@ class FlowEngine:
         return self._transfer(storage, amount)
 
     def _transfer(self, storage: int, delta: float) -> simpy.Event | None:
-        self._advance()
-        waiters = self._waiters
-        queued = False
-        for q in waiters:
-            if q.storage == storage:
-                queued = True
-                break
-        w = _Waiter(storage, delta, None)
-        if not queued and self._fits(w):
-            self.levels[storage] += delta
-            self.in_transit -= delta
-            self.refresh()
-            return None
-        w.event = self.env.event()
-        waiters.append(w)
+        now = self.env._now
+        if now > self.t_last:
+            self._advance(now)
+        queue = self._queues[storage]
+        if not queue:
+            lvl = self.levels[storage] + delta
+            if (lvl >= -LEVEL_EPS) if delta < 0 else (lvl <= self._room_at[storage]):
+                self.levels[storage] = lvl
+                self.in_transit -= delta
+                self.refresh()
+                return None
+        event = simpy.Event(self.env)
+        queue.append((delta, event))
+        self._n_waiting += 1
         self._schedule()
-        return w.event
-
-    def _fits(self, w: _Waiter) -> bool:
-        lvl = self.levels[w.storage]
-        if w.delta < 0:
-            return lvl + w.delta >= -LEVEL_EPS
-        return lvl + w.delta <= self.net.storage_cap[w.storage] + LEVEL_EPS
-
-    def _apply(self, w: _Waiter) -> None:
-        self.levels[w.storage] += w.delta
-        self.in_transit -= w.delta
-        if w.event is not None:
-            w.event.succeed()
+        return event
 
     # ------------------------------------------------------------------ core
-    def _advance(self) -> None:
-        now = self.env.now
-        if now > self.t_last:
-            dt = now - self.t_last
-            self.levels = [lvl + r * dt for lvl, r in zip(self.levels, self.net_rate)]
-            self.t_last = now
+    def _advance(self, now: float) -> None:
+        """Integrate the levels from ``t_last`` to ``now`` (rates are constant in between)."""
+        dt = now - self.t_last
+        self.levels = [lvl + r * dt for lvl, r in zip(self.levels, self.net_rate)]
+        self.t_last = now
 
     def refresh(self) -> None:
         """Bring the state to the present, re-route, record and reschedule."""
-        # _advance and _schedule inlined, with the storage states: this runs at most events.
-        now = self.env.now
+        # This runs at most events, so the steps are written out rather than called.
+        now = self.env._now
         if now > self.t_last:
             dt = now - self.t_last
             self.levels = [lvl + r * dt for lvl, r in zip(self.levels, self.net_rate)]
             self.t_last = now
-        if self._waiters:
+        if self._n_waiting:
             self._release_waiters()
         levels = self.levels
         states = tuple(
@@ -214,92 +198,120 @@ class FlowEngine:
             self._last_key = key
             self.solution = self.solver.solve(*key)
         sol = self.solution
-        self.net_rate = sol.storage_net
+        rates = self.net_rate = sol.storage_net
         point = (now, sol, tuple(levels), self.in_transit, self._cap_key)
         points = self._points
         if points and points[-1][0] == now:
             points[-1] = point  # several changes at one instant: keep the last state
         else:
             points.append(point)
-        dt = self._next_threshold()
-        target = self._target = now + (dt if dt > _MIN_DT else _MIN_DT)
-        if target < self._wake_at:
-            self._arm(now, target - now)
-
-    def _release_waiters(self) -> None:
-        """Carry out waiting transfers that now fit, first come first served per storage."""
-        waiters = self._waiters
-        if len(waiters) == 1:
-            if self._fits(waiters[0]):
-                self._apply(waiters[0])
-                self._waiters = []
-            return
-        keep = []
-        blocked: set[int] = set()
-        for w in self._waiters:
-            if w.storage not in blocked and self._fits(w):
-                self._apply(w)
-            else:
-                blocked.add(w.storage)
-                keep.append(w)
-        self._waiters = keep
-
-    def _next_threshold(self) -> float:
-        """Days until a storage reaches a bound or the level a waiting transfer needs."""
+        # The next threshold (as _next_threshold), storages first.
         best = _INF
-        levels, rates, caps = self.levels, self.net_rate, self.net.storage_cap
-        for lvl, rate, cap in zip(levels, rates, caps):
+        for lvl, rate, cap in zip(levels, rates, self._caps):
             if rate > _MIN_DT:
                 room = cap - lvl
                 if room > LEVEL_EPS and room < best * rate:
                     best = room / rate
             elif rate < -_MIN_DT and lvl > LEVEL_EPS and lvl < -best * rate:
                 best = lvl / -rate
-        for w in self._waiters:
-            k = w.storage
+        if self._n_waiting:
+            best = self._waiter_threshold(best)
+        target = self._target = now + (best if best > _MIN_DT else _MIN_DT)
+        wakes = self._wakes
+        if not wakes or wakes[0] > target + _MIN_DT:
+            self._arm(now, target - now)
+
+    def _release_waiters(self) -> None:
+        """Carry out waiting transfers that now fit, first come first served per storage."""
+        levels, room_at = self.levels, self._room_at
+        for k, queue in enumerate(self._queues):
+            while queue:
+                delta, event = queue[0]
+                lvl = levels[k] + delta
+                if not ((lvl >= -LEVEL_EPS) if delta < 0 else (lvl <= room_at[k])):
+                    break
+                levels[k] = lvl
+                self.in_transit -= delta
+                del queue[0]
+                self._n_waiting -= 1
+                event.succeed()
+
+    def _next_threshold(self) -> float:
+        """Days until a storage reaches a bound or the level a waiting transfer needs."""
+        best = _INF
+        for lvl, rate, cap in zip(self.levels, self.net_rate, self._caps):
+            if rate > _MIN_DT:
+                room = cap - lvl
+                if room > LEVEL_EPS and room < best * rate:
+                    best = room / rate
+            elif rate < -_MIN_DT and lvl > LEVEL_EPS and lvl < -best * rate:
+                best = lvl / -rate
+        return self._waiter_threshold(best) if self._n_waiting else best
+
+    def _waiter_threshold(self, best: float) -> float:
+        """``best``, or the days until a waiting transfer fits if that comes sooner.
+
+        Only the first transfer waiting at each storage counts: the others are served after
+        it (first come, first served), so their levels are never the next thing to happen.
+        """
+        levels, rates, caps = self.levels, self.net_rate, self._caps
+        for k, queue in enumerate(self._queues):
+            if not queue:
+                continue
+            delta = queue[0][0]
             rate = rates[k]
-            if w.delta < 0:  # the level must rise to -delta
-                gap = -w.delta - levels[k]
+            if delta < 0:  # the level must rise to -delta
+                gap = -delta - levels[k]
                 if rate > _MIN_DT and 0 < gap < best * rate:
                     best = gap / rate
             else:  # the level must fall to capacity - delta
-                gap = levels[k] + w.delta - caps[k]
+                gap = levels[k] + delta - caps[k]
                 if rate < -_MIN_DT and 0 < gap < -best * rate:
                     best = gap / -rate
         return best
 
     def _schedule(self) -> None:
-        """Make sure a wake-up is pending at the next threshold.
-
-        A pending wake-up that is earlier than needed is kept and re-armed when it fires, so
-        moving a threshold later (as every cargo lift does) creates no extra SimPy event.
-        """
+        """Make sure a wake-up is pending at the next threshold (see :meth:`_wake`)."""
         now = self.t_last
         dt = self._next_threshold()
         target = self._target = now + (dt if dt > _MIN_DT else _MIN_DT)
-        if target < self._wake_at:
+        wakes = self._wakes
+        if not wakes or wakes[0] > target + _MIN_DT:
             self._arm(now, target - now)
 
     def _arm(self, now: float, dt: float) -> None:
-        self._stamp += 1
-        self._wake_at = now + dt
-        self.env.timeout(dt, self._stamp).callbacks.append(self._wake)
+        # A bare event scheduled as env.timeout(dt) would schedule it, without the checks.
+        env = self.env
+        ev = simpy.Event(env)
+        ev._ok = True
+        ev._value = None
+        ev.callbacks.append(self._wake)
+        env.schedule(ev, NORMAL, dt)
+        heappush(self._wakes, now + dt)
 
     def _wake(self, ev: simpy.Event) -> None:
-        if ev._value != self._stamp:
+        """Handle a wake-up: refresh if the threshold is due, else keep one pending.
+
+        Wake-ups are never cancelled. One that comes early (the threshold moved later, as
+        every cargo lift moves it) re-arms only if no later wake-up is pending before the
+        threshold; a pending wake-up up to ``_MIN_DT`` after the threshold is close enough.
+        """
+        wakes = self._wakes
+        heappop(wakes)
+        target = self._target
+        if target == _INF:
             return
-        self._wake_at = _INF
-        if self._target == _INF:
-            return
-        now = self.env.now
-        if self._target > now + _MIN_DT:
-            self._arm(now, self._target - now)
+        now = self.env._now
+        if target > now + _MIN_DT:
+            if not wakes or wakes[0] > target + _MIN_DT:
+                self._arm(now, target - now)
         else:
             self.refresh()
 
     def finish(self, horizon: float) -> Trace:
         """Integrate to ``horizon`` and return the trace (call after ``env.run``)."""
-        self._advance()
+        if self.env._now > self.t_last:
+            self._advance(self.env._now)
         times, solutions, levels, transit, caps = (list(c) for c in zip(*self._points))
         return Trace(
             times + [horizon],
@@ -308,4 +320,3 @@ class FlowEngine:
             transit + [self.in_transit],
             caps,
         )
-        return self.trace

@@ -106,37 +106,44 @@ def _tanker(
     port = sh.port_time_hours / HOURS_PER_DAY
     load_rate = sh.load_rate_t_per_hour * HOURS_PER_DAY * 1e-6
     discharge_rate = sh.discharge_rate_t_per_hour * HOURS_PER_DAY * 1e-6
+    timeout = env.timeout
+    lift, land = engine.lift, engine.land
+    waits, landings = st.waits, st.landings
+    # Berths are taken and given back explicitly (no ``with``): a tanker process is never
+    # interrupted, and when it is discarded at the end of a run nothing is released anyway.
     while True:
         cargo = dwt_mt * payload(rng)
-        t0 = env.now
-        with o_berths.request() as req:
-            yield req
-            wait = engine.lift(origin, cargo)
-            if wait is not None:
-                yield wait
-            st.lifted_mt += cargo
-            waited = env.now - t0
-            yield env.timeout(cargo / load_rate + port)
-        t1 = env.now
+        t0 = env._now
+        req = o_berths.request()
+        yield req
+        wait = lift(origin, cargo)
+        if wait is not None:
+            yield wait
+        st.lifted_mt += cargo
+        waited = env._now - t0
+        yield timeout(cargo / load_rate + port)
+        o_berths.release(req)
+        t1 = env._now
         if state.blocked:
             yield state.clear
-        waited += env.now - t1
-        yield env.timeout(sail)
-        t2 = env.now
-        with d_berths.request() as req:
-            yield req
-            wait = engine.land(dest, cargo)
-            if wait is not None:
-                yield wait
-            st.landings.append((env.now, cargo))
-            st.delivered_mt += cargo
-            waited += env.now - t2
-            yield env.timeout(cargo / discharge_rate + port)
+        waited += env._now - t1
+        yield timeout(sail)
+        t2 = env._now
+        req = d_berths.request()
+        yield req
+        wait = land(dest, cargo)
+        if wait is not None:
+            yield wait
+        landings.append((env._now, cargo))
+        st.delivered_mt += cargo
+        waited += env._now - t2
+        yield timeout(cargo / discharge_rate + port)
+        d_berths.release(req)
         st.trips += 1
-        t3 = env.now
+        t3 = env._now
         if state.blocked:
             yield state.clear
-        waited += env.now - t3
-        st.waits.append(waited)
-        yield env.timeout(sail)
+        waited += env._now - t3
+        waits.append(waited)
+        yield timeout(sail)
         st.busy_days += 2 * sail + cargo / load_rate + cargo / discharge_rate + 2 * port
