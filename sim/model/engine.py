@@ -13,6 +13,7 @@ ending, a tanker lifting or landing a cargo) calls :meth:`FlowEngine.refresh`, w
 
 from __future__ import annotations
 
+from bisect import insort
 from dataclasses import dataclass, field
 from heapq import heappop, heappush
 
@@ -71,6 +72,7 @@ class FlowEngine:
         self._full_at = [c - LEVEL_EPS for c in net.storage_cap]
         self._room_at = [c + LEVEL_EPS for c in net.storage_cap]
         self._junction = [c <= LEVEL_EPS for c in net.storage_cap]
+        self._any_junction = any(self._junction)
         self.net_rate: tuple[float, ...] = (0.0,) * len(net.storage_ids)
         self.in_transit = 0.0
         self.t_last = 0.0
@@ -78,6 +80,8 @@ class FlowEngine:
         self._queues: list[list[tuple[float, simpy.Event]]] = [[] for _ in net.storage_ids]
         """Per storage, the transfers waiting for level or room: (level change, event), FIFO."""
         self._n_waiting = 0
+        self._waiting: list[int] = []
+        """Storages with a non-empty queue, in index order."""
         self._wakes: list[float] = []
         """Times of the pending wake-ups (a heap)."""
         self._target = _INF
@@ -158,6 +162,8 @@ class FlowEngine:
                 self.refresh()
                 return None
         event = simpy.Event(self.env)
+        if not queue:
+            insort(self._waiting, storage)
         queue.append((delta, event))
         self._n_waiting += 1
         self._schedule()
@@ -181,18 +187,26 @@ class FlowEngine:
         if self._n_waiting:
             self._release_waiters()
         levels = self.levels
-        states = tuple(
-            [
-                JUNCTION
-                if junction
-                else FULL
-                if lvl >= full
-                else EMPTY
-                if lvl <= LEVEL_EPS
-                else FREE
-                for lvl, full, junction in zip(levels, self._full_at, self._junction)
-            ]
-        )
+        if self._any_junction:
+            states = tuple(
+                [
+                    JUNCTION
+                    if junction
+                    else FULL
+                    if lvl >= full
+                    else EMPTY
+                    if lvl <= LEVEL_EPS
+                    else FREE
+                    for lvl, full, junction in zip(levels, self._full_at, self._junction)
+                ]
+            )
+        else:
+            states = tuple(
+                [
+                    FULL if lvl >= full else EMPTY if lvl <= LEVEL_EPS else FREE
+                    for lvl, full in zip(levels, self._full_at)
+                ]
+            )
         key = (self._cap_key, self._avail_key, states)
         if key != self._last_key:
             self._last_key = key
@@ -223,8 +237,10 @@ class FlowEngine:
 
     def _release_waiters(self) -> None:
         """Carry out waiting transfers that now fit, first come first served per storage."""
-        levels, room_at = self.levels, self._room_at
-        for k, queue in enumerate(self._queues):
+        levels, room_at, queues = self.levels, self._room_at, self._queues
+        emptied = False
+        for k in self._waiting:
+            queue = queues[k]
             while queue:
                 delta, event = queue[0]
                 lvl = levels[k] + delta
@@ -235,6 +251,9 @@ class FlowEngine:
                 del queue[0]
                 self._n_waiting -= 1
                 event.succeed()
+            emptied = emptied or not queue
+        if emptied:
+            self._waiting = [k for k in self._waiting if queues[k]]
 
     def _next_threshold(self) -> float:
         """Days until a storage reaches a bound or the level a waiting transfer needs."""
@@ -254,11 +273,9 @@ class FlowEngine:
         Only the first transfer waiting at each storage counts: the others are served after
         it (first come, first served), so their levels are never the next thing to happen.
         """
-        levels, rates, caps = self.levels, self.net_rate, self._caps
-        for k, queue in enumerate(self._queues):
-            if not queue:
-                continue
-            delta = queue[0][0]
+        levels, rates, caps, queues = self.levels, self.net_rate, self._caps, self._queues
+        for k in self._waiting:
+            delta = queues[k][0][0]
             rate = rates[k]
             if delta < 0:  # the level must rise to -delta
                 gap = -delta - levels[k]
@@ -280,14 +297,16 @@ class FlowEngine:
             self._arm(now, target - now)
 
     def _arm(self, now: float, dt: float) -> None:
-        # A bare event scheduled as env.timeout(dt) would schedule it, without the checks.
+        # A bare event queued as env.timeout(dt) would queue it (Environment.schedule written
+        # out, without the checks); ``now`` is the environment's current time.
         env = self.env
         ev = simpy.Event(env)
         ev._ok = True
         ev._value = None
         ev.callbacks.append(self._wake)
-        env.schedule(ev, NORMAL, dt)
-        heappush(self._wakes, now + dt)
+        at = now + dt
+        heappush(env._queue, (at, NORMAL, next(env._eid), ev))
+        heappush(self._wakes, at)
 
     def _wake(self, ev: simpy.Event) -> None:
         """Handle a wake-up: refresh if the threshold is due, else keep one pending.
