@@ -1,12 +1,13 @@
 """Berths: a SimPy resource that grants a free berth without a trip through the event queue.
 
 :class:`Berths` is a :class:`simpy.Resource` (same ``request``/``release``/``users``/``queue``
-interface, first come first served) with two shortcuts that leave its behaviour unchanged:
+interface, first come first served) with shortcuts that leave its behaviour unchanged:
 
 * a request that finds a berth free and nobody queued is granted at once, as an event that is
   already processed, so the requesting process continues without being scheduled again;
-* a release frees the berth at once and grants it to the first queued request (which is then
-  scheduled as usual), instead of scheduling a release event first.
+* a request that must wait is a plain event at the back of the queue;
+* a release frees the berth at once and grants it to the first queued request (whose event is
+  then scheduled as usual), instead of scheduling a release event first.
 
 With SimPy's stock resource every berth use costs four queue events; a tanker trip uses two
 berths, so these shortcuts remove about a third of a shuttle's events. ``tests/test_queues.py``
@@ -46,6 +47,21 @@ class Granted(Event):
             self.resource.release(self)
 
 
+class Queued(Event):
+    """A berth request waiting in the queue; it fires when a berth is granted.
+
+    Usable like a :class:`simpy.resources.resource.Request` (see :class:`Granted`).
+    """
+
+    def __init__(self, resource: Berths) -> None:
+        super().__init__(resource._env)
+        self.resource = resource
+        self.usage_since: float | None = None
+
+    __enter__ = Granted.__enter__
+    __exit__ = Granted.__exit__
+
+
 class Berths(simpy.Resource):
     """``capacity`` identical berths served first come, first served.
 
@@ -70,14 +86,19 @@ class Berths(simpy.Resource):
             granted = Granted(self)
             self.users.append(granted)
             return granted
-        return super().request()
+        queued = Queued(self)
+        self.put_queue.append(queued)
+        return queued
 
     def release(self, request: Event) -> Event:  # type: ignore[override]
         """Give a berth back (or withdraw a request still waiting); never waits."""
         if request in self.users:
             self.users.remove(request)
             if self.put_queue:
-                self._trigger_put(None)
+                nxt = self.put_queue.pop(0)
+                nxt.usage_since = self._env._now
+                self.users.append(nxt)
+                nxt.succeed()
         elif request in self.put_queue:
             self.put_queue.remove(request)
         return self._released
