@@ -165,6 +165,11 @@ class FlowSolver:
         self._n_row = n_row
         self._rows_all = np.arange(n_row, dtype=np.int32)
         self._cache: dict[tuple, FlowSolution] = {}
+        # The solutions for the last capacity and production tuples, by storage state: the
+        # engine passes the same tuple objects until they change, so most lookups hash only the
+        # storage states.
+        self._recent_key: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
+        self._recent: dict[tuple[int, ...], FlowSolution] = {}
         self._banks: dict[tuple[int, ...], BasisBank] = {}
         self._a_dense = a.toarray()
         self.n_solves = 0
@@ -221,14 +226,26 @@ class FlowSolver:
         storage_state:
             One of ``FREE``, ``FULL``, ``EMPTY``, ``JUNCTION`` per storage.
         """
-        key = (link_cap, source_avail, storage_state)
-        sol = self._cache.get(key)
+        recent_cap, recent_avail = self._recent_key
+        if link_cap is not recent_cap or source_avail is not recent_avail:
+            self._recent_key = (link_cap, source_avail)
+            self._recent = {}
+        sol = self._recent.get(storage_state)
         if sol is None:
-            if len(self._cache) >= CACHE_LIMIT:
-                self._cache.clear()  # cold solves are pure, so forgetting never changes results
-            sol = self._solve(link_cap, source_avail, storage_state)
-            self._cache[key] = sol
+            key = (link_cap, source_avail, storage_state)
+            sol = self._cache.get(key)
+            if sol is None:
+                if len(self._cache) >= CACHE_LIMIT:
+                    self.clear_cache()  # solutions are pure, so forgetting never changes results
+                sol = self._solve(link_cap, source_avail, storage_state)
+                self._cache[key] = sol
+            self._recent[storage_state] = sol
         return sol
+
+    def clear_cache(self) -> None:
+        """Forget every cached solution (stored bases are kept)."""
+        self._cache.clear()
+        self._recent.clear()
 
     def row_bounds(
         self,
