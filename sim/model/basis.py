@@ -146,7 +146,7 @@ class BasisBank:
         # content; the first is zero's threshold, which the padding checks compare zero with.
         self._shared: list[np.ndarray] = []
         self._shared_at: dict[bytes, int] = {}
-        self._tol = np.zeros(bounds.lo.shape[1])
+        self._tol = np.zeros(bounds.lo.shape[1])  # FEAS_TOL in the constant column of v
         self._tol[-1] = FEAS_TOL
         self._pass_zero = self._share(-self._tol)
         # Per candidate: (value row, shared threshold row) per check, and per column its value
@@ -213,9 +213,9 @@ class BasisBank:
         self._candidates.append((checks, cols))
         self.n_candidates += 1
 
-        width = self._width = max(len(c) for c, _ in self._candidates)
+        width = self._width = max(1, *(len(c) for c, _ in self._candidates))
         n_checks = self.n_candidates * width
-        pad = (self._tol * 0.0, self._pass_zero)  # zero >= zero - tol: always passes
+        pad = (np.zeros_like(self._tol), self._pass_zero)  # zero >= zero - tol: passes
         rows, thresholds, xi = [], [], []
         for c, (checks, cols) in enumerate(self._candidates):
             padded = checks + [pad] * (width - len(checks))
