@@ -289,7 +289,7 @@ class FlowSolver:
         }
 
     def _state_vector(self, link_cap, source_avail) -> np.ndarray:
-        """State vector ``[link capacities, source production, 1]`` in kt/day."""
+        """State vector ``[link capacities, source production, 1]`` in kt/day; the 1 is exact."""
         return np.array([f * _SCALE for f in (*link_cap, *source_avail)] + [1.0])
 
     def _bank(self, pattern: tuple[int, ...]) -> BasisBank:
