@@ -67,7 +67,7 @@ def main() -> None:
         # cost of ~0.5 s per process), then forget every cached solution.
         for k in range(10_000, 10_020):
             m.simulate(replication=k)
-        m.solver._cache.clear()
+        m.solver.clear_cache()
         m.solver.n_solves = m.solver.n_basis_hits = 0
         gc.collect()
         gc.freeze()  # as the batch workers do (sim/worker.py)

@@ -17,6 +17,20 @@ The LP is written as ``A x - r = 0`` with column bounds on ``x`` and row bounds 
 activities ``r``. A basis fixes every nonbasic variable at one of its bounds; every bound is a
 linear function of the state vector ``v = [link capacities, source production, 1]`` (kt/day), so
 all variables are ``Z @ v`` for a matrix ``Z`` computed once per basis.
+
+One product checks all candidates at once. A nonbasic variable equals the bound it sits at
+exactly, and no lower bound exceeds its upper bound, so only the other variables (basic, or free
+at zero) need checking. For each candidate the bank stacks one row per bound to check: the
+variable's row of ``Z`` for a lower bound ``b`` (passes when ``a >= b - tol``) and the row negated
+for an upper bound (``-a >= -b - tol``, bit for bit the test ``a <= b + tol``), padded to the same
+count for every candidate with checks that always pass. Below them come, shared by all
+candidates, the thresholds ``b - tol`` and the values of nonbasic columns. A bound row is zero or
+one entry of ``v`` times a constant, and ``v`` ends in exactly 1, so a row holding the bound and
+``-tol`` in its last column yields ``b - tol`` with the single rounding of a subtraction. One
+product with ``v`` thus gives every value and every threshold; the first candidate whose checks
+all pass is found by scanning the pass flags. The shared rows come last (at least a few of them):
+BLAS sums the trailing rows of a product in another order, which cannot change a sum of at most
+two nonzero terms, so no candidate's values depend on how many candidates are stacked.
 """
 
 from __future__ import annotations
@@ -33,6 +47,9 @@ FEAS_TOL = 1e-9
 """kt/day; a basic variable may exceed its bound by this much (rounding) and still count as
 feasible. HiGHS itself works to 1e-7."""
 
+_TAIL = 8
+"""Rows kept after the checks: more than BLAS kernels leave to their remainder loop."""
+
 _B = highspy.HighsBasisStatus
 _BASIC, _LOWER, _UPPER, _ZERO = _B.kBasic, _B.kLower, _B.kUpper, _B.kZero
 
@@ -40,12 +57,16 @@ _BASIC, _LOWER, _UPPER, _ZERO = _B.kBasic, _B.kLower, _B.kUpper, _B.kZero
 class BoundMap:
     """Bounds of every LP variable as linear functions of the state vector, for one pattern.
 
+    Every bound row is zero or has a single nonzero entry, so its product with a state vector is
+    exact whatever the summation order.
+
     Parameters
     ----------
     n_link, n_src:
         Numbers of link rows and source rows (in this order, followed by storage rows).
     col_upper:
-        Column upper bounds (kt/day; ``inf`` when unbounded). Column lower bounds are zero.
+        Column upper bounds (kt/day, non-negative; ``inf`` when unbounded). Column lower bounds
+        are zero.
     pattern:
         Storage states, one per storage row.
     """
@@ -53,6 +74,8 @@ class BoundMap:
     def __init__(
         self, n_link: int, n_src: int, col_upper: np.ndarray, pattern: Sequence[int]
     ) -> None:
+        if (np.asarray(col_upper) < 0).any():
+            raise ValueError("column upper bounds must be non-negative")
         n_col = len(col_upper)
         n_st = len(pattern)
         n_row = n_link + n_src + n_st
@@ -82,14 +105,6 @@ class BoundMap:
         self.lo, self.up = lo, up
         self.lo_inf, self.up_inf = lo_inf, up_inf
 
-    def bounds(self, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Numeric lower and upper bounds of every variable in state ``v``."""
-        lo = self.lo @ v
-        up = self.up @ v
-        lo[self.lo_inf] = -np.inf
-        up[self.up_inf] = np.inf
-        return lo, up
-
 
 class BasisBank:
     """Candidate optimal bases of one storage pattern, and the check that picks one.
@@ -108,7 +123,8 @@ class BasisBank:
         ``probe(v)`` cold-solves the LP of state ``v`` in this pattern and returns the optimal
         basis as (column statuses, row statuses), or ``None`` if it was not solved.
     probes:
-        State vectors to probe, in a fixed order.
+        State vectors to probe, in a fixed order; like every state vector passed to
+        :meth:`solve`, each ends in exactly 1.
     """
 
     def __init__(
@@ -124,10 +140,29 @@ class BasisBank:
         self._probe = probe
         self._pending = list(probes)
         self._seen: set[tuple] = set()
-        self._blocks: list[np.ndarray] = []
         self.n_var = n_col + n_row
         self.n_candidates = 0
-        self._z = np.zeros((0, bounds.lo.shape[1]))
+        # Rows shared by all candidates (thresholds, and the values of nonbasic columns), by
+        # content; the first is zero's threshold, which the padding checks compare zero with.
+        self._shared: list[np.ndarray] = []
+        self._shared_at: dict[bytes, int] = {}
+        self._tol = np.zeros(bounds.lo.shape[1])  # FEAS_TOL in the constant column of v
+        self._tol[-1] = FEAS_TOL
+        self._pass_zero = self._share(-self._tol)
+        # Per candidate: (value row, shared threshold row) per check, and per column its value
+        # as (True, check) or (False, shared row).
+        self._candidates: list[tuple[list[tuple[np.ndarray, int]], list[tuple[bool, int]]]] = []
+        self._width = 0
+        self._m = np.zeros((0, len(self._tol)))
+
+    def _share(self, row: np.ndarray) -> int:
+        """Index of a row among the shared ones (appended if new)."""
+        key = row.tobytes()
+        k = self._shared_at.get(key)
+        if k is None:
+            k = self._shared_at[key] = len(self._shared)
+            self._shared.append(row)
+        return k
 
     def _values_map(self, status: tuple) -> np.ndarray | None:
         """Matrix mapping the state vector to all variable values under one basis."""
@@ -152,13 +187,50 @@ class BasisBank:
             g = -np.linalg.solve(w[:, basic], w[:, nonbasic] @ e)
         except np.linalg.LinAlgError:
             return None
+        if not np.isfinite(g).all():
+            return None
         z = np.empty((w.shape[1], b.lo.shape[1]))
         z[basic] = g
         z[nonbasic] = e
         return z
 
-    def _next_candidate(self) -> np.ndarray | None:
-        """Probe until a new usable basis turns up; ``None`` when the probes are exhausted."""
+    def _add(self, z: np.ndarray, status: tuple) -> None:
+        """Add a candidate's checks and column values, and restack the bank."""
+        b, tol = self.bounds, self._tol
+        checks: list[tuple[np.ndarray, int]] = []
+        cols: list[tuple[bool, int]] = []
+        for j, s in enumerate(status):
+            if s in (_LOWER, _UPPER):  # exactly on the bound it sits at, hence within the other
+                if j < b.n_col:
+                    cols.append((False, self._share((b.lo if s == _LOWER else b.up)[j])))
+                continue
+            if j < b.n_col:  # columns have a lower bound (zero), so a check of their own
+                cols.append((True, len(checks)))
+            if not b.lo_inf[j]:
+                checks.append((z[j], self._share(b.lo[j] - tol)))
+            if not b.up_inf[j]:
+                checks.append((-z[j], self._share(-b.up[j] - tol)))
+        self._candidates.append((checks, cols))
+        self.n_candidates += 1
+
+        width = self._width = max(1, *(len(c) for c, _ in self._candidates))
+        n_checks = self.n_candidates * width
+        pad = (np.zeros_like(self._tol), self._pass_zero)  # zero >= zero - tol: passes
+        rows, thresholds, xi = [], [], []
+        for c, (checks, cols) in enumerate(self._candidates):
+            padded = checks + [pad] * (width - len(checks))
+            rows += [r for r, _ in padded]
+            thresholds += [n_checks + k for _, k in padded]
+            xi.append(np.array([c * width + i if own else n_checks + i for own, i in cols]))
+        tail = [pad[0]] * (_TAIL - len(self._shared))  # at least _TAIL rows after the checks
+        self._m = np.vstack(rows + self._shared + tail)
+        self._thresholds = np.array(thresholds)
+        self._xi = xi
+        self._n_checks = n_checks
+        self._all_pass = b"\x01" * width
+
+    def _next_candidate(self) -> bool:
+        """Probe until a new usable basis turns up; ``False`` when the probes are exhausted."""
         while self._pending:
             basis = self._probe(self._pending.pop(0))
             if basis is None:
@@ -169,29 +241,25 @@ class BasisBank:
             self._seen.add(status)
             z = self._values_map(status)
             if z is not None:
-                self._blocks.append(z)
-                self._z = np.vstack(self._blocks)
-                self.n_candidates += 1
-                return z
-        return None
-
-    def _feasible(self, vals: np.ndarray, lo: np.ndarray, up: np.ndarray) -> np.ndarray:
-        return ((vals >= lo - FEAS_TOL) & (vals <= up + FEAS_TOL)).all(axis=-1)
+                self._add(z, status)
+                return True
+        return False
 
     def solve(self, v: np.ndarray) -> np.ndarray | None:
         """Column values (kt/day) of the first candidate basis feasible in state ``v``.
 
-        Returns ``None`` when no candidate is feasible (the caller then solves the LP).
+        ``v`` must end in exactly 1. Returns ``None`` when no candidate is feasible (the caller
+        then solves the LP).
         """
-        lo, up = self.bounds.bounds(v)
-        n_col = self.bounds.n_col
-        if self.n_candidates:
-            vals = (self._z @ v).reshape(self.n_candidates, self.n_var)
-            hit = np.flatnonzero(self._feasible(vals, lo, up))
-            if len(hit):
-                return vals[hit[0], :n_col]
-        while (z := self._next_candidate()) is not None:
-            vals = z @ v
-            if self._feasible(vals, lo, up):
-                return vals[:n_col]
-        return None
+        while True:
+            if self.n_candidates:
+                e = self._m.dot(v)
+                passed = (e[: self._n_checks] >= e.take(self._thresholds)).tobytes()
+                width, all_pass = self._width, self._all_pass
+                i = passed.find(all_pass)
+                while i > 0 and i % width:  # a run across two candidates: go to the next one
+                    i = passed.find(all_pass, i - i % width + width)
+                if i >= 0:
+                    return e.take(self._xi[i // width])
+            if not self._next_candidate():
+                return None

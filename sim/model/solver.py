@@ -165,6 +165,11 @@ class FlowSolver:
         self._n_row = n_row
         self._rows_all = np.arange(n_row, dtype=np.int32)
         self._cache: dict[tuple, FlowSolution] = {}
+        # The solutions for the last capacity and production tuples, by storage state: the
+        # engine passes the same tuple objects until they change, so most lookups hash only the
+        # storage states.
+        self._recent_key: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
+        self._recent: dict[tuple[int, ...], FlowSolution] = {}
         self._banks: dict[tuple[int, ...], BasisBank] = {}
         self._a_dense = a.toarray()
         self.n_solves = 0
@@ -172,18 +177,20 @@ class FlowSolver:
         self.n_basis_hits = 0
         """States solved by a stored basis (see :mod:`sim.model.basis`)."""
 
-        # Accounting layout.
+        # Accounting layout: each source's production and each storage's inflow and outflow are
+        # sums of leg flows, added in leg order.
         self._link_use = np.zeros((n_link, n_seg))
-        self._seg_start_src = [s.start_source for s in net.segments]
-        self._st_in = [
-            [i for i, s in enumerate(net.segments) if s.end_storage == k] for k in range(n_st)
-        ]
-        self._st_out = [
-            [i for i, s in enumerate(net.segments) if s.start_storage == k] for k in range(n_st)
-        ]
         for i, s in enumerate(net.segments):
             for link in s.links:
                 self._link_use[link, i] = 1.0
+        self._sum_legs = (
+            [[i for i, s in enumerate(net.segments) if s.start_source == k] for k in range(n_src)]
+            + [[i for i, s in enumerate(net.segments) if s.end_storage == k] for k in range(n_st)]
+            + [[i for i, s in enumerate(net.segments) if s.start_storage == k] for k in range(n_st)]
+        )
+        self._contract_legs = [net.routes[ri].segments[0] for ri in contract_routes]
+        self._n_src, self._n_st = n_src, n_st
+        self._row_templates: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
 
     def rate_layout(self) -> dict[str, slice]:
         """Where each quantity sits in :attr:`FlowSolution.rates`."""
@@ -219,14 +226,26 @@ class FlowSolver:
         storage_state:
             One of ``FREE``, ``FULL``, ``EMPTY``, ``JUNCTION`` per storage.
         """
-        key = (link_cap, source_avail, storage_state)
-        sol = self._cache.get(key)
+        recent_cap, recent_avail = self._recent_key
+        if link_cap is not recent_cap or source_avail is not recent_avail:
+            self._recent_key = (link_cap, source_avail)
+            self._recent = {}
+        sol = self._recent.get(storage_state)
         if sol is None:
-            if len(self._cache) >= CACHE_LIMIT:
-                self._cache.clear()  # cold solves are pure, so forgetting never changes results
-            sol = self._solve(link_cap, source_avail, storage_state)
-            self._cache[key] = sol
+            key = (link_cap, source_avail, storage_state)
+            sol = self._cache.get(key)
+            if sol is None:
+                if len(self._cache) >= CACHE_LIMIT:
+                    self.clear_cache()  # solutions are pure, so forgetting never changes results
+                sol = self._solve(link_cap, source_avail, storage_state)
+                self._cache[key] = sol
+            self._recent[storage_state] = sol
         return sol
+
+    def clear_cache(self) -> None:
+        """Forget every cached solution (stored bases are kept)."""
+        self._cache.clear()
+        self._recent.clear()
 
     def row_bounds(
         self,
@@ -235,22 +254,27 @@ class FlowSolver:
         storage_state: tuple[int, ...],
     ) -> tuple[np.ndarray, np.ndarray]:
         """Row bounds of the LP for a state (in the solver's kt/day scale)."""
-        inf = highspy.kHighsInf
-        lower = np.full(self._n_row, -inf)
-        upper = np.full(self._n_row, inf)
-        upper[: self.net.n_links] = np.asarray(link_cap) * _SCALE
-        src = np.asarray(source_avail) * _SCALE
-        lower[self._row_src0 : self._row_st0] = src
-        upper[self._row_src0 : self._row_st0] = src
-        for k, st in enumerate(storage_state):
-            row = self._row_st0 + k
-            if st == FULL:
-                upper[row] = 0.0
-            elif st == EMPTY:
-                lower[row] = 0.0
-            elif st == JUNCTION:
-                lower[row] = 0.0
-                upper[row] = 0.0
+        return self._row_bounds(np.array((*link_cap, *source_avail)) * _SCALE, storage_state)
+
+    def _row_bounds(
+        self, rhs: np.ndarray, storage_state: tuple[int, ...]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Row bounds given link capacities and source production ``rhs`` (kt/day)."""
+        template = self._row_templates.get(storage_state)
+        if template is None:
+            inf = highspy.kHighsInf
+            lower = np.full(self._n_row, -inf)
+            upper = np.full(self._n_row, inf)
+            for k, st in enumerate(storage_state):
+                row = self._row_st0 + k
+                if st in (FULL, JUNCTION):
+                    upper[row] = 0.0
+                if st in (EMPTY, JUNCTION):
+                    lower[row] = 0.0
+            template = self._row_templates[storage_state] = (lower, upper)
+        lower, upper = template[0].copy(), template[1].copy()
+        upper[: self._row_st0] = rhs
+        lower[self._row_src0 : self._row_st0] = rhs[self._row_src0 :]
         return lower, upper
 
     def lp_arrays(self, link_cap, source_avail, storage_state) -> dict[str, np.ndarray]:
@@ -265,9 +289,8 @@ class FlowSolver:
         }
 
     def _state_vector(self, link_cap, source_avail) -> np.ndarray:
-        """State vector ``[link capacities, source production, 1]`` in kt/day."""
-        v = np.concatenate([np.asarray(link_cap), np.asarray(source_avail), [1.0 / _SCALE]])
-        return v * _SCALE
+        """State vector ``[link capacities, source production, 1]`` in kt/day; the 1 is exact."""
+        return np.array([f * _SCALE for f in (*link_cap, *source_avail)] + [1.0])
 
     def _bank(self, pattern: tuple[int, ...]) -> BasisBank:
         """Candidate bases of a storage pattern, probed on first use (see ``basis``)."""
@@ -288,10 +311,9 @@ class FlowSolver:
         return bank
 
     def _run_highs(self, v: np.ndarray, pattern: tuple[int, ...]) -> bool:
-        n_link, n_src = self.net.n_links, len(self.net.source_ids)
-        lower, upper = self.row_bounds(
-            tuple(v[:n_link] / _SCALE), tuple(v[n_link : n_link + n_src] / _SCALE), pattern
-        )
+        # The bounds go through Mt/day and back, as they always have: HiGHS must see the same
+        # numbers for its answers to stay the same.
+        lower, upper = self._row_bounds(v[: self._row_st0] / _SCALE * _SCALE, pattern)
         h = self._highs
         h.clearSolver()
         h.changeRowsBounds(self._n_row, self._rows_all, lower, upper)
@@ -314,6 +336,7 @@ class FlowSolver:
         x = self._bank(storage_state).solve(v)
         if x is not None:
             self.n_basis_hits += 1
+            x = x.tolist()
         else:
             self.n_solves += 1
             if not self._run_highs(v, storage_state):
@@ -322,26 +345,26 @@ class FlowSolver:
                     "routing LP not solved to optimality: "
                     f"{self._highs.modelStatusToString(status)}"
                 )
-            x = np.asarray(self._highs.getSolution().col_value)
-        x = x / _SCALE
-        y = x[: self._n_seg].copy()
-        for j, ri in enumerate(self._contract_routes):
-            y[self.net.routes[ri].segments[0]] += x[self._n_seg + j]
-        y[y < _TINY] = 0.0
-        return self._account(y, source_avail)
+            x = self._highs.getSolution().col_value
+        return self._account(x, source_avail)
 
-    def _account(self, y: np.ndarray, source_avail: tuple[float, ...]) -> FlowSolution:
-        net = self.net
-        produced = [0.0] * len(net.source_ids)
-        for i, s in enumerate(self._seg_start_src):
-            if s is not None:
-                produced[s] += y[i]
-        shut_c = [a - p for a, p in zip(source_avail, produced)]
-        shut_f = [n - a for n, a in zip(net.source_rate, source_avail)]
-        st_net = [
-            sum(y[i] for i in ins) - sum(y[i] for i in outs)
-            for ins, outs in zip(self._st_in, self._st_out)
-        ]
+    def _account(self, x: list[float], source_avail: tuple[float, ...]) -> FlowSolution:
+        """Leg flows and the accounting vector from the LP's column values ``x`` (kt/day)."""
+        n_seg = self._n_seg
+        y = [f / _SCALE for f in x[:n_seg]]
+        for leg, f in zip(self._contract_legs, x[n_seg : self._u0]):
+            y[leg] += f / _SCALE
+        y = [0.0 if f < _TINY else f for f in y]
+        sums = []
+        for legs in self._sum_legs:  # in leg order, one addition at a time
+            total = 0.0
+            for i in legs:
+                total += y[i]
+            sums.append(total)
+        n_src, n_st = self._n_src, self._n_st
+        storage_net = [a - b for a, b in zip(sums[n_src : n_src + n_st], sums[n_src + n_st :])]
         # Produced volume is source availability minus congestion shut-in by definition.
-        rates = np.concatenate([self._link_use @ y, y, shut_c, shut_f, st_net])
-        return FlowSolution(tuple(y.tolist()), tuple(st_net), rates)
+        rest = y + [a - p for a, p in zip(source_avail, sums)]
+        rest += [n - a for n, a in zip(self.net.source_rate, source_avail)] + storage_net
+        rates = np.concatenate((self._link_use.dot(y), rest))
+        return FlowSolution(tuple(y), tuple(storage_net), rates)
