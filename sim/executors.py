@@ -80,6 +80,11 @@ class ProcessExecutor:
         self._pool: ProcessPoolExecutor | None = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
+        # One BLAS thread per worker (as Dask's nanny does): the workers already fill the
+        # cores, and BLAS threads on top of them only compete. Spawned workers inherit this
+        # environment; a value the user set is kept.
+        for var in _BLAS_THREAD_VARS:
+            os.environ.setdefault(var, "1")
         return ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=mp.get_context("spawn"),
@@ -216,6 +221,9 @@ class DaskExecutor:
         self._client.close()
         if self._cluster is not None:
             self._cluster.close()
+
+
+_BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _ignore_sigint() -> None:
