@@ -9,6 +9,7 @@ that oil in discrete cargoes. All rates here are in Mt/day and all money in USD.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sim.config.distributions import fraction_mean
 from sim.config.models import Config, Shuttle, Terminal
@@ -67,6 +68,37 @@ class Network:
     def n_links(self) -> int:
         """Number of capacity-limited links (pipelines and terminals)."""
         return len(self.link_ids)
+
+    @cached_property
+    def market_legs(self) -> tuple[int, ...]:
+        """Legs that end in a market, in leg order."""
+        return tuple(i for i, s in enumerate(self.segments) if s.end_market is not None)
+
+    @cached_property
+    def corridor_of_leg(self) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        """Corridor names (the last link of each leg to a market) and the corridor of each leg.
+
+        The corridor of a leg that does not end in a market is -1.
+        """
+        names: list[str] = []
+        of_leg = []
+        for seg in self.segments:
+            if seg.end_market is None:
+                of_leg.append(-1)
+                continue
+            name = self.link_ids[seg.links[-1]]
+            if name not in names:
+                names.append(name)
+            of_leg.append(names.index(name))
+        return tuple(names), tuple(of_leg)
+
+    @cached_property
+    def non_shuttle_storages(self) -> tuple[int, ...]:
+        """Storages that are neither the origin nor the destination of a shuttle."""
+        ends = {
+            self.asset_index[x] for sh in self.cfg.shuttles for x in (sh.origin, sh.destination)
+        }
+        return tuple(k for k in range(len(self.storage_ids)) if k not in ends)
 
     def segment_weights(self, brent_usd_per_bbl: float) -> list[float]:
         """Routing weight of each leg, USD/t: the value it adds, net of its own tariffs.
