@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
 
 import numpy as np
 
@@ -76,9 +77,10 @@ class GridFlows:
             markets[:, net.segments[i].end_market] += legs[:, i]
         shuttles = np.zeros((len(grid) - 1, len(net.shuttle_ids)))
         for j, sid in enumerate(net.shuttle_ids):
-            pts = [(t, v) for st in raw.tankers.get(sid, []) for t, v in st.landings]
-            if pts:
-                t, v = np.asarray(pts).T
+            landings = chain.from_iterable(st.landings for st in raw.tankers.get(sid, []))
+            pts = np.fromiter(chain.from_iterable(landings), dtype=float).reshape(-1, 2)
+            if len(pts):
+                t, v = pts.T
                 shuttles[:, j] = np.histogram(t, bins=grid, weights=v)[0]
         links = np.ascontiguousarray(steps[:, raw.layout["link_flow"]])
         return cls(markets, links, shuttles)
@@ -95,6 +97,8 @@ class Valuation:
     link_tariff: np.ndarray
     shuttle_freight: np.ndarray
     discount: np.ndarray
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Results already computed, by argument identity (the arguments are kept alive here)."""
 
     @classmethod
     def build(cls, net: Network, grid: np.ndarray, prices: np.ndarray) -> Valuation:
@@ -119,6 +123,12 @@ class Valuation:
 
     def revenue(self, flows: GridFlows) -> float:
         """Netback revenue (USD): sales minus tariffs and freight, discounted."""
+        hit = self._memo.get(("revenue", id(flows)))
+        if hit is None:
+            hit = self._memo[("revenue", id(flows))] = (flows, self._revenue(flows))
+        return hit[1]
+
+    def _revenue(self, flows: GridFlows) -> float:
         sales = np.sum(flows.markets * self.market_unit)
         costs = flows.links @ self.link_tariff + flows.shuttles @ self.shuttle_freight
         return float((sales - np.sum(costs * self.discount)) * 1e6)
@@ -132,7 +142,17 @@ class Valuation:
         tariffs and freight still to pay, discounted to the horizon; oil on a tanker is worth
         its destination storage's value less the freight paid on landing. ``step`` and ``at``
         value it instead at another price step, discounted to day ``at`` (year ends).
+        The arrays are shared by all calls with the same arguments: do not modify them.
         """
+        key = ("storage_values", id(net), step, at)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = (net, self._storage_values(net, step, at))
+        return hit[1]
+
+    def _storage_values(
+        self, net: Network, step: int, at: float | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         at_day = self.grid[-1] if at is None else at
         market_value = (
             self.market_unit[step]

@@ -101,28 +101,37 @@ class RawRun(_Cached):
     def rate_sum(self, name: str, which: tuple[int, ...] | None = None) -> np.ndarray:
         """Sum of the rates of the members of ``name`` (all, or ``which``) after each breakpoint.
 
-        Cached. A ``which`` selection is added up member by member, as :meth:`members` are.
+        Cached. A ``which`` selection is added up member by member (see :meth:`members`).
         """
 
         def make() -> np.ndarray:
-            rates = (
-                self.rates[:, self.layout[name]] if which is None else self.members(name, which)[1]
-            )
-            return rates.sum(axis=1)
+            if which is None:
+                return self.rates[:, self.layout[name]].sum(axis=1)
+            return self.members(name, which)[1].T.sum(axis=1)
 
         return self.cached(("rate_sum", name, which), make)
 
     def members(self, name: str, which: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """Cumulative volumes (n + 1 rows) and rates (n rows) of members ``which`` of ``name``.
+        """Cumulative volumes (n + 1 columns) and rates (n columns) of members ``which`` (rows).
 
-        Cached. Both are column-major, so row sums add the members up one by one.
+        Cached. One row per member: the transpose is column-major, and its row sums (the
+        totals of the members at each breakpoint) add the members up one by one, as those of
+        any column selection of the rates or volumes do.
         """
 
         def make() -> tuple[np.ndarray, np.ndarray]:
             cols = np.arange(self.rates.shape[1])[self.layout[name]][list(which)]
-            return np.asfortranarray(self.cum[:, cols]), np.asfortranarray(self.rates[:, cols])
+            return np.ascontiguousarray(self.cum[:, cols].T), np.ascontiguousarray(
+                self.rates[:, cols].T
+            )
 
         return self.cached(("members", name, which), make)
+
+    def delivered_at(self, legs: tuple[int, ...], idx: np.ndarray, off: np.ndarray) -> np.ndarray:
+        """Cumulative volumes through ``legs``, summed, ``off`` days into intervals ``idx``."""
+        cum, rates = self.members("segment_flow", legs)
+        volumes = np.take(cum, idx, axis=1) + np.take(rates, idx, axis=1) * off
+        return volumes.T.sum(axis=1)
 
     @cached_property
     def levels_before_next(self) -> np.ndarray:
@@ -180,10 +189,8 @@ def on_grid(raw: RawRun, name: str, grid: np.ndarray) -> np.ndarray:
 
 def delivered_total(net: Network, raw: RawRun, at: np.ndarray) -> np.ndarray:
     """Cumulative deliveries to all markets at times ``at``."""
-    cum, rates = raw.members("segment_flow", net.market_legs)
     idx, off = raw.locate(at)
-    # Legs added up one by one, as in the row sums of a column selection of volumes.
-    return np.asfortranarray(cum[idx] + rates[idx] * off[:, None]).sum(axis=1)
+    return raw.delivered_at(net.market_legs, idx, off)
 
 
 def held_at(raw: RawRun, at: np.ndarray) -> np.ndarray:

@@ -8,6 +8,8 @@ the system is back to normal after a window.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sim.breakpoints import RawRun, delivered_total
@@ -17,27 +19,54 @@ TINY_RATE = 1e-9
 """Mt/day; rates smaller than this are floating-point noise."""
 
 
-def merged_times(raw: RawRun, twin: RawRun) -> np.ndarray:
-    """Breakpoints of either run, sorted and unique (kept on ``raw``)."""
+@dataclass(frozen=True)
+class Merged:
+    """Breakpoints of either run, sorted and unique, and the interval of each in both runs."""
+
+    twin: RawRun
+    times: np.ndarray
+    ours: np.ndarray
+    """Interval of ``raw`` holding each merged time."""
+    base: np.ndarray
+    """Interval of ``twin`` holding each merged time."""
+
+
+def merged(raw: RawRun, twin: RawRun) -> Merged:
+    """Merge the breakpoints of ``raw`` and ``twin`` (kept on ``raw``)."""
+
+    def make() -> Merged:
+        times = np.union1d(raw.times, twin.times)
+        return Merged(twin, times, raw.interval(times), twin.interval(times))
+
     # The cached value holds the twin, so its id cannot be reused while ``raw`` lives.
-    key = ("merged_times", id(twin))
-    return raw.cached(key, lambda: (twin, np.union1d(raw.times, twin.times)))[1]
+    return raw.cached(("merged", id(twin)), make)
 
 
 def deferred(net: Network, raw: RawRun, twin: RawRun) -> float:
     """Sum the catch-up moves: exports that fell behind the twin and were made up later."""
-    grid = merged_times(raw, twin)
-    ours = delivered_total(net, raw, grid)
-    base = delivered_total(net, twin, grid)
+    m = merged(raw, twin)
+    ours = _delivered(net, raw, m.times, m.ours)
+    base = _delivered(net, twin, m.times, m.base)
     gap = base - ours
     return float(np.sum(np.maximum(0.0, -np.diff(gap))))
 
 
-def _levels(run: RawRun, at: np.ndarray, which: list[int]) -> np.ndarray:
+def _delivered(net: Network, run: RawRun, at: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """:func:`delivered_total` at sorted times ``at`` whose intervals ``idx`` are known."""
+    if at[0] < run.times[0] or at[-1] > run.times[-1]:
+        return delivered_total(net, run, at)  # times beyond the run: clipped there
+    return run.delivered_at(net.market_legs, idx, at - run.times[idx])
+
+
+def _levels(run: RawRun, at: np.ndarray, which: tuple[int, ...]) -> np.ndarray:
     """Levels of storages ``which`` (columns) at times ``at`` (as :func:`held_at` gives them)."""
+    cols = list(which)
+    levels, rates = run.cached(
+        ("storages", which),
+        lambda: (run.levels[:, cols], run.rates[:, run.layout["storage_net"]][:, cols]),
+    )
     idx = run.interval(at)
-    rates = run.rates[idx, run.layout["storage_net"]][:, which]
-    return run.levels[idx][:, which] + rates * (at - run.times[idx])[:, None]
+    return levels[idx] + rates[idx] * (at - run.times[idx])[:, None]
 
 
 def recovered(net: Network, raw: RawRun, twin: RawRun) -> tuple[np.ndarray, np.ndarray]:
@@ -46,15 +75,15 @@ def recovered(net: Network, raw: RawRun, twin: RawRun) -> tuple[np.ndarray, np.n
     Normal means no congestion shut-in and every storage that is not a shuttle terminal holding
     no more than the twin does at that time (shuttle terminals swing by whole cargoes).
     """
-    keep = list(net.non_shuttle_storages)
+    keep = net.non_shuttle_storages
     t = raw.times[:-1]
     quiet = raw.rate_sum("shut_in_congestion") <= TINY_RATE
     if keep:
         # Levels are linear between breakpoints, so checking both ends of an interval suffices.
         t_end = raw.times[1:]
         # At its own breakpoints a run holds its recorded levels (plus rate x 0 days).
-        ours_a = raw.levels[raw.interval(t)][:, keep]
-        ours_b = raw.levels_before_next[:, keep]
+        ours_a = raw.levels[raw.interval(t)][:, list(keep)]
+        ours_b = raw.levels_before_next[:, list(keep)]
         base = _levels(twin, np.concatenate([t, np.maximum(t, np.nextafter(t_end, t))]), keep)
         base_a, base_b = base[: len(t)], base[len(t) :]
         tol = 1e-6
@@ -98,19 +127,19 @@ def time_to_survive(raw: RawRun, start: np.ndarray, end: np.ndarray) -> np.ndarr
 
 def shortfall_profile(net: Network, raw: RawRun, twin: RawRun) -> tuple[np.ndarray, np.ndarray]:
     """Return the times either run's export rate changes, and twin minus actual rate after."""
-    merged = merged_times(raw, twin)
+    m = merged(raw, twin)
     horizon = raw.times[-1]
     if twin.times[-1] != horizon:
         grid = np.union1d(raw.times[:-1], twin.times[:-1])
-    elif raw.times[-2] == horizon or twin.times[-2] == horizon:
-        grid = merged  # a breakpoint at the horizon itself
+        ours, base = raw.interval(grid), twin.interval(grid)
     else:
-        grid = merged[:-1]  # the horizon ends both runs and starts no interval
-
-    def rate(run: RawRun) -> np.ndarray:
-        return run.rate_sum("segment_flow", net.market_legs)[run.interval(grid)]
-
-    return grid, rate(twin) - rate(raw)
+        # The horizon ends both runs; it starts no interval unless a breakpoint falls on it.
+        inner = raw.times[-2] == horizon or twin.times[-2] == horizon
+        n = len(m.times) if inner else len(m.times) - 1
+        grid, ours, base = m.times[:n], m.ours[:n], m.base[:n]
+    legs = net.market_legs
+    gap = twin.rate_sum("segment_flow", legs)[base] - raw.rate_sum("segment_flow", legs)[ours]
+    return grid, gap
 
 
 def peak_shortfall(

@@ -145,26 +145,36 @@ class Network:
         Routes that end on the same leg split its deliveries in proportion to the volume that
         entered their first legs (equal shares when nothing entered).
         """
+        shares = [0.0] * len(self.routes)
+        for members in self._routes_by_final_leg:
+            if len(members) == 1:
+                shares[members[0][0]] = 1.0
+                continue
+            vols = {ri: first_leg_volume[first] / n_first for ri, first, n_first in members}
+            total = sum(vols.values())
+            for ri, _, _ in members:
+                shares[ri] = vols[ri] / total if total > 0 else 1.0 / len(members)
+        return shares
+
+    @cached_property
+    def _routes_by_final_leg(self) -> list[list[tuple[int, int, int]]]:
+        """Routes grouped by final leg: (route, its first leg, routes of the group on that leg)."""
         by_final: dict[int, list[int]] = {}
         for ri, r in enumerate(self.routes):
             by_final.setdefault(r.segments[-1], []).append(ri)
-        shares = [0.0] * len(self.routes)
+        groups = []
         for members in by_final.values():
-            if len(members) == 1:
-                shares[members[0]] = 1.0
-                continue
-            firsts: dict[int, list[int]] = {}
+            firsts: dict[int, int] = {}
             for ri in members:
-                firsts.setdefault(self.routes[ri].segments[0], []).append(ri)
-            vols = {
-                ri: first_leg_volume[self.routes[ri].segments[0]]
-                / len(firsts[self.routes[ri].segments[0]])
-                for ri in members
-            }
-            total = sum(vols.values())
-            for ri in members:
-                shares[ri] = vols[ri] / total if total > 0 else 1.0 / len(members)
-        return shares
+                first = self.routes[ri].segments[0]
+                firsts[first] = firsts.get(first, 0) + 1
+            groups.append(
+                [
+                    (ri, self.routes[ri].segments[0], firsts[self.routes[ri].segments[0]])
+                    for ri in members
+                ]
+            )
+        return groups
 
 
 def compile_network(cfg: Config) -> Network:
