@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from itertools import chain
 
 import numpy as np
@@ -50,7 +50,7 @@ def delivered(net: Network, raw: RawRun) -> np.ndarray:
     storage. Revenue does not use it (see :class:`GridFlows`).
     """
     seg_total = raw.total("segment_flow")
-    shares = np.asarray(net.route_shares(list(seg_total)))
+    shares = np.asarray(net.route_shares(seg_total.tolist()))
     finals = [r.segments[-1] for r in net.routes]
     return seg_total[finals] * shares
 
@@ -80,10 +80,28 @@ class GridFlows:
             landings = chain.from_iterable(st.landings for st in raw.tankers.get(sid, []))
             pts = np.fromiter(chain.from_iterable(landings), dtype=float).reshape(-1, 2)
             if len(pts):
-                t, v = pts.T
-                shuttles[:, j] = np.histogram(t, bins=grid, weights=v)[0]
+                shuttles[:, j] = _weighted_histogram(pts[:, 0], pts[:, 1], grid)
         links = np.ascontiguousarray(steps[:, raw.layout["link_flow"]])
         return cls(markets, links, shuttles)
+
+
+def _weighted_histogram(values: np.ndarray, weights: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``np.histogram(values, bins=edges, weights=weights)[0]`` for increasing ``edges``.
+
+    The steps NumPy takes for explicit bin edges (cumulative sums of the weights in value order,
+    differenced at the edges, the last one inclusive), so the same bits, without its argument
+    checks.
+    """
+    if len(values) > 65536:  # NumPy sums larger inputs block by block
+        return np.histogram(values, bins=edges, weights=weights)[0]
+    values = np.ascontiguousarray(values)
+    order = np.argsort(values)
+    ordered = values[order]
+    cum = np.concatenate((np.zeros(1), weights[order].cumsum()))
+    at = np.concatenate(
+        (ordered.searchsorted(edges[:-1], "left"), ordered.searchsorted(edges[-1:], "right"))
+    )
+    return np.diff(cum[at])
 
 
 @dataclass
@@ -104,8 +122,7 @@ class Valuation:
     def build(cls, net: Network, grid: np.ndarray, prices: np.ndarray) -> Valuation:
         """Value each market's tonne at each step's price, discounted at the step midpoint."""
         rate = net.cfg.economics.discount_rate_per_year
-        mid = (grid[:-1] + grid[1:]) / 2
-        disc = np.exp(-rate * mid / DAYS_PER_YEAR)
+        disc = _discount(rate, np.asarray(grid, dtype=float).tobytes())
         markets = net.cfg.markets
         differential = np.array([m.price_differential_usd_per_bbl for m in markets])
         bbl_per_t = np.array([m.bbl_per_t for m in markets])
@@ -197,6 +214,16 @@ class Valuation:
         return held * 1e6
 
 
+@lru_cache(maxsize=64)
+def _discount(rate: float, grid: bytes) -> np.ndarray:
+    """Discount factor (read-only) of each step of a price grid (its bytes), at its midpoint."""
+    days = np.frombuffer(grid)
+    mid = (days[:-1] + days[1:]) / 2
+    disc = np.exp(-rate * mid / DAYS_PER_YEAR)
+    disc.flags.writeable = False
+    return disc
+
+
 @dataclass
 class TwinView:
     """What a replication needs from its undisrupted twin."""
@@ -254,12 +281,12 @@ def replication_row(
     all_tankers = [t for ts in raw.tankers.values() for t in ts]
     n_tankers = len(all_tankers)
     trips = sum(t.trips for t in all_tankers)
-    waits = [w for t in all_tankers for w in t.waits]
+    waits = np.fromiter(chain.from_iterable(t.waits for t in all_tankers), dtype=float)
     row["tanker_trips"] = trips
     row["tanker_utilisation"] = (
         sum(t.busy_days for t in all_tankers) / (n_tankers * horizon) if n_tankers else 0.0
     )
-    row["tanker_wait_hours_mean"] = float(np.mean(waits) * HOURS_PER_DAY) if waits else 0.0
+    row["tanker_wait_hours_mean"] = float(waits.mean() * HOURS_PER_DAY) if len(waits) else 0.0
 
     for i, route in enumerate(net.routes):
         row[f"exported_mt.{route.id}"] = float(by_route[i])
@@ -323,10 +350,18 @@ def _shut_in_days(raw: RawRun) -> float:
 def corridors(net: Network) -> tuple[list[str], np.ndarray]:
     """Corridor names (the last link of each leg to a market) and a leg-to-corridor matrix."""
     names, of_leg = net.corridor_of_leg
-    legs = list(net.market_legs)
-    m = np.zeros((len(net.segments), len(names)))
-    m[legs, [of_leg[i] for i in legs]] = 1.0
-    return list(names), m
+    return list(names), _corridor_matrix(len(names), of_leg).copy()
+
+
+@lru_cache(maxsize=64)
+def _corridor_matrix(n_corridors: int, of_leg: tuple[int, ...]) -> np.ndarray:
+    """Leg-to-corridor matrix (read-only) of legs whose corridors are ``of_leg`` (-1: none)."""
+    m = np.zeros((len(of_leg), n_corridors))
+    for i, j in enumerate(of_leg):
+        if j >= 0:
+            m[i, j] = 1.0
+    m.flags.writeable = False
+    return m
 
 
 def offset_ledger(
@@ -346,7 +381,8 @@ def offset_ledger(
 
 def _ledger(net: Network, ours: PointVolumes, base: PointVolumes, n: int) -> dict[str, np.ndarray]:
     """:func:`offset_ledger` of windows whose starts are the first ``n`` points, ends the rest."""
-    _, to_corridor = corridors(net)
+    names, of_leg = net.corridor_of_leg
+    to_corridor = _corridor_matrix(len(names), of_leg)
 
     def window(p: PointVolumes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         legs = p.cached(

@@ -114,16 +114,14 @@ class RawRun(_Cached):
     def members(self, name: str, which: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
         """Cumulative volumes (n + 1 columns) and rates (n columns) of members ``which`` (rows).
 
-        Cached. One row per member: the transpose is column-major, and its row sums (the
-        totals of the members at each breakpoint) add the members up one by one, as those of
-        any column selection of the rates or volumes do.
+        Cached. One row per member, so the transposes are column-major like a list selection
+        of columns (``x[:, [i, j, ...]]``), and their row sums (the members' totals at each
+        breakpoint) add the members up one by one, as those of such a selection do.
         """
 
         def make() -> tuple[np.ndarray, np.ndarray]:
             cols = np.arange(self.rates.shape[1])[self.layout[name]][list(which)]
-            return np.ascontiguousarray(self.cum[:, cols].T), np.ascontiguousarray(
-                self.rates[:, cols].T
-            )
+            return self.cum.T[cols], self.rates.T[cols]
 
         return self.cached(("members", name, which), make)
 
@@ -132,6 +130,13 @@ class RawRun(_Cached):
         cum, rates = self.members("segment_flow", legs)
         volumes = np.take(cum, idx, axis=1) + np.take(rates, idx, axis=1) * off
         return volumes.T.sum(axis=1)
+
+    @cached_property
+    def breakpoint_intervals(self) -> np.ndarray:
+        """:meth:`interval` of each breakpoint but the last: its own, unless it is repeated."""
+        if (self.spans[:-1] > 0).all():
+            return np.arange(len(self.spans))
+        return self.interval(self.times[:-1])
 
     @cached_property
     def levels_before_next(self) -> np.ndarray:
@@ -149,7 +154,6 @@ class PointVolumes(_Cached):
     def __init__(self, run: RawRun, at: np.ndarray) -> None:
         self._memo = {}
         self.run = run
-        self.at = at
         self.idx, self.off = run.locate(at)
         self.rates = run.rates[self.idx]
         self.volumes = run.cum[self.idx] + self.rates * self.off[:, None]

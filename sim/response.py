@@ -35,7 +35,13 @@ def merged(raw: RawRun, twin: RawRun) -> Merged:
     """Merge the breakpoints of ``raw`` and ``twin`` (kept on ``raw``)."""
 
     def make() -> Merged:
-        times = np.union1d(raw.times, twin.times)
+        # np.union1d without its generality: sort, then keep the first of equal values.
+        times = np.concatenate([raw.times, twin.times])
+        times.sort()
+        first = np.empty(len(times), dtype=bool)
+        first[0] = True
+        np.not_equal(times[1:], times[:-1], out=first[1:])
+        times = times[first]
         return Merged(twin, times, raw.interval(times), twin.interval(times))
 
     # The cached value holds the twin, so its id cannot be reused while ``raw`` lives.
@@ -82,7 +88,7 @@ def recovered(net: Network, raw: RawRun, twin: RawRun) -> tuple[np.ndarray, np.n
         # Levels are linear between breakpoints, so checking both ends of an interval suffices.
         t_end = raw.times[1:]
         # At its own breakpoints a run holds its recorded levels (plus rate x 0 days).
-        ours_a = raw.levels[raw.interval(t)][:, list(keep)]
+        ours_a = raw.levels[raw.breakpoint_intervals][:, list(keep)]
         ours_b = raw.levels_before_next[:, list(keep)]
         base = _levels(twin, np.concatenate([t, np.maximum(t, np.nextafter(t_end, t))]), keep)
         base_a, base_b = base[: len(t)], base[len(t) :]
