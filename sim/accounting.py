@@ -139,7 +139,10 @@ class Valuation:
         )
 
     def revenue(self, flows: GridFlows) -> float:
-        """Netback revenue (USD): sales minus tariffs and freight, discounted."""
+        """Netback revenue (USD): sales minus tariffs and freight, discounted.
+
+        Computed once per ``flows`` object (flows are not modified once built).
+        """
         hit = self._memo.get(("revenue", id(flows)))
         if hit is None:
             hit = self._memo[("revenue", id(flows))] = (flows, self._revenue(flows))
