@@ -341,8 +341,19 @@ def _spare(row: dict, name: str, used: float, base: float, capacity: float, year
 def _storage_peaks(raw: RawRun) -> np.ndarray:
     if raw.levels.shape[1] == 0:
         return np.zeros(0)
-    before_next = raw.levels_before_next
-    return np.maximum(raw.levels.max(axis=0), before_next.max(axis=0, initial=0.0))
+    return np.maximum(_column_max(raw.levels), _column_max(raw.levels_before_next, 0.0))
+
+
+def _column_max(x: np.ndarray, initial: float | None = None) -> np.ndarray:
+    """``x.max(axis=0)`` (with ``initial``), reduced column by column in contiguous memory.
+
+    A maximum is one of the values (or ``initial``) whatever the order of comparison, so only
+    a zero maximum can come out with another sign: then the columns are reduced row by row, as
+    ``x.max(axis=0)`` does.
+    """
+    kwargs = {} if initial is None else {"initial": initial}
+    out = np.ascontiguousarray(x.T).max(axis=1, **kwargs)
+    return out if out.all() else x.max(axis=0, **kwargs)
 
 
 def _shut_in_days(raw: RawRun) -> float:
