@@ -18,6 +18,7 @@ import numpy as np
 
 from sim import response
 from sim.breakpoints import PointVolumes, RawRun, delivered_total, held_at, on_grid
+from sim.ledger import corridors, offset_ledger, window_ledger
 from sim.model.network import Network, shuttle_capacity_mt_per_day
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
@@ -314,7 +315,7 @@ def replication_row(
     # offset_ledger of the whole run; the twin's side is the same in every replication.
     pts = np.array([0.0, horizon])
     base = twin.raw.cached(("whole_run", horizon), lambda: PointVolumes(twin.raw, pts))
-    whole = _ledger(net, PointVolumes(raw, pts), base, 1)
+    whole = window_ledger(net, PointVolumes(raw, pts), base, 1)
     row["blocked_mt"] = float(whole["blocked"][0])
     row["offset_routes_mt"] = float(whole["routes"][0])
     row["offset_storage_mt"] = float(whole["storage"][0])
@@ -361,62 +362,6 @@ def _shut_in_days(raw: RawRun) -> float:
     return float(np.sum(raw.spans[lost > _TINY_RATE]))
 
 
-def corridors(net: Network) -> tuple[list[str], np.ndarray]:
-    """Corridor names (the last link of each leg to a market) and a leg-to-corridor matrix."""
-    names, of_leg = net.corridor_of_leg
-    return list(names), _corridor_matrix(len(names), of_leg).copy()
-
-
-@lru_cache(maxsize=64)
-def _corridor_matrix(n_corridors: int, of_leg: tuple[int, ...]) -> np.ndarray:
-    """Leg-to-corridor matrix (read-only) of legs whose corridors are ``of_leg`` (-1: none)."""
-    m = np.zeros((len(of_leg), n_corridors))
-    for i, j in enumerate(of_leg):
-        if j >= 0:
-            m[i, j] = 1.0
-    m.flags.writeable = False
-    return m
-
-
-def offset_ledger(
-    net: Network, raw: RawRun, twin: RawRun, start: np.ndarray, end: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Where the volume blocked in each window ``[start, end]`` went, against the twin (Mt).
-
-    ``blocked`` is the sum of export shortfalls on corridors that carried less than the twin;
-    it equals exactly ``routes`` (extra exports on corridors that carried more) + ``storage``
-    (extra oil held in storages and on tankers) + ``shut_in`` (extra production not produced).
-    ``by_corridor`` holds the signed export change per corridor (columns). Windows lie within
-    the run.
-    """
-    pts = np.concatenate([start, end])
-    return _ledger(net, PointVolumes(raw, pts), PointVolumes(twin, pts), len(start))
-
-
-def _ledger(net: Network, ours: PointVolumes, base: PointVolumes, n: int) -> dict[str, np.ndarray]:
-    """:func:`offset_ledger` of windows whose starts are the first ``n`` points, ends the rest."""
-    names, of_leg = net.corridor_of_leg
-    to_corridor = _corridor_matrix(len(names), of_leg)
-
-    def window(p: PointVolumes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        legs = p.cached(
-            "by_corridor", lambda: np.ascontiguousarray(p.of("segment_flow")) @ to_corridor
-        )
-        held, lost = p.held, p.shut_in
-        return legs[n:] - legs[:n], held[n:] - held[:n], lost[n:] - lost[:n]
-
-    legs_a, held_a, lost_a = window(ours)
-    legs_t, held_t, lost_t = window(base)
-    delta = legs_a - legs_t
-    return {
-        "by_corridor": delta,
-        "blocked": np.maximum(-delta, 0.0).sum(axis=1),
-        "routes": np.maximum(delta, 0.0).sum(axis=1),
-        "storage": held_a - held_t,
-        "shut_in": lost_a - lost_t,
-    }
-
-
 def event_rows(
     net: Network, raw: RawRun, twin: TwinView, val: Valuation, replication: int
 ) -> list[dict]:
@@ -440,7 +385,7 @@ def event_rows(
     shortfall = (exp_t[n:] - exp_t[:n]) - (exp_a[n:] - exp_a[:n])
     twin_vol = twin.sold_mt
     unit = val.revenue(twin.flows) / (twin_vol * 1e6) if twin_vol > 0 else 0.0
-    ledger = _ledger(net, ours, base, n)
+    ledger = window_ledger(net, ours, base, n)
     profile = response.shortfall_profile(net, raw, twin.raw)
     tts = response.time_to_survive(raw, start, end).tolist()
     ttr = response.time_to_recover(response.recovered(net, raw, twin.raw), start, end).tolist()
