@@ -1,71 +1,46 @@
 """Turn the engine's breakpoints into volumes, revenue and the tables of one replication.
 
-Everything here reads what the engine recorded; nothing reaches back into the processes.
-Between breakpoints every rate is constant, so cumulative volumes are piecewise linear and any
-binning (price steps, days, event windows) is an exact interpolation of the cumulative curves.
-Revenue is valued step by step of the price path; each step's cash is discounted at its
-midpoint.
+Everything here reads what the engine recorded (see :mod:`sim.breakpoints`); nothing reaches
+back into the processes. Revenue is valued step by step of the price path; each step's cash is
+discounted at its midpoint. How a run fell behind its twin and recovered is measured in
+:mod:`sim.response`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from itertools import chain
 
 import numpy as np
 
-from sim.model.hazards import EventRecord
+from sim import response
+from sim.breakpoints import PointVolumes, RawRun, delivered_total, held_at, on_grid
+from sim.ledger import corridors, offset_ledger, window_ledger
 from sim.model.network import Network, shuttle_capacity_mt_per_day
-from sim.model.tankers import TankerStats
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
-_TINY_RATE = 1e-9
+__all__ = [
+    "GridFlows",
+    "RawRun",
+    "TwinView",
+    "Valuation",
+    "corridors",
+    "delivered",
+    "delivered_total",
+    "event_rows",
+    "held_at",
+    "offset_ledger",
+    "on_grid",
+    "replication_row",
+    "timeseries",
+]
+
+_TINY_RATE = response.TINY_RATE
 _TINY_VOLUME = 1e-9
 """Mt; differences smaller than this (about a tonne) are floating-point noise."""
-
-
-@dataclass
-class RawRun:
-    """What one simulation (disrupted or twin) recorded."""
-
-    times: np.ndarray
-    """Breakpoints, the last one being the horizon (n + 1 values)."""
-    rates: np.ndarray
-    """Accounting rates after each breakpoint (n rows), Mt/day."""
-    levels: np.ndarray
-    transit: np.ndarray
-    link_cap: np.ndarray
-    layout: dict[str, slice]
-    records: list[EventRecord] = field(default_factory=list)
-    regimes: list[tuple[float, str]] = field(default_factory=list)
-    """(day, regime) at the start and at every regime change."""
-    tankers: dict[str, list[TankerStats]] = field(default_factory=dict)
-    cum: np.ndarray = field(init=False)
-
-    def __post_init__(self) -> None:
-        dt_ = np.diff(self.times)
-        self.cum = np.vstack(
-            [np.zeros(self.rates.shape[1]), np.cumsum(self.rates * dt_[:, None], axis=0)]
-        )
-
-    def total(self, name: str) -> np.ndarray:
-        """Volumes of quantity ``name`` over the whole run (Mt)."""
-        return self.cum[-1, self.layout[name]]
-
-    def cumulative(self, name: str, at: np.ndarray) -> np.ndarray:
-        """Cumulative volumes of ``name`` at times ``at`` (rows) for each of its members.
-
-        Cumulative volumes are linear between breakpoints, so this interpolates exactly.
-        """
-        cols = self.layout[name]
-        at = np.clip(np.asarray(at, dtype=float), self.times[0], self.times[-1])
-        idx = np.clip(np.searchsorted(self.times, at, side="right") - 1, 0, len(self.times) - 2)
-        return self.cum[idx, cols] + self.rates[idx, cols] * (at - self.times[idx])[:, None]
-
-
-def on_grid(raw: RawRun, name: str, grid: np.ndarray) -> np.ndarray:
-    """Volumes of ``name`` in each interval of ``grid`` (rows) for each member (columns)."""
-    return np.diff(raw.cumulative(name, grid), axis=0)
 
 
 def delivered(net: Network, raw: RawRun) -> np.ndarray:
@@ -76,15 +51,9 @@ def delivered(net: Network, raw: RawRun) -> np.ndarray:
     storage. Revenue does not use it (see :class:`GridFlows`).
     """
     seg_total = raw.total("segment_flow")
-    shares = np.asarray(net.route_shares(list(seg_total)))
+    shares = np.asarray(net.route_shares(seg_total.tolist()))
     finals = [r.segments[-1] for r in net.routes]
     return seg_total[finals] * shares
-
-
-def delivered_total(net: Network, raw: RawRun, at: np.ndarray) -> np.ndarray:
-    """Cumulative deliveries to all markets at times ``at``."""
-    markets = [i for i, s in enumerate(net.segments) if s.end_market is not None]
-    return raw.cumulative("segment_flow", at)[:, markets].sum(axis=1)
 
 
 @dataclass
@@ -101,18 +70,39 @@ class GridFlows:
     @classmethod
     def build(cls, net: Network, raw: RawRun, grid: np.ndarray) -> GridFlows:
         """Bin one run's flows on ``grid``."""
-        legs = on_grid(raw, "segment_flow", grid)
+        volumes = PointVolumes(raw, grid).volumes
+        steps = np.diff(volumes, axis=0)
+        legs = steps[:, raw.layout["segment_flow"]]
         markets = np.zeros((len(grid) - 1, len(net.market_ids)))
-        for i, seg in enumerate(net.segments):
-            if seg.end_market is not None:
-                markets[:, seg.end_market] += legs[:, i]
+        for i in net.market_legs:
+            markets[:, net.segments[i].end_market] += legs[:, i]
         shuttles = np.zeros((len(grid) - 1, len(net.shuttle_ids)))
         for j, sid in enumerate(net.shuttle_ids):
-            pts = [(t, v) for st in raw.tankers.get(sid, []) for t, v in st.landings]
-            if pts:
-                t, v = np.asarray(pts).T
-                shuttles[:, j] = np.histogram(t, bins=grid, weights=v)[0]
-        return cls(markets, on_grid(raw, "link_flow", grid), shuttles)
+            landings = chain.from_iterable(st.landings for st in raw.tankers.get(sid, []))
+            pts = np.fromiter(chain.from_iterable(landings), dtype=float).reshape(-1, 2)
+            if len(pts):
+                shuttles[:, j] = _weighted_histogram(pts[:, 0], pts[:, 1], grid)
+        links = np.ascontiguousarray(steps[:, raw.layout["link_flow"]])
+        return cls(markets, links, shuttles)
+
+
+def _weighted_histogram(values: np.ndarray, weights: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``np.histogram(values, bins=edges, weights=weights)[0]`` for increasing ``edges``.
+
+    The steps NumPy takes for explicit bin edges (cumulative sums of the weights in value order,
+    differenced at the edges, the last one inclusive), so the same bits, without its argument
+    checks.
+    """
+    if len(values) > 65536:  # NumPy sums larger inputs block by block
+        return np.histogram(values, bins=edges, weights=weights)[0]
+    values = np.ascontiguousarray(values)
+    order = np.argsort(values)
+    ordered = values[order]
+    cum = np.concatenate((np.zeros(1), weights[order].cumsum()))
+    at = np.concatenate(
+        (ordered.searchsorted(edges[:-1], "left"), ordered.searchsorted(edges[-1:], "right"))
+    )
+    return np.diff(cum[at])
 
 
 @dataclass
@@ -126,23 +116,19 @@ class Valuation:
     link_tariff: np.ndarray
     shuttle_freight: np.ndarray
     discount: np.ndarray
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Results already computed, by argument identity (the arguments are kept alive here)."""
 
     @classmethod
     def build(cls, net: Network, grid: np.ndarray, prices: np.ndarray) -> Valuation:
         """Value each market's tonne at each step's price, discounted at the step midpoint."""
         rate = net.cfg.economics.discount_rate_per_year
-        mid = (grid[:-1] + grid[1:]) / 2
-        disc = np.exp(-rate * mid / DAYS_PER_YEAR)
-        unit = np.column_stack(
-            [
-                (
-                    (prices + m.price_differential_usd_per_bbl) * m.bbl_per_t
-                    - m.transport_cost_usd_per_t
-                )
-                * disc
-                for m in net.cfg.markets
-            ]
-        )
+        disc = _discount(rate, np.asarray(grid, dtype=float).tobytes())
+        markets = net.cfg.markets
+        differential = np.array([m.price_differential_usd_per_bbl for m in markets])
+        bbl_per_t = np.array([m.bbl_per_t for m in markets])
+        transport = np.array([m.transport_cost_usd_per_t for m in markets])
+        unit = ((prices[:, None] + differential) * bbl_per_t - transport) * disc[:, None]
         links = [*net.cfg.pipelines, *net.cfg.terminals]
         return cls(
             grid,
@@ -154,7 +140,16 @@ class Valuation:
         )
 
     def revenue(self, flows: GridFlows) -> float:
-        """Netback revenue (USD): sales minus tariffs and freight, discounted."""
+        """Netback revenue (USD): sales minus tariffs and freight, discounted.
+
+        Computed once per ``flows`` object (flows are not modified once built).
+        """
+        hit = self._memo.get(("revenue", id(flows)))
+        if hit is None:
+            hit = self._memo[("revenue", id(flows))] = (flows, self._revenue(flows))
+        return hit[1]
+
+    def _revenue(self, flows: GridFlows) -> float:
         sales = np.sum(flows.markets * self.market_unit)
         costs = flows.links @ self.link_tariff + flows.shuttles @ self.shuttle_freight
         return float((sales - np.sum(costs * self.discount)) * 1e6)
@@ -168,41 +163,49 @@ class Valuation:
         tariffs and freight still to pay, discounted to the horizon; oil on a tanker is worth
         its destination storage's value less the freight paid on landing. ``step`` and ``at``
         value it instead at another price step, discounted to day ``at`` (year ends).
+        The arrays are shared by all calls with the same arguments: do not modify them.
         """
+        key = ("storage_values", id(net), step, at)
+        hit = self._memo.get(key)
+        if hit is None:
+            hit = self._memo[key] = (net, self._storage_values(net, step, at))
+        return hit[1]
+
+    def _storage_values(
+        self, net: Network, step: int, at: float | None
+    ) -> tuple[np.ndarray, np.ndarray]:
         at_day = self.grid[-1] if at is None else at
         market_value = (
             self.market_unit[step]
             / self.discount[step]
             * np.exp(-net.cfg.economics.discount_rate_per_year * at_day / DAYS_PER_YEAR)
-        )
+        ).tolist()
+        tariff = self.link_tariff.tolist()
+        freight = self.shuttle_freight.tolist()
+        legs = [
+            (seg.start_storage, seg.end_market, seg.end_storage, sum(tariff[i] for i in seg.links))
+            for seg in net.segments
+            if seg.start_storage is not None
+        ]
+        ends = [
+            (net.asset_index[sh.origin], net.asset_index[sh.destination]) for sh in net.cfg.shuttles
+        ]
         n_st = len(net.storage_ids)
-        value = np.zeros(n_st)
+        value = [0.0] * n_st
         # Values propagate upstream; a storage chain is at most as long as the storage count.
         for _ in range(n_st + 1):
-            new = np.full(n_st, -np.inf)
-            for seg in net.segments:
-                if seg.start_storage is None:
-                    continue
-                cost = sum(self.link_tariff[i] for i in seg.links)
-                if seg.end_market is not None:
-                    v = market_value[seg.end_market] - cost
-                else:
-                    v = value[seg.end_storage] - cost
-                new[seg.start_storage] = max(new[seg.start_storage], v)
-            for j, sh in enumerate(net.cfg.shuttles):
-                o, d = net.asset_index[sh.origin], net.asset_index[sh.destination]
-                new[o] = max(new[o], value[d] - self.shuttle_freight[j])
-            new[np.isinf(new)] = 0.0
-            if np.array_equal(new, value):
+            new = [-math.inf] * n_st
+            for start, market, end, cost in legs:
+                v = (market_value[market] if market is not None else value[end]) - cost
+                new[start] = max(new[start], v)
+            for j, (o, d) in enumerate(ends):
+                new[o] = max(new[o], value[d] - freight[j])
+            new = [0.0 if math.isinf(v) else v for v in new]
+            if new == value:
                 break
             value = new
-        on_board = np.array(
-            [
-                value[net.asset_index[sh.destination]] - self.shuttle_freight[j]
-                for j, sh in enumerate(net.cfg.shuttles)
-            ]
-        )
-        return value, on_board
+        on_board = np.array([value[d] - freight[j] for j, (_, d) in enumerate(ends)])
+        return np.array(value, dtype=float), on_board
 
     def inventory_change(self, net: Network, raw: RawRun) -> float:
         """Value (USD) of the change in oil held in storage and on tankers over the run."""
@@ -213,6 +216,16 @@ class Valuation:
             on_board = sum(t.lifted_mt - t.delivered_mt for t in tankers)
             held += on_board * per_shuttle[j]
         return held * 1e6
+
+
+@lru_cache(maxsize=64)
+def _discount(rate: float, grid: bytes) -> np.ndarray:
+    """Discount factor (read-only) of each step of a price grid (its bytes), at its midpoint."""
+    days = np.frombuffer(grid)
+    mid = (days[:-1] + days[1:]) / 2
+    disc = np.exp(-rate * mid / DAYS_PER_YEAR)
+    disc.flags.writeable = False
+    return disc
 
 
 @dataclass
@@ -226,6 +239,11 @@ class TwinView:
     def build(cls, net: Network, raw: RawRun, grid: np.ndarray) -> TwinView:
         """Precompute the twin's flows on the price grid."""
         return cls(raw, GridFlows.build(net, raw, grid))
+
+    @cached_property
+    def sold_mt(self) -> float:
+        """Volume the twin sold to all markets over the run, Mt."""
+        return float(self.flows.markets.sum())
 
 
 def replication_row(
@@ -254,7 +272,7 @@ def replication_row(
         "shut_in_mt": shut_in,
         "shut_in_congestion_mt": float(shut_c.sum()),
         "shut_in_field_mt": float(shut_f.sum()),
-        "deferred_mt": _deferred(net, raw, twin.raw),
+        "deferred_mt": response.deferred(net, raw, twin.raw),
         "storage_change_mt": storage_change,
         "in_transit_change_mt": transit_change,
         "mass_balance_error_mt": potential - shut_in - exported - storage_change - transit_change,
@@ -267,12 +285,12 @@ def replication_row(
     all_tankers = [t for ts in raw.tankers.values() for t in ts]
     n_tankers = len(all_tankers)
     trips = sum(t.trips for t in all_tankers)
-    waits = [w for t in all_tankers for w in t.waits]
+    waits = np.fromiter(chain.from_iterable(t.waits for t in all_tankers), dtype=float)
     row["tanker_trips"] = trips
     row["tanker_utilisation"] = (
         sum(t.busy_days for t in all_tankers) / (n_tankers * horizon) if n_tankers else 0.0
     )
-    row["tanker_wait_hours_mean"] = float(np.mean(waits) * HOURS_PER_DAY) if waits else 0.0
+    row["tanker_wait_hours_mean"] = float(waits.mean() * HOURS_PER_DAY) if len(waits) else 0.0
 
     for i, route in enumerate(net.routes):
         row[f"exported_mt.{route.id}"] = float(by_route[i])
@@ -293,8 +311,11 @@ def replication_row(
                     if st == state
                 )
             )
-    names, _ = corridors(net)
-    whole = offset_ledger(net, raw, twin.raw, np.array([0.0]), np.array([horizon]))
+    names = net.corridor_of_leg[0]
+    # offset_ledger of the whole run; the twin's side is the same in every replication.
+    pts = np.array([0.0, horizon])
+    base = twin.raw.cached(("whole_run", horizon), lambda: PointVolumes(twin.raw, pts))
+    whole = window_ledger(net, PointVolumes(raw, pts), base, 1)
     row["blocked_mt"] = float(whole["blocked"][0])
     row["offset_routes_mt"] = float(whole["routes"][0])
     row["offset_storage_mt"] = float(whole["storage"][0])
@@ -321,204 +342,61 @@ def _spare(row: dict, name: str, used: float, base: float, capacity: float, year
 def _storage_peaks(raw: RawRun) -> np.ndarray:
     if raw.levels.shape[1] == 0:
         return np.zeros(0)
-    net_rates = raw.rates[:, raw.layout["storage_net"]]
-    before_next = raw.levels[:-1] + net_rates * np.diff(raw.times)[:, None]
-    return np.maximum(raw.levels.max(axis=0), before_next.max(axis=0, initial=0.0))
+    return np.maximum(_column_max(raw.levels), _column_max(raw.levels_before_next, 0.0))
+
+
+def _column_max(x: np.ndarray, initial: float | None = None) -> np.ndarray:
+    """``x.max(axis=0)`` (with ``initial``), reduced column by column in contiguous memory.
+
+    A maximum is one of the values (or ``initial``) whatever the order of comparison, so only
+    a zero maximum can come out with another sign: then the columns are reduced row by row, as
+    ``x.max(axis=0)`` does.
+    """
+    kwargs = {} if initial is None else {"initial": initial}
+    out = np.ascontiguousarray(x.T).max(axis=1, **kwargs)
+    return out if out.all() else x.max(axis=0, **kwargs)
 
 
 def _shut_in_days(raw: RawRun) -> float:
-    lay = raw.layout
-    lost = raw.rates[:, lay["shut_in_congestion"]].sum(axis=1) + raw.rates[
-        :, lay["shut_in_field"]
-    ].sum(axis=1)
-    return float(np.sum(np.diff(raw.times)[lost > _TINY_RATE]))
-
-
-def _deferred(net: Network, raw: RawRun, twin: RawRun) -> float:
-    """Sum the catch-up moves: exports that fell behind the twin and were made up later."""
-    grid = np.union1d(raw.times, twin.times)
-    ours = delivered_total(net, raw, grid)
-    base = delivered_total(net, twin, grid)
-    gap = base - ours
-    return float(np.sum(np.maximum(0.0, -np.diff(gap))))
-
-
-def held_at(raw: RawRun, at: np.ndarray) -> np.ndarray:
-    """Oil held in each storage (columns) plus on tankers (last column) at times ``at``, Mt."""
-    idx = np.clip(np.searchsorted(raw.times, at, side="right") - 1, 0, len(raw.rates) - 1)
-    rates = raw.rates[:, raw.layout["storage_net"]]
-    levels = raw.levels[idx] + rates[idx] * (at - raw.times[idx])[:, None]
-    return np.column_stack([levels, raw.transit[idx]])
-
-
-def corridors(net: Network) -> tuple[list[str], np.ndarray]:
-    """Corridor names (the last link of each leg to a market) and a leg-to-corridor matrix."""
-    names: list[str] = []
-    legs = []
-    for i, seg in enumerate(net.segments):
-        if seg.end_market is not None:
-            name = net.link_ids[seg.links[-1]]
-            if name not in names:
-                names.append(name)
-            legs.append((i, names.index(name)))
-    m = np.zeros((len(net.segments), len(names)))
-    for i, j in legs:
-        m[i, j] = 1.0
-    return names, m
-
-
-def offset_ledger(
-    net: Network, raw: RawRun, twin: RawRun, start: np.ndarray, end: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Where the volume blocked in each window ``[start, end]`` went, against the twin (Mt).
-
-    ``blocked`` is the sum of export shortfalls on corridors that carried less than the twin;
-    it equals exactly ``routes`` (extra exports on corridors that carried more) + ``storage``
-    (extra oil held in storages and on tankers) + ``shut_in`` (extra production not produced).
-    ``by_corridor`` holds the signed export change per corridor (columns).
-    """
-    pts = np.concatenate([start, end])
-    n = len(start)
-    _, to_corridor = corridors(net)
-
-    def window(run: RawRun) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        legs = run.cumulative("segment_flow", pts) @ to_corridor
-        held = held_at(run, pts).sum(axis=1)
-        lost = run.cumulative("shut_in_congestion", pts).sum(axis=1) + run.cumulative(
-            "shut_in_field", pts
-        ).sum(axis=1)
-        return legs[n:] - legs[:n], held[n:] - held[:n], lost[n:] - lost[:n]
-
-    legs_a, held_a, lost_a = window(raw)
-    legs_t, held_t, lost_t = window(twin)
-    delta = legs_a - legs_t
-    return {
-        "by_corridor": delta,
-        "blocked": np.clip(-delta, 0.0, None).sum(axis=1),
-        "routes": np.clip(delta, 0.0, None).sum(axis=1),
-        "storage": held_a - held_t,
-        "shut_in": lost_a - lost_t,
-    }
-
-
-def _recovered(net: Network, raw: RawRun, twin: RawRun) -> tuple[np.ndarray, np.ndarray]:
-    """Breakpoints of ``raw`` and whether the system is back to normal from each on.
-
-    Normal means no congestion shut-in and every storage that is not a shuttle terminal holding
-    no more than the twin does at that time (shuttle terminals swing by whole cargoes).
-    """
-    shuttle_ends = {
-        net.asset_index[x] for sh in net.cfg.shuttles for x in (sh.origin, sh.destination)
-    }
-    keep = [k for k in range(len(net.storage_ids)) if k not in shuttle_ends]
-    t = raw.times[:-1]
-    quiet = raw.rates[:, raw.layout["shut_in_congestion"]].sum(axis=1) <= _TINY_RATE
-    if keep:
-        # Levels are linear between breakpoints, so checking both ends of an interval suffices.
-        t_end = raw.times[1:]
-        ours_a = held_at(raw, t)[:, keep]
-        ours_b = (
-            raw.levels[:-1][:, keep]
-            + raw.rates[:, raw.layout["storage_net"]][:, keep] * (t_end - t)[:, None]
-        )
-        base_a = held_at(twin, t)[:, keep]
-        base_b = held_at(twin, np.maximum(t, np.nextafter(t_end, t)))[:, keep]
-        tol = 1e-6
-        quiet &= ((ours_a <= base_a + tol) & (ours_b <= base_b + tol)).all(axis=1)
-    return t, quiet
-
-
-def _time_to_recover(
-    recovered: tuple[np.ndarray, np.ndarray], start: np.ndarray, end: np.ndarray
-) -> np.ndarray:
-    """Days from each ``start`` until back to normal after ``end`` (NaN: not in the run)."""
-    t, quiet = recovered
-    i0 = np.maximum(0, np.searchsorted(t, end, side="right") - 1)
-    # next_quiet[i]: the first breakpoint at or after i from which the system is normal.
-    n = len(t)
-    marks = np.where(quiet, np.arange(n), n)
-    next_quiet = np.append(np.minimum.accumulate(marks[::-1])[::-1], n)
-    j = next_quiet[np.minimum(i0, n)]
-    found = j < n
-    out = np.full(len(start), np.nan)
-    out[found] = np.maximum(end[found], t[j[found]]) - start[found]
-    return out
-
-
-def _time_to_survive(raw: RawRun, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Days from each ``start`` until congestion shut-in begins (NaN if none before ``end``)."""
-    lost = raw.rates[:, raw.layout["shut_in_congestion"]].sum(axis=1) > _TINY_RATE
-    where = np.flatnonzero(lost)
-    out = np.full(len(start), np.nan)
-    if not len(where):
-        return out
-    t0 = raw.times[:-1][where]
-    t1 = raw.times[1:][where]
-    # The first shut-in interval ending after the start; it counts if it begins before the end.
-    j = np.searchsorted(t1, start, side="right")
-    ok = j < len(where)
-    jj = np.minimum(j, len(where) - 1)
-    ok &= t0[jj] < end
-    out[ok] = np.maximum(start[ok], t0[jj[ok]]) - start[ok]
-    return out
-
-
-def _shortfall_profile(net: Network, raw: RawRun, twin: RawRun) -> tuple[np.ndarray, np.ndarray]:
-    """Return the times either run's export rate changes, and twin minus actual rate after."""
-    markets = [i for i, s in enumerate(net.segments) if s.end_market is not None]
-    grid = np.union1d(raw.times[:-1], twin.times[:-1])
-
-    def rate(run: RawRun) -> np.ndarray:
-        idx = np.clip(np.searchsorted(run.times, grid, side="right") - 1, 0, len(run.rates) - 1)
-        return run.rates[idx][:, run.layout["segment_flow"]][:, markets].sum(axis=1)
-
-    return grid, rate(twin) - rate(raw)
-
-
-def _peak_shortfall(
-    profile: tuple[np.ndarray, np.ndarray], start: np.ndarray, end: np.ndarray
-) -> np.ndarray:
-    """Largest export rate below the twin's within each ``[start, end)`` (Mt/day)."""
-    grid, gap = profile
-    i0 = np.maximum(0, np.searchsorted(grid, start, side="right") - 1)
-    i1 = np.maximum(i0 + 1, np.searchsorted(grid, end, side="left"))
-    padded = np.append(gap, -np.inf)  # so that a window may end at len(gap)
-    bounds = np.column_stack([i0, i1]).ravel()
-    return np.maximum(0.0, np.maximum.reduceat(padded, bounds)[::2])
+    lost = raw.rate_sum("shut_in_congestion") + raw.rate_sum("shut_in_field")
+    return float(np.sum(raw.spans[lost > _TINY_RATE]))
 
 
 def event_rows(
     net: Network, raw: RawRun, twin: TwinView, val: Valuation, replication: int
 ) -> list[dict]:
     """One row per event record, with the volumes measured over the event's window."""
-    if not raw.records:
+    records = raw.records
+    if not records:
         return []
     horizon = float(raw.times[-1])
-    start = np.array([r.start_day for r in raw.records])
-    end = np.minimum(
-        horizon, start + np.array([r.duration_days + r.recovery_days for r in raw.records])
-    )
+    start = np.array([r.start_day for r in records])
+    length = np.array([r.duration_days + r.recovery_days for r in records])
+    end = np.minimum(horizon, start + length)
     pts = np.concatenate([start, end])
-    lost_c = raw.cumulative("shut_in_congestion", pts).sum(axis=1) + raw.cumulative(
-        "shut_in_field", pts
-    ).sum(axis=1)
-    lost_t = twin.raw.cumulative("shut_in_congestion", pts).sum(axis=1)
-    exp_a = delivered_total(net, raw, pts)
-    exp_t = delivered_total(net, twin.raw, pts)
     n = len(start)
+    ours = PointVolumes(raw, pts)
+    base = PointVolumes(twin.raw, pts)
+    lost_c = ours.shut_in
+    lost_t = base.congestion
+    exp_a = ours.delivered(net)
+    exp_t = base.delivered(net)
     lost = (lost_c[n:] - lost_c[:n]) - (lost_t[n:] - lost_t[:n])
     shortfall = (exp_t[n:] - exp_t[:n]) - (exp_a[n:] - exp_a[:n])
-    twin_vol = float(twin.flows.markets.sum())
+    twin_vol = twin.sold_mt
     unit = val.revenue(twin.flows) / (twin_vol * 1e6) if twin_vol > 0 else 0.0
-    ledger = offset_ledger(net, raw, twin.raw, start, end)
-    profile = _shortfall_profile(net, raw, twin.raw)
-    recovered = _recovered(net, raw, twin.raw)
-    tts = _time_to_survive(raw, start, end)
-    ttr = _time_to_recover(recovered, start, end)
-    peak = _peak_shortfall(profile, start, end)
+    ledger = window_ledger(net, ours, base, n)
+    profile = response.shortfall_profile(net, raw, twin.raw)
+    tts = response.time_to_survive(raw, start, end).tolist()
+    ttr = response.time_to_recover(response.recovered(net, raw, twin.raw), start, end).tolist()
+    peak = response.peak_shortfall(profile, start, end).tolist()
+    blocked, routes = ledger["blocked"].tolist(), ledger["routes"].tolist()
+    storage, shut_in = ledger["storage"].tolist(), ledger["shut_in"].tolist()
+    deferred = (shortfall - lost).tolist()
+    lost = lost.tolist()
     day0 = net.cfg.run.start_date
     rows = []
-    for i, r in enumerate(raw.records):
+    for i, r in enumerate(records):
         rows.append(
             {
                 "replication": replication,
@@ -535,16 +413,16 @@ def event_rows(
                 "berths_lost": r.berths_lost,
                 "effective": r.effective,
                 "scripted": r.scripted,
-                "volume_lost_mt": float(lost[i]),
-                "volume_deferred_mt": float(max(0.0, shortfall[i] - lost[i])),
-                "revenue_lost_usd": float(lost[i]) * unit * 1e6,
-                "blocked_mt": float(ledger["blocked"][i]),
-                "offset_routes_mt": float(ledger["routes"][i]),
-                "offset_storage_mt": float(ledger["storage"][i]),
-                "offset_shut_in_mt": float(ledger["shut_in"][i]),
-                "time_to_survive_days": float(tts[i]),
-                "time_to_recover_days": float(ttr[i]),
-                "peak_shortfall_mt_per_day": float(peak[i]),
+                "volume_lost_mt": lost[i],
+                "volume_deferred_mt": max(0.0, deferred[i]),
+                "revenue_lost_usd": lost[i] * unit * 1e6,
+                "blocked_mt": blocked[i],
+                "offset_routes_mt": routes[i],
+                "offset_storage_mt": storage[i],
+                "offset_shut_in_mt": shut_in[i],
+                "time_to_survive_days": tts[i],
+                "time_to_recover_days": ttr[i],
+                "peak_shortfall_mt_per_day": peak[i],
             }
         )
     return rows

@@ -9,6 +9,7 @@ that oil in discrete cargoes. All rates here are in Mt/day and all money in USD.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sim.config.distributions import fraction_mean
 from sim.config.models import Config, Shuttle, Terminal
@@ -68,6 +69,37 @@ class Network:
         """Number of capacity-limited links (pipelines and terminals)."""
         return len(self.link_ids)
 
+    @cached_property
+    def market_legs(self) -> tuple[int, ...]:
+        """Legs that end in a market, in leg order."""
+        return tuple(i for i, s in enumerate(self.segments) if s.end_market is not None)
+
+    @cached_property
+    def corridor_of_leg(self) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        """Corridor names (the last link of each leg to a market) and the corridor of each leg.
+
+        The corridor of a leg that does not end in a market is -1.
+        """
+        names: list[str] = []
+        of_leg = []
+        for seg in self.segments:
+            if seg.end_market is None:
+                of_leg.append(-1)
+                continue
+            name = self.link_ids[seg.links[-1]]
+            if name not in names:
+                names.append(name)
+            of_leg.append(names.index(name))
+        return tuple(names), tuple(of_leg)
+
+    @cached_property
+    def non_shuttle_storages(self) -> tuple[int, ...]:
+        """Storages that are neither the origin nor the destination of a shuttle."""
+        ends = {
+            self.asset_index[x] for sh in self.cfg.shuttles for x in (sh.origin, sh.destination)
+        }
+        return tuple(k for k in range(len(self.storage_ids)) if k not in ends)
+
     def segment_weights(self, brent_usd_per_bbl: float) -> list[float]:
         """Routing weight of each leg, USD/t: the value it adds, net of its own tariffs.
 
@@ -113,26 +145,36 @@ class Network:
         Routes that end on the same leg split its deliveries in proportion to the volume that
         entered their first legs (equal shares when nothing entered).
         """
+        shares = [0.0] * len(self.routes)
+        for members in self._routes_by_final_leg:
+            if len(members) == 1:
+                shares[members[0][0]] = 1.0
+                continue
+            vols = {ri: first_leg_volume[first] / n_first for ri, first, n_first in members}
+            total = sum(vols.values())
+            for ri, _, _ in members:
+                shares[ri] = vols[ri] / total if total > 0 else 1.0 / len(members)
+        return shares
+
+    @cached_property
+    def _routes_by_final_leg(self) -> list[list[tuple[int, int, int]]]:
+        """Routes grouped by final leg: (route, its first leg, routes of the group on that leg)."""
         by_final: dict[int, list[int]] = {}
         for ri, r in enumerate(self.routes):
             by_final.setdefault(r.segments[-1], []).append(ri)
-        shares = [0.0] * len(self.routes)
+        groups = []
         for members in by_final.values():
-            if len(members) == 1:
-                shares[members[0]] = 1.0
-                continue
-            firsts: dict[int, list[int]] = {}
+            firsts: dict[int, int] = {}
             for ri in members:
-                firsts.setdefault(self.routes[ri].segments[0], []).append(ri)
-            vols = {
-                ri: first_leg_volume[self.routes[ri].segments[0]]
-                / len(firsts[self.routes[ri].segments[0]])
-                for ri in members
-            }
-            total = sum(vols.values())
-            for ri in members:
-                shares[ri] = vols[ri] / total if total > 0 else 1.0 / len(members)
-        return shares
+                first = self.routes[ri].segments[0]
+                firsts[first] = firsts.get(first, 0) + 1
+            groups.append(
+                [
+                    (ri, self.routes[ri].segments[0], firsts[self.routes[ri].segments[0]])
+                    for ri in members
+                ]
+            )
+        return groups
 
 
 def compile_network(cfg: Config) -> Network:

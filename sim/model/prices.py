@@ -36,16 +36,22 @@ def price_path(
     kappa = price.mean_reversion_per_year
     sigma = price.volatility_per_sqrt_year
     mu = math.log(price.brent_usd_per_bbl)
-    dt = np.diff(grid) / DAYS_PER_YEAR
-    z = rng.standard_normal(n)
-    x = np.empty(n)
+    dt = (np.diff(grid) / DAYS_PER_YEAR).tolist()
+    z = rng.standard_normal(n).tolist()
+    # The grid has few distinct step lengths: compute each one's transition law once.
+    law = {h: _transition(kappa, sigma, h) for h in set(dt)}
+    x = []
     cur = mu
-    for k in range(n):
-        x[k] = cur
-        if kappa > 0:
-            a = math.exp(-kappa * dt[k])
-            sd = sigma * math.sqrt((1 - a * a) / (2 * kappa))
-        else:
-            a, sd = 1.0, sigma * math.sqrt(dt[k])
-        cur = mu + (cur - mu) * a + sd * z[k]
-    return grid, np.exp(x)
+    for h, zk in zip(dt, z):
+        x.append(cur)
+        a, sd = law[h]
+        cur = mu + (cur - mu) * a + sd * zk
+    return grid, np.exp(np.array(x))
+
+
+def _transition(kappa: float, sigma: float, years: float) -> tuple[float, float]:
+    """Autoregression factor and innovation sd of the log price over ``years``."""
+    if kappa > 0:
+        a = math.exp(-kappa * years)
+        return a, sigma * math.sqrt((1 - a * a) / (2 * kappa))
+    return 1.0, sigma * math.sqrt(years)
