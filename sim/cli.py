@@ -473,6 +473,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         print(f"\ninterrupted ({interrupts.signal_name(exc)})", file=sys.stderr)
         return interrupts.exit_code(exc)
+    except ImportError as exc:  # a stop request inside an extension module's import
+        stop = interrupts.stop_behind(exc)
+        if stop is None:
+            raise
+        print(f"\ninterrupted ({interrupts.signal_name(stop)})", file=sys.stderr)
+        return interrupts.exit_code(stop)
     except BrokenPipeError:
         return 0
 

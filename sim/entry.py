@@ -26,6 +26,13 @@ def console() -> None:
         from sim.cli import main
     except KeyboardInterrupt:
         sys.exit(130)
+    except ImportError as exc:  # SIGINT inside an extension module's init (see sim.interrupts)
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, KeyboardInterrupt):
+            sys.exit(130)
+        if isinstance(cause, SystemExit):  # SIGTERM, from _stop_while_importing
+            sys.exit(cause.code)
+        raise
     code = main()
     if code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
         sys.stdout.flush()

@@ -69,6 +69,23 @@ def shielded() -> Iterator[None]:
             signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 
 
+def stop_behind(exc: BaseException) -> KeyboardInterrupt | None:
+    """Return the stop request that caused ``exc``, if one did.
+
+    A signal that lands while an extension module initialises (SciPy's HiGHS, for one) raises
+    its ``KeyboardInterrupt`` inside the module's init, which the import machinery reports as
+    ``ImportError: initialization failed`` caused by the interrupt.
+    """
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        if isinstance(cur, KeyboardInterrupt):
+            return cur
+        seen.add(id(cur))
+        cur = cur.__cause__ or cur.__context__
+    return None
+
+
 def exit_code(exc: BaseException) -> int:
     """Return the exit code of a command stopped by ``exc``: 128 + the signal number."""
     if isinstance(exc, Terminated):

@@ -326,3 +326,42 @@ def test_console_script_shares_the_signal_safe_entry_point():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _import_failed_by(stop: KeyboardInterrupt) -> ImportError:
+    """What the import machinery raises when a signal lands in an extension module's init."""
+    try:
+        try:
+            raise stop
+        except KeyboardInterrupt as exc:
+            raise ImportError("initialization failed") from exc
+    except ImportError as err:
+        return err
+
+
+@pytest.mark.parametrize(
+    "stop, code", [(KeyboardInterrupt(), 130), (sim.interrupts.Terminated(), 143)]
+)
+def test_stop_inside_an_extension_import_exits_cleanly(monkeypatch, capsys, stop, code):
+    """A stop request that surfaces as an ImportError still ends with 130/143, no traceback."""
+    from sim import cli
+
+    def command(args):
+        raise _import_failed_by(stop)
+
+    monkeypatch.setitem(cli.COMMANDS, "validate", command)
+    assert cli.main(["validate", str(SMALL_YAML)]) == code
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "Traceback" not in err
+
+
+def test_an_import_error_without_a_stop_request_is_not_swallowed(monkeypatch):
+    from sim import cli
+
+    def command(args):
+        raise ImportError("no module named nowhere")
+
+    monkeypatch.setitem(cli.COMMANDS, "validate", command)
+    with pytest.raises(ImportError, match="nowhere"):
+        cli.main(["validate", str(SMALL_YAML)])
+    assert sim.interrupts.stop_behind(ImportError("x")) is None
