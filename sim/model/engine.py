@@ -178,12 +178,9 @@ class FlowEngine:
 
     def refresh(self) -> None:
         """Bring the state to the present, re-route, record and reschedule."""
-        # This runs at most events, so the steps are written out rather than called.
         now = self.env._now
         if now > self.t_last:
-            dt = now - self.t_last
-            self.levels = [lvl + r * dt for lvl, r in zip(self.levels, self.net_rate)]
-            self.t_last = now
+            self._advance(now)
         if self._n_waiting:
             self._release_waiters()
         levels = self.levels
@@ -212,28 +209,14 @@ class FlowEngine:
             self._last_key = key
             self.solution = self.solver.solve(*key)
         sol = self.solution
-        rates = self.net_rate = sol.storage_net
+        self.net_rate = sol.storage_net
         point = (now, sol, tuple(levels), self.in_transit, self._cap_key)
         points = self._points
         if points and points[-1][0] == now:
             points[-1] = point  # several changes at one instant: keep the last state
         else:
             points.append(point)
-        # The next threshold (as _next_threshold), storages first.
-        best = _INF
-        for lvl, rate, cap in zip(levels, rates, self._caps):
-            if rate > _MIN_DT:
-                room = cap - lvl
-                if room > LEVEL_EPS and room < best * rate:
-                    best = room / rate
-            elif rate < -_MIN_DT and lvl > LEVEL_EPS and lvl < -best * rate:
-                best = lvl / -rate
-        if self._n_waiting:
-            best = self._waiter_threshold(best)
-        target = self._target = now + (best if best > _MIN_DT else _MIN_DT)
-        wakes = self._wakes
-        if not wakes or wakes[0] > target + _MIN_DT:
-            self._arm(now, target - now)
+        self._schedule()
 
     def _release_waiters(self) -> None:
         """Carry out waiting transfers that now fit, first come first served per storage."""
