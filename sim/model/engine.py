@@ -68,18 +68,15 @@ class FlowEngine:
         self._cap_key = tuple(self.link_cap)
         self._avail_key = tuple(self.source_avail)
         self.levels = list(net.storage_init)
-        self._caps = list(net.storage_cap)
         self._full_at = [c - LEVEL_EPS for c in net.storage_cap]
         self._room_at = [c + LEVEL_EPS for c in net.storage_cap]
         self._junction = [c <= LEVEL_EPS for c in net.storage_cap]
-        self._any_junction = any(self._junction)
         self.net_rate: tuple[float, ...] = (0.0,) * len(net.storage_ids)
         self.in_transit = 0.0
         self.t_last = 0.0
         self._points: list[tuple[float, FlowSolution, tuple[float, ...], float, tuple]] = []
         self._queues: list[list[tuple[float, simpy.Event]]] = [[] for _ in net.storage_ids]
         """Per storage, the transfers waiting for level or room: (level change, event), FIFO."""
-        self._n_waiting = 0
         self._waiting: list[int] = []
         """Storages with a non-empty queue, in index order."""
         self._wakes: list[float] = []
@@ -165,7 +162,6 @@ class FlowEngine:
         if not queue:
             insort(self._waiting, storage)
         queue.append((delta, event))
-        self._n_waiting += 1
         self._schedule()
         return event
 
@@ -181,29 +177,21 @@ class FlowEngine:
         now = self.env._now
         if now > self.t_last:
             self._advance(now)
-        if self._n_waiting:
+        if self._waiting:
             self._release_waiters()
         levels = self.levels
-        if self._any_junction:
-            states = tuple(
-                [
-                    JUNCTION
-                    if junction
-                    else FULL
-                    if lvl >= full
-                    else EMPTY
-                    if lvl <= LEVEL_EPS
-                    else FREE
-                    for lvl, full, junction in zip(levels, self._full_at, self._junction)
-                ]
-            )
-        else:
-            states = tuple(
-                [
-                    FULL if lvl >= full else EMPTY if lvl <= LEVEL_EPS else FREE
-                    for lvl, full in zip(levels, self._full_at)
-                ]
-            )
+        states = tuple(
+            [
+                JUNCTION
+                if junction
+                else FULL
+                if lvl >= full
+                else EMPTY
+                if lvl <= LEVEL_EPS
+                else FREE
+                for lvl, full, junction in zip(levels, self._full_at, self._junction)
+            ]
+        )
         key = (self._cap_key, self._avail_key, states)
         if key != self._last_key:
             self._last_key = key
@@ -232,7 +220,6 @@ class FlowEngine:
                 levels[k] = lvl
                 self.in_transit -= delta
                 del queue[0]
-                self._n_waiting -= 1
                 event.succeed()
             emptied = emptied or not queue
         if emptied:
@@ -241,14 +228,14 @@ class FlowEngine:
     def _next_threshold(self) -> float:
         """Days until a storage reaches a bound or the level a waiting transfer needs."""
         best = _INF
-        for lvl, rate, cap in zip(self.levels, self.net_rate, self._caps):
+        for lvl, rate, cap in zip(self.levels, self.net_rate, self.net.storage_cap):
             if rate > _MIN_DT:
                 room = cap - lvl
                 if room > LEVEL_EPS and room < best * rate:
                     best = room / rate
             elif rate < -_MIN_DT and lvl > LEVEL_EPS and lvl < -best * rate:
                 best = lvl / -rate
-        return self._waiter_threshold(best) if self._n_waiting else best
+        return self._waiter_threshold(best) if self._waiting else best
 
     def _waiter_threshold(self, best: float) -> float:
         """``best``, or the days until a waiting transfer fits if that comes sooner.
@@ -256,7 +243,8 @@ class FlowEngine:
         Only the first transfer waiting at each storage counts: the others are served after
         it (first come, first served), so their levels are never the next thing to happen.
         """
-        levels, rates, caps, queues = self.levels, self.net_rate, self._caps, self._queues
+        levels, rates, queues = self.levels, self.net_rate, self._queues
+        caps = self.net.storage_cap
         for k in self._waiting:
             delta = queues[k][0][0]
             rate = rates[k]
