@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from heapq import heappop
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -179,25 +180,36 @@ class Model:
         horizon = cfg.run.horizon_days
         run_until(env, horizon, MAX_STEPS_PER_REPLICATION)
         tr = engine.finish(horizon)
-        # Few distinct routings recur many times: stack each once, then index.
-        slot: dict[int, int] = {}
-        distinct = []
-        for s in tr.solutions:
-            if id(s) not in slot:
-                slot[id(s)] = len(distinct)
-                distinct.append(s.rates)
-        which = np.fromiter((slot[id(s)] for s in tr.solutions), dtype=np.intp)
+        # Few distinct routings and capacity states recur many times: stack each once, then
+        # index.
+        n_st = len(net.storage_ids)
         return RawRun(
             times=np.asarray(tr.times),
-            rates=np.stack(distinct)[which],
-            levels=np.asarray(tr.levels).reshape(len(tr.times), len(net.storage_ids)),
+            rates=_stack_distinct([s.rates for s in tr.solutions]),
+            levels=np.fromiter(
+                chain.from_iterable(tr.levels), float, len(tr.levels) * n_st
+            ).reshape(len(tr.times), n_st),
             transit=np.asarray(tr.in_transit),
-            link_cap=np.asarray(tr.link_cap).reshape(len(tr.solutions), net.n_links),
+            link_cap=_stack_distinct(tr.link_cap).reshape(len(tr.solutions), net.n_links),
             layout=self.solver.rate_layout(),
             records=hazards.records,
             regimes=list(hazards.regime.history),
             tankers=tankers,
         )
+
+
+def _stack_distinct(items: list) -> np.ndarray:
+    """``np.array(items)``, converting each distinct object (by identity) only once."""
+    slot: dict[int, int] = {}
+    distinct = []
+    which = []
+    for item in items:
+        k = slot.get(id(item))
+        if k is None:
+            k = slot[id(item)] = len(distinct)
+            distinct.append(item)
+        which.append(k)
+    return np.array(distinct, dtype=float)[which]
 
 
 class TooManyStepsError(RuntimeError):

@@ -71,7 +71,13 @@ class FlowEngine:
         self._full_at = [c - LEVEL_EPS for c in net.storage_cap]
         self._room_at = [c + LEVEL_EPS for c in net.storage_cap]
         self._junction = [c <= LEVEL_EPS for c in net.storage_cap]
+        self._states = [self._classify(k) for k in range(len(self.levels))]
+        """Current state of each storage (FREE, FULL, EMPTY or JUNCTION), kept up to date
+        wherever a level changes."""
+        self._caps = net.storage_cap
         self.net_rate: tuple[float, ...] = (0.0,) * len(net.storage_ids)
+        self._moving: tuple[tuple[int, float], ...] = ()
+        """(storage, net rate) of every storage whose level changes under the current routing."""
         self.in_transit = 0.0
         self.t_last = 0.0
         self._points: list[tuple[float, FlowSolution, tuple[float, ...], float, tuple]] = []
@@ -155,6 +161,7 @@ class FlowEngine:
             lvl = self.levels[storage] + delta
             if (lvl >= -LEVEL_EPS) if delta < 0 else (lvl <= self._room_at[storage]):
                 self.levels[storage] = lvl
+                self._states[storage] = self._classify(storage)
                 self.in_transit -= delta
                 self.refresh()
                 return None
@@ -169,7 +176,9 @@ class FlowEngine:
     def _advance(self, now: float) -> None:
         """Integrate the levels from ``t_last`` to ``now`` (rates are constant in between)."""
         dt = now - self.t_last
-        self.levels = [lvl + r * dt for lvl, r in zip(self.levels, self.net_rate)]
+        levels = self.levels
+        for k, rate in self._moving:  # the other levels stay as they are
+            levels[k] += rate * dt
         self.t_last = now
 
     def refresh(self) -> None:
@@ -180,24 +189,15 @@ class FlowEngine:
         if self._waiting:
             self._release_waiters()
         levels = self.levels
-        states = tuple(
-            [
-                JUNCTION
-                if junction
-                else FULL
-                if lvl >= full
-                else EMPTY
-                if lvl <= LEVEL_EPS
-                else FREE
-                for lvl, full, junction in zip(levels, self._full_at, self._junction)
-            ]
-        )
-        key = (self._cap_key, self._avail_key, states)
+        if self._moving:
+            self._reclassify()
+        key = (self._cap_key, self._avail_key, tuple(self._states))
         if key != self._last_key:
             self._last_key = key
             self.solution = self.solver.solve(*key)
         sol = self.solution
         self.net_rate = sol.storage_net
+        self._moving = sol.moving
         point = (now, sol, tuple(levels), self.in_transit, self._cap_key)
         points = self._points
         if points and points[-1][0] == now:
@@ -205,6 +205,21 @@ class FlowEngine:
         else:
             points.append(point)
         self._schedule()
+
+    def _classify(self, k: int) -> int:
+        """State of storage ``k`` at its current level."""
+        lvl = self.levels[k]
+        if self._junction[k]:
+            return JUNCTION
+        return FULL if lvl >= self._full_at[k] else EMPTY if lvl <= LEVEL_EPS else FREE
+
+    def _reclassify(self) -> None:
+        """Update the states of the storages whose levels moved since the last refresh."""
+        levels, full_at, junction, states = self.levels, self._full_at, self._junction, self._states
+        for k, _ in self._moving:
+            if not junction[k]:
+                lvl = levels[k]
+                states[k] = FULL if lvl >= full_at[k] else EMPTY if lvl <= LEVEL_EPS else FREE
 
     def _release_waiters(self) -> None:
         """Carry out waiting transfers that now fit, first come first served per storage."""
@@ -218,6 +233,7 @@ class FlowEngine:
                 if not ((lvl >= -LEVEL_EPS) if delta < 0 else (lvl <= room_at[k])):
                     break
                 levels[k] = lvl
+                self._states[k] = self._classify(k)
                 self.in_transit -= delta
                 del queue[0]
                 event.succeed()
@@ -228,13 +244,16 @@ class FlowEngine:
     def _next_threshold(self) -> float:
         """Days until a storage reaches a bound or the level a waiting transfer needs."""
         best = _INF
-        for lvl, rate, cap in zip(self.levels, self.net_rate, self.net.storage_cap):
+        levels, caps = self.levels, self._caps
+        for k, rate in self._moving:
             if rate > _MIN_DT:
-                room = cap - lvl
+                room = caps[k] - levels[k]
                 if room > LEVEL_EPS and room < best * rate:
                     best = room / rate
-            elif rate < -_MIN_DT and lvl > LEVEL_EPS and lvl < -best * rate:
-                best = lvl / -rate
+            elif rate < -_MIN_DT:
+                lvl = levels[k]
+                if lvl > LEVEL_EPS and lvl < -best * rate:
+                    best = lvl / -rate
         return self._waiter_threshold(best) if self._waiting else best
 
     def _waiter_threshold(self, best: float) -> float:
@@ -244,7 +263,7 @@ class FlowEngine:
         it (first come, first served), so their levels are never the next thing to happen.
         """
         levels, rates, queues = self.levels, self.net_rate, self._queues
-        caps = self.net.storage_cap
+        caps = self._caps
         for k in self._waiting:
             delta = queues[k][0][0]
             rate = rates[k]

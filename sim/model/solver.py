@@ -70,6 +70,8 @@ class FlowSolution:
     storage_net: tuple[float, ...]
     rates: np.ndarray
     """Accounting vector: see :meth:`FlowSolver.rate_layout`."""
+    moving: tuple[tuple[int, float], ...] = ()
+    """(storage index, net rate) of the storages whose net rate is not zero."""
 
 
 class FlowSolver:
@@ -367,4 +369,5 @@ class FlowSolver:
         rest = y + [a - p for a, p in zip(source_avail, sums)]
         rest += [n - a for n, a in zip(self.net.source_rate, source_avail)] + storage_net
         rates = np.concatenate((self._link_use.dot(y), rest))
-        return FlowSolution(tuple(y), tuple(storage_net), rates)
+        moving = tuple((k, r) for k, r in enumerate(storage_net) if r != 0.0)
+        return FlowSolution(tuple(y), tuple(storage_net), rates, moving)
