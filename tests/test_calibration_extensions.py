@@ -254,6 +254,7 @@ def test_cli_calibrate_extensions_and_report(tmp_path, capsys):
         (["--season-prior", "-1"], "--season-prior"),
         (["--window", "mars=2020-01-01"], "--window"),
         (["--map", "cpc_spm=novorossiysk_tanks"], "--map"),
+        (["--map", "cpc_smp=cpc_terminal"], "--map"),  # misspelt catalog asset
     ],
 )
 def test_cli_calibrate_bad_options(tmp_path, capsys, extra, where):

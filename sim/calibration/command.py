@@ -131,6 +131,14 @@ def calibrate_command(args: argparse.Namespace, default_config: str) -> int:
                 )
             )
     for source_asset, targets in asset_map.items():
+        if source_asset not in in_catalog:
+            raise InputError(
+                Problem(
+                    "--map",
+                    f"'{source_asset}' has no event in {args.catalog} "
+                    f"(catalog assets: {', '.join(sorted(in_catalog))})",
+                )
+            )
         for target in targets:
             if kinds.get(target) not in ("source", "pipeline", "terminal", "shuttle"):
                 raise InputError(
