@@ -31,6 +31,7 @@ import pandas as pd
 
 from sim.config.loader import config_hash, read_yaml, validate_config
 from sim.config.models import Config
+from sim.dirlock import RunDirLock
 from sim.errors import InputError, Problem, RunError
 from sim.executors import Executor
 from sim.limits import MAX_REPLICATIONS
@@ -330,78 +331,80 @@ def run(
     owned = isinstance(executor, str)  # else an open executor shared by several runs
     check_run_options(n, chunk_size, workers, executor if owned else "serial", target_rel_ci)
     out_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="corridor-sim-"))
-    manifest = prepare_dir(out_dir, cfg, root, resume)
-    cfg_json = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
-    chash = config_hash(cfg)
-    ex, manifest = open_session(
-        out_dir,
-        cfg,
-        manifest,
-        executor,
-        workers,
-        scheduler,
-        n,
-        chunk_size,
-        root,
-        target_rel_ci,
-        default_chunk_size,
-    )
-    t0 = time.perf_counter()
-    try:
-        if target_rel_ci is None:
-            _run_range(
-                ex,
-                out_dir,
-                manifest,
-                cfg_json,
-                chash,
-                0,
-                manifest["replications"],
-                cfg.run.timeseries,
-                progress,
-            )
-        else:
-            _run_sequential(
-                ex,
-                out_dir,
-                manifest,
-                cfg_json,
-                chash,
-                target_rel_ci,
-                n,
-                cfg.run.timeseries,
-                progress,
-            )
-        if owned:
-            ex.close()
-        remove_stale_temp_files(out_dir)  # left by workers killed mid-write (now all gone)
-        wall = time.perf_counter() - t0
-        summary = summarise(out_dir)
-        split = run_variance_split(out_dir)
-        if split:
-            summary["parameter_uncertainty"] = split
-        failed = _count_failures(out_dir)
-        summary["failed"] = failed
-        summary["seed"] = root
-        summary["config_hash"] = chash
-        atomic_write_json(out_dir / SUMMARY, summary)
-        manifest["failed"] = failed
-        manifest["timings"] = {
-            "wall_seconds_last_session": wall,
-            "replications_per_second": summary["replications"] / wall if wall > 0 else None,
-        }
-        manifest["status"] = "complete"
-        atomic_write_json(out_dir / MANIFEST, manifest)
-    except KeyboardInterrupt:
-        stop_session(ex, out_dir, manifest, "interrupted", None, owned)
-        raise
-    except RunError as exc:
-        stop_session(ex, out_dir, manifest, "failed", exc.render(), owned)
-        raise
-    except BaseException:
-        stop_session(ex, out_dir, manifest, "failed", "stopped by an unexpected error", owned)
-        raise
-    return RunResult(out_dir, manifest)
+    # One session per directory, from the first check to the last write (sim/dirlock.py).
+    with RunDirLock(out_dir):
+        manifest = prepare_dir(out_dir, cfg, root, resume)
+        cfg_json = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
+        chash = config_hash(cfg)
+        ex, manifest = open_session(
+            out_dir,
+            cfg,
+            manifest,
+            executor,
+            workers,
+            scheduler,
+            n,
+            chunk_size,
+            root,
+            target_rel_ci,
+            default_chunk_size,
+        )
+        t0 = time.perf_counter()
+        try:
+            if target_rel_ci is None:
+                _run_range(
+                    ex,
+                    out_dir,
+                    manifest,
+                    cfg_json,
+                    chash,
+                    0,
+                    manifest["replications"],
+                    cfg.run.timeseries,
+                    progress,
+                )
+            else:
+                _run_sequential(
+                    ex,
+                    out_dir,
+                    manifest,
+                    cfg_json,
+                    chash,
+                    target_rel_ci,
+                    n,
+                    cfg.run.timeseries,
+                    progress,
+                )
+            if owned:
+                ex.close()
+            remove_stale_temp_files(out_dir)  # left by workers killed mid-write (now all gone)
+            wall = time.perf_counter() - t0
+            summary = summarise(out_dir)
+            split = run_variance_split(out_dir)
+            if split:
+                summary["parameter_uncertainty"] = split
+            failed = _count_failures(out_dir)
+            summary["failed"] = failed
+            summary["seed"] = root
+            summary["config_hash"] = chash
+            atomic_write_json(out_dir / SUMMARY, summary)
+            manifest["failed"] = failed
+            manifest["timings"] = {
+                "wall_seconds_last_session": wall,
+                "replications_per_second": summary["replications"] / wall if wall > 0 else None,
+            }
+            manifest["status"] = "complete"
+            atomic_write_json(out_dir / MANIFEST, manifest)
+        except KeyboardInterrupt:
+            stop_session(ex, out_dir, manifest, "interrupted", None, owned)
+            raise
+        except RunError as exc:
+            stop_session(ex, out_dir, manifest, "failed", exc.render(), owned)
+            raise
+        except BaseException:
+            stop_session(ex, out_dir, manifest, "failed", "stopped by an unexpected error", owned)
+            raise
+        return RunResult(out_dir, manifest)
 
 
 def _count_failures(out_dir: Path) -> int:

@@ -19,6 +19,7 @@ from typing import Any
 from sim import __version__
 from sim.config.loader import config_hash, dump_config
 from sim.config.models import Config
+from sim.dirlock import LOCK, check_out_path
 from sim.errors import InputError, OutputError, Problem
 from sim.executors import EXECUTORS, Executor, make_executor
 from sim.interrupts import shielded
@@ -188,8 +189,7 @@ def check_finished(out: Path, manifest: dict[str, Any]) -> None:
 
 def prepare_dir(out: Path, cfg: Config, seed: int, resume: bool) -> dict[str, Any] | None:
     """Check an existing run directory; return its manifest when resuming."""
-    if out.exists() and not out.is_dir():
-        raise InputError(Problem("", "--out names a file, not a directory"), str(out))
+    check_out_path(out)
     if (out / MANIFEST).is_file():
         man = read_manifest(out)
         if man.get("config_hash") != config_hash(cfg):
@@ -217,7 +217,7 @@ def prepare_dir(out: Path, cfg: Config, seed: int, resume: bool) -> dict[str, An
             )
         check_chunks(out, man)
         return man
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and any(p.name != LOCK for p in out.iterdir()):
         raise InputError(Problem("", "output directory exists and is not empty"), str(out))
     return None
 
