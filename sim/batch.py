@@ -52,6 +52,7 @@ from sim.rundir import (
 )
 from sim.session import (
     check_finished,
+    check_resume_options,
     check_run_options,
     open_session,
     prepare_dir,
@@ -334,6 +335,8 @@ def run(
     # One session per directory, from the first check to the last write (sim/dirlock.py).
     with RunDirLock(out_dir):
         manifest = prepare_dir(out_dir, cfg, root, resume)
+        if manifest is not None:
+            check_resume_options(manifest, replications, chunk_size)
         cfg_json = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
         chash = config_hash(cfg)
         ex, manifest = open_session(

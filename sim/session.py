@@ -222,6 +222,42 @@ def prepare_dir(out: Path, cfg: Config, seed: int, resume: bool) -> dict[str, An
     return None
 
 
+def check_resume_options(
+    manifest: dict[str, Any], replications: int | None, chunk_size: int | None
+) -> None:
+    """Refuse a resume whose options differ from the run it finishes (they would be ignored).
+
+    ``replications`` and ``chunk_size`` are the values the user gave (``None`` when not given).
+    A run with a target CI grows by blocks, so its replication count is not compared.
+
+    Raises
+    ------
+    InputError
+        Naming the option, the run's value and what to do instead.
+    """
+    if chunk_size is not None and chunk_size != manifest["chunk_size"]:
+        raise InputError(
+            Problem(
+                "--chunk-size",
+                f"this run directory is chunked by {manifest['chunk_size']} and a resume keeps "
+                f"its chunks (results do not depend on them); leave --chunk-size out",
+            )
+        )
+    if (
+        replications is not None
+        and manifest.get("target_rel_ci") is None
+        and replications != manifest["replications"]
+    ):
+        raise InputError(
+            Problem(
+                "--replications",
+                f"this run directory holds a run of {manifest['replications']} replications and "
+                f"a resume finishes it as started; leave --replications out, or choose another "
+                f"--out for {replications}",
+            )
+        )
+
+
 def open_session(
     out_dir: Path,
     cfg: Config,

@@ -209,3 +209,28 @@ def test_replications_are_not_all_alike(runs):
     table = serial.replications
     assert table["n_events"].nunique() > 1
     assert np.unique(table["revenue_loss_usd"]).size > 1
+
+
+def test_resume_refuses_options_it_would_ignore(cfg, runs):
+    serial = runs[1]
+    man = json.loads((serial.path / "manifest.json").read_text())
+    before = (serial.path / "manifest.json").read_bytes()
+    for kwargs, option in (
+        ({"chunk_size": man["chunk_size"] + 1}, "--chunk-size"),
+        ({"replications": N + 1}, "--replications"),
+    ):
+        args = {"replications": N, "seed": SEED, "executor": "serial", "out": serial.path}
+        with pytest.raises(sim.InputError, match=option):
+            sim.run(cfg, **{**args, **kwargs, "resume": True})
+    assert (serial.path / "manifest.json").read_bytes() == before
+    # The run's own values (or none) are accepted.
+    again = sim.run(
+        cfg,
+        replications=N,
+        seed=SEED,
+        executor="serial",
+        out=serial.path,
+        resume=True,
+        chunk_size=man["chunk_size"],
+    )
+    pd.testing.assert_frame_equal(again.replications, serial.replications, check_exact=True)
