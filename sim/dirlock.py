@@ -6,7 +6,8 @@ second session on the same directory stops at once with an input error instead o
 same chunks again and racing the first for the manifest and the temporary files. The lock is
 ``filelock.FileLock`` (``fcntl.flock`` on POSIX, ``msvcrt.locking`` on Windows), so the
 operating system releases it when the holding process ends in any way, ``kill -9`` included:
-there is never a stale lock to clean up by hand.
+there is never a stale lock to clean up by hand. Where no lock can be taken at all (some network
+file systems), a warning is logged and the session runs without this guard.
 
 The lock file stays in a run directory after a session (deleting it could let two sessions hold
 locks on different files); readers ignore it. A session that stops before its run starts (no
@@ -15,12 +16,15 @@ manifest) removes the lock file again, and the directory too if it created it.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
 from sim.errors import InputError, OutputError, Problem
 from sim.rundir import MANIFEST
+
+log = logging.getLogger("corridor_sim")
 
 LOCK = ".corridor-sim.lock"
 """Name of the lock file in a run directory."""
@@ -55,17 +59,24 @@ class RunDirLock:
     def acquire(self) -> RunDirLock:
         """Take the lock without waiting.
 
+        A file system on which the lock cannot be taken at all (some network file systems)
+        only costs the guard: a warning is logged and the session goes on unlocked.
+
         Raises
         ------
         InputError
-            When another session holds it.
+            When another session holds the lock.
         OutputError
-            When the directory or its lock file cannot be created.
+            When the directory cannot be created.
         """
         check_out_path(self.out)
-        lock = FileLock(self.out / LOCK)
         try:
             self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise OutputError(str(self.out), reason, exc.errno) from None
+        lock = FileLock(self.out / LOCK)
+        try:
             lock.acquire(timeout=0)
         except Timeout:
             raise InputError(
@@ -76,18 +87,21 @@ class RunDirLock:
                 ),
                 str(self.out),
             ) from None
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            raise OutputError(str(self.out), reason, exc.errno) from None
+        except OSError as exc:  # e.g. a network file system without working locks
+            log.warning(
+                "cannot lock %s (%s); running without the one-session-per-directory guard",
+                self.out,
+                exc.strerror or type(exc).__name__,
+            )
+            return self
         self._lock = lock
         return self
 
     def release(self) -> None:
         """Give the lock back; undo the lock file (and directory) of a run that never started."""
-        if self._lock is None:
-            return
-        self._lock.release()
-        self._lock = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
         if (self.out / MANIFEST).exists():
             return
         try:  # best effort: the session never started, so leave the directory as it was

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import signal
 import subprocess
@@ -13,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import SMALL_YAML
+from filelock import FileLock
 from fuzz_support import run_cli
 
 import sim
@@ -99,3 +102,14 @@ def test_a_killed_holder_leaves_no_lock(cfg, tmp_path):
                 raise
             time.sleep(0.1)
     assert result.replications.shape[0] == N
+
+
+def test_a_file_system_without_locks_only_costs_the_guard(cfg, tmp_path, monkeypatch, caplog):
+    def no_locks(self, *args, **kwargs):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(FileLock, "acquire", no_locks)
+    with caplog.at_level(logging.WARNING, logger="corridor_sim"):
+        result = _run(cfg, tmp_path / "run")
+    assert result.replications.shape[0] == N
+    assert "cannot lock" in caplog.text and "No locks available" in caplog.text

@@ -157,9 +157,7 @@ def test_out_below_a_file_fails_fast(tmp_path):
     blocker.write_text("x")
     rc, stdout, err = run_cli(_argv(blocker / "run"))
     assert rc == 3 and stdout == ""
-    assert err.strip().splitlines() == [
-        f"error: cannot write {blocker / 'run'}: Not a directory"
-    ]
+    assert err.strip().splitlines() == [f"error: cannot write {blocker / 'run'}: Not a directory"]
 
 
 def test_out_that_is_a_file_is_refused(tmp_path):
@@ -223,7 +221,5 @@ def test_read_only_file_system_fails_fast(read_only_disk):
     out = read_only_disk / "run"
     rc, stdout, err = run_cli(_argv(out))
     assert rc == 3 and stdout == ""
-    assert err.strip().splitlines() == [
-        f"error: cannot write {out}: Read-only file system"
-    ]
+    assert err.strip().splitlines() == [f"error: cannot write {out}: Read-only file system"]
     assert not out.exists()
