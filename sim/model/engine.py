@@ -215,11 +215,9 @@ class FlowEngine:
 
     def _reclassify(self) -> None:
         """Update the states of the storages whose levels moved since the last refresh."""
-        levels, full_at, junction, states = self.levels, self._full_at, self._junction, self._states
+        states, classify = self._states, self._classify
         for k, _ in self._moving:
-            if not junction[k]:
-                lvl = levels[k]
-                states[k] = FULL if lvl >= full_at[k] else EMPTY if lvl <= LEVEL_EPS else FREE
+            states[k] = classify(k)
 
     def _release_waiters(self) -> None:
         """Carry out waiting transfers that now fit, first come first served per storage."""
