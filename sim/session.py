@@ -240,7 +240,7 @@ def check_resume_options(
             Problem(
                 "--chunk-size",
                 f"this run directory is chunked by {manifest['chunk_size']} and a resume keeps "
-                f"its chunks (results do not depend on them); leave --chunk-size out",
+                "its chunks (results do not depend on them); leave --chunk-size out",
             )
         )
     if (
@@ -252,7 +252,7 @@ def check_resume_options(
             Problem(
                 "--replications",
                 f"this run directory holds a run of {manifest['replications']} replications and "
-                f"a resume finishes it as started; leave --replications out, or choose another "
+                "a resume finishes it as started; leave --replications out, or choose another "
                 f"--out for {replications}",
             )
         )
