@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sim.config import validate_config
+from sim.config import load_config, validate_config
 from sim.config.models import Config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -113,3 +113,11 @@ def pytest_terminal_summary(terminalreporter):
     for kind, c in sorted(counts.items()):
         parts = ", ".join(f"{k} {v}" for k, v in sorted(c.items()))
         terminalreporter.write_line(f"{kind}: {sum(c.values())} ({parts})")
+
+
+def small_config(horizon_days: float) -> Config:
+    """The small test network (``SMALL_YAML``) with a shorter horizon, for fast batch tests."""
+    full = load_config(SMALL_YAML)
+    return full.model_copy(
+        update={"run": full.run.model_copy(update={"horizon_days": horizon_days})}
+    )

@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SMALL_YAML
+from conftest import SMALL_YAML, small_config
 
 import sim
 from sim.cli import main
@@ -20,8 +20,7 @@ N = 12
 
 @pytest.fixture(scope="module")
 def cfg():
-    full = sim.load_config(SMALL_YAML)
-    return full.model_copy(update={"run": full.run.model_copy(update={"horizon_days": 120.0})})
+    return small_config(120.0)
 
 
 @pytest.fixture(scope="module")

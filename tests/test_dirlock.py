@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SMALL_YAML
+from conftest import small_config
 from filelock import FileLock
 from fuzz_support import run_cli
 
@@ -28,8 +28,7 @@ N = 4
 
 @pytest.fixture(scope="module")
 def cfg():
-    full = sim.load_config(SMALL_YAML)
-    return full.model_copy(update={"run": full.run.model_copy(update={"horizon_days": 60.0})})
+    return small_config(60.0)
 
 
 def _run(cfg, out, **kwargs):

@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 import pytest
+from conftest import small_config
 from crash_helpers import die_once
 
 import sim
@@ -17,8 +18,7 @@ from sim.worker import ChunkTask
 
 @pytest.fixture(scope="module")
 def cfg():
-    base = sim.load_config("tests/data/small.yaml")
-    return base.model_copy(update={"run": base.run.model_copy(update={"horizon_days": 120.0})})
+    return small_config(120.0)
 
 
 def _tasks(cfg, out, n=6, size=2):
