@@ -101,7 +101,7 @@ def revenue_by_year(net: Network, run: RawRun, val: Valuation, bounds: np.ndarra
     parent = np.clip(np.searchsorted(val.grid, starts, side="right") - 1, 0, len(val.grid) - 2)
     year = np.clip(np.searchsorted(bounds, starts, side="right") - 1, 0, len(bounds) - 2)
     flows = GridFlows.build(net, run, grid)
-    sales = np.sum(flows.markets * val.market_unit[parent], axis=1)
+    sales = val.step_sales(flows, parent)
     costs = flows.links @ val.link_tariff + flows.shuttles @ val.shuttle_freight
     cash = (sales - costs * val.discount[parent]) * 1e6
     by_year = np.bincount(year, weights=cash, minlength=len(bounds) - 1)
