@@ -373,7 +373,8 @@ def replication_row(
     for i, route in enumerate(net.routes):
         row[f"exported_mt.{route.id}"] = float(by_route[i])
     for i, name in enumerate(net.link_ids):
-        _spare(row, name, float(links[i]), float(twin_links[i]), net.link_cap[i] * horizon, years)
+        cap = (net.link_cap[i] + net.link_surge[i]) * horizon  # usable plus any surge
+        _spare(row, name, float(links[i]), float(twin_links[i]), cap, years)
     for _j, sh in enumerate(net.cfg.shuttles):
         got = sum(t.delivered_mt for t in raw.tankers.get(sh.id, []))
         base = sum(t.delivered_mt for t in twin.raw.tankers.get(sh.id, []))

@@ -490,6 +490,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
 _LATER_KEYS: dict[str, dict[str, Any]] = {
     "sources": {"restart_ramp_days": 0.0, "bbl_per_t": None},
     "pipelines": {"access_mt_per_year": None, "surge": None},
+    "markets": {"blend": False},
     "hazards": {"rate_uncertainty": None, "planning": None},
 }
 """Keys added to the schema after run-directory format 1, by section, with their defaults."""

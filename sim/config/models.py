@@ -223,6 +223,10 @@ class Market(_Strict):
         float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False)
     ] = 0.0
     bbl_per_t: Annotated[float, Field(gt=5, lt=10)] = 7.5
+    blend: bool = False
+    """Oil sold here is priced as the market's own stream (``bbl_per_t``), whatever its source
+    grade: a pipeline blend settled by a quality bank (Transneft's Urals/KEBCO, say).
+    Otherwise a source's ``bbl_per_t`` applies where set."""
     transport_cost_usd_per_t: NonNeg = 0.0
     source: str | None = None
 
@@ -317,7 +321,7 @@ class Planning(_Strict):
 
     months: Annotated[list[Annotated[int, Field(ge=1, le=12)]], Field(min_length=1)] | None = None
     exclusive: bool = False
-    retry_days: Annotated[float, Field(gt=0, le=366, allow_inf_nan=False)] = 7.0
+    retry_days: Annotated[float, Field(ge=0.5, le=366, allow_inf_nan=False)] = 7.0
 
 
 class Hazard(_Strict):

@@ -182,6 +182,11 @@ class FlowEngine:
         self._shares[index] = (up, drawn)
         return drawn
 
+    @property
+    def storage_states(self) -> list[int]:
+        """Current state of each storage (``FREE``, ``FULL``, ``EMPTY`` or ``JUNCTION``)."""
+        return self._states
+
     def nominal_capacity(self, link: int) -> float:
         """Return a link's capacity before outages (Mt/day)."""
         return self._nominal[link]

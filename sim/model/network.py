@@ -73,12 +73,18 @@ class Network:
 
     @cached_property
     def route_grade(self) -> tuple[float, ...]:
-        """Barrels per tonne of the oil on each route: its source's grade, else its market's."""
+        """Barrels per tonne of the oil sold by each route.
+
+        Its source's grade, unless the market is a blend (or the source declares none): then
+        the market's ``bbl_per_t``.
+        """
         cfg = self.cfg
-        return tuple(
-            cfg.sources[r.source].bbl_per_t or cfg.markets[r.market].bbl_per_t
-            for r in self.routes
-        )
+        out = []
+        for r in self.routes:
+            market = cfg.markets[r.market]
+            grade = cfg.sources[r.source].bbl_per_t
+            out.append(market.bbl_per_t if market.blend or grade is None else grade)
+        return tuple(out)
 
     @cached_property
     def leg_grade(self) -> tuple[float, ...]:

@@ -2,14 +2,18 @@
 
 Both watch the congestion shut-in of each routing solution (oil produced that has no way out):
 
-* **Surge** (``pipelines[].surge``): when a source with a route through the link is shut in,
-  the link's shippers renominate. Nothing extra flows for ``lag_days``; then the extra capacity
+* **Surge** (``pipelines[].surge``): when oil that could use the link has no way out (a source
+  with a route through it is shut in, or a buffer on such a source's routes is filling), the
+  link's shippers renominate. Nothing extra flows for ``lag_days``; then the extra capacity
   comes in ``steps`` equal steps, step k at ``lag_days + ramp_days * k / steps``. A request is
-  dropped if the shut-in ends during the lag, and the extra is withdrawn once the link carries
-  no more than it could without it (the need is over). The next need waits the full lag again.
-* **Restart ramp** (``sources[].restart_ramp_days``): when a source's congestion shut-in ends,
-  its production does not jump back: it is held at the level it was cut to and returns in
-  ``ramp_steps`` equal steps, step j at ``restart_ramp_days * j / ramp_steps``.
+  dropped if the need ends during the lag, and the extra is withdrawn once it is no longer
+  needed: no source it serves is held back by a restart ramp, and the link carries no more
+  than it could without the extra or the routing without it would have no need either. The
+  next need waits the full lag again.
+* **Restart ramp** (``sources[].restart_ramp_days``): when a source's congestion cut eases
+  (ends, or gets smaller), its production does not jump: it is held at the level it was cut to
+  and the cap lifts in ``ramp_steps`` equal steps, step j at
+  ``restart_ramp_days * j / ramp_steps``.
 
 Changes are applied by SimPy events at the same instant, never from inside a refresh, so each
 refresh solves and records one consistent state (the engine keeps the last state of an
@@ -54,11 +58,24 @@ class Reactions:
         self._shut = layout["shut_in_congestion"]
         self._flow = layout["link_flow"].start
         pipes = {p.id: p for p in net.cfg.pipelines}
+        buffers = set(net.non_shuttle_storages)
         self._surges = []
         for i, extra in enumerate(net.link_surge):
             if extra > 0:
-                feeders = tuple(sorted({r.source for r in net.routes if i in r.links}))
-                self._surges.append((i, pipes[net.link_ids[i]].surge, extra, feeders))
+                fed = [r for r in net.routes if i in r.links]
+                feeders = tuple(sorted({r.source for r in fed}))
+                stores = tuple(
+                    sorted(
+                        {
+                            seg.end_storage
+                            for r in net.routes
+                            if r.source in feeders
+                            for seg in (net.segments[j] for j in r.segments)
+                            if seg.end_storage in buffers
+                        }
+                    )
+                )
+                self._surges.append((i, pipes[net.link_ids[i]].surge, extra, feeders, stores))
         self._state = {i: _IDLE for i, *_ in self._surges}
         self._generation = {i: 0 for i, *_ in self._surges}
         self._ramps = [
@@ -67,38 +84,69 @@ class Reactions:
             if s.restart_ramp_days > 0
         ]
         self._cut = {k: 0.0 for k, *_ in self._ramps}
+        self._ramping: set[int] = set()
 
     def check(self, sol: FlowSolution) -> None:
         """React to a new routing solution (called by every refresh)."""
-        shut = sol.rates[self._shut]
-        for i, surge, extra, feeders in self._surges:
-            needed = any(shut[k] > _EPS for k in feeders)
+        for i, surge, extra, feeders, stores in self._surges:
+            needed = self._needed(sol, feeders, stores)
             state = self._state[i]
             if state == _IDLE:
                 if needed:
                     self._state[i] = _NOMINATED
                     self._generation[i] += 1
                     self.engine.env.process(self._grant(i, surge, extra, self._generation[i]))
-            elif not needed and (state == _NOMINATED or self._unused(i, sol)):
+            elif (
+                not needed
+                and not self._ramping.intersection(feeders)  # production still held back
+                and (state == _NOMINATED or self._spare(i, sol, feeders, stores))
+            ):
                 self._state[i] = _IDLE
                 self._generation[i] += 1
                 if state == _GRANTED:
                     self._later(lambda i=i: self.engine.set_nominal(i, self.engine.net.link_cap[i]))
+        if self._ramps:
+            self._check_ramps(sol)
+
+    def _check_ramps(self, sol: FlowSolution) -> None:
+        """Start a restart ramp for each source whose congestion cut has just eased."""
+        shut = sol.rates[self._shut]
         avail = self.engine.source_avail
         for k, days, steps in self._ramps:
-            cut = shut[k] / avail[k] if avail[k] > _EPS else 0.0
-            if cut > _EPS:
-                self._cut[k] = min(1.0, cut)
-            elif self._cut[k] > 0.0:
-                lost, self._cut[k] = self._cut[k], 0.0
-                self.engine.env.process(self._restart(k, lost, days, steps))
+            if k in self._ramping:
+                continue
+            cut = min(1.0, shut[k] / avail[k]) if avail[k] > _EPS else 0.0
+            before, self._cut[k] = self._cut[k], cut
+            if cut < before - _EPS:
+                self._ramping.add(k)
+                self.engine.env.process(self._restart(k, before, days, steps))
 
-    def _unused(self, i: int, sol: FlowSolution) -> bool:
-        """Return True when link ``i`` carries no more than its capacity without the surge."""
+    def _needed(self, sol: FlowSolution, feeders: tuple[int, ...], stores: tuple[int, ...]) -> bool:
+        """Return True when oil that could use a link has no way out.
+
+        A source it serves is shut in, or a buffer on their routes is filling.
+        """
+        shut = sol.rates[self._shut]
+        net = sol.storage_net
+        return any(shut[k] > _EPS for k in feeders) or any(net[k] > _EPS for k in stores)
+
+    def _spare(
+        self, i: int, sol: FlowSolution, feeders: tuple[int, ...], stores: tuple[int, ...]
+    ) -> bool:
+        """Return True when link ``i`` no longer needs its surge.
+
+        Either it carries no more than its capacity without the surge, or the routing with
+        that capacity (same outages, storages and production) would not need it either.
+        """
         eng = self.engine
         nominal = eng.nominal_capacity(i)
         base = eng.link_cap[i] * eng.net.link_cap[i] / nominal if nominal > 0 else 0.0
-        return float(sol.rates[self._flow + i]) <= base + _EPS
+        if float(sol.rates[self._flow + i]) <= base + _EPS:
+            return True
+        caps = list(eng.link_cap)
+        caps[i] = base
+        without = eng.solver.solve(tuple(caps), tuple(eng.source_avail), tuple(eng.storage_states))
+        return not self._needed(without, feeders, stores)
 
     def _later(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` at the current time, after the refresh in progress."""
@@ -120,7 +168,8 @@ class Reactions:
     def _restart(self, k: int, lost: float, days: float, steps: int) -> Generator[Any, Any, None]:
         """Hold source ``k`` at ``1 - lost`` of its rate, then ramp it back in ``steps`` steps.
 
-        Step j comes at ``days * j / steps``: full rate again after ``days``.
+        Step j comes at ``days * j / steps``: the cap is gone after ``days``. Cuts that ease
+        while the ramp runs are absorbed by it.
         """
         env, eng = self.engine.env, self.engine
         handle = eng.add_effect("source", k, lost)
@@ -128,4 +177,6 @@ class Reactions:
             yield env.timeout(days / steps)
             eng.set_effect("source", k, handle, lost * (steps - j) / steps)
         yield env.timeout(days / steps)
+        self._ramping.discard(k)
+        self._cut[k] = 0.0
         eng.remove_effect("source", k, handle)
