@@ -32,6 +32,7 @@ __all__ = [
     "delivered_total",
     "event_rows",
     "held_at",
+    "held_grades",
     "offset_ledger",
     "on_grid",
     "replication_row",
@@ -88,6 +89,29 @@ class GridFlows:
         links = np.ascontiguousarray(steps[:, raw.layout["link_flow"]])
         barrels = _barrels(net, legs, markets.shape) if net.graded else None
         return cls(markets, links, shuttles, barrels)
+
+
+def held_grades(net: Network, raw: RawRun) -> tuple[float, ...] | None:
+    """Barrels per tonne of the oil on each leg over the whole run (``None`` without grades).
+
+    A leg pooling several routes carries the mix that entered their first legs over the run
+    (equal weights when nothing entered): the grade oil held in a storage at the horizon is
+    valued at.
+    """
+    if not net.graded:
+        return None
+
+    def make() -> tuple[float, ...]:
+        totals = raw.total("segment_flow")
+        grades = list(net.leg_grade)
+        for leg, members in net.grade_mix:
+            weights = np.array([totals[first] * share for first, share, _ in members])
+            if weights.sum() <= 0:
+                weights = np.ones(len(members))
+            grades[leg] = float(weights @ np.array([g for _, _, g in members]) / weights.sum())
+        return tuple(grades)
+
+    return raw.cached("held_grades", make)
 
 
 def _barrels(net: Network, legs: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -217,24 +241,30 @@ class Valuation:
         return self.discount[:, None] * self._market_transport
 
     def storage_values(
-        self, net: Network, step: int = -1, at: float | None = None
+        self,
+        net: Network,
+        step: int = -1,
+        at: float | None = None,
+        grades: tuple[float, ...] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """USD per tonne of oil held in each storage and on each shuttle at the horizon.
 
         Oil in a storage is worth its best way to a market at the last price step, net of the
         tariffs and freight still to pay, discounted to the horizon; oil on a tanker is worth
         its destination storage's value less the freight paid on landing. ``step`` and ``at``
-        value it instead at another price step, discounted to day ``at`` (year ends).
+        value it instead at another price step, discounted to day ``at`` (year ends). With crude
+        grades, ``grades`` gives the barrels per tonne of the oil on each leg (see
+        :func:`held_grades`; default :attr:`Network.leg_grade`).
         The arrays are shared by all calls with the same arguments: do not modify them.
         """
-        key = ("storage_values", id(net), step, at)
+        key = ("storage_values", id(net), step, at, grades)
         hit = self._memo.get(key)
         if hit is None:
-            hit = self._memo[key] = (net, self._storage_values(net, step, at))
+            hit = self._memo[key] = (net, self._storage_values(net, step, at, grades))
         return hit[1]
 
     def _storage_values(
-        self, net: Network, step: int, at: float | None
+        self, net: Network, step: int, at: float | None, grades: tuple[float, ...] | None
     ) -> tuple[np.ndarray, np.ndarray]:
         at_day = self.grid[-1] if at is None else at
         market_value = (
@@ -248,7 +278,7 @@ class Valuation:
             rate = net.cfg.economics.discount_rate_per_year
             scale = float(np.exp(-rate * at_day / DAYS_PER_YEAR) / self.discount[step])
             per_bbl, transport = self.per_barrel[step], self.transport_unit[step]
-            grade = net.leg_grade
+            grade = net.leg_grade if grades is None else grades
             leg_value = [
                 (per_bbl[s.end_market] * grade[i] - transport[s.end_market]) * scale
                 if s.end_market is not None
@@ -287,7 +317,7 @@ class Valuation:
 
     def inventory_change(self, net: Network, raw: RawRun) -> float:
         """Value (USD) of the change in oil held in storage and on tankers over the run."""
-        per_storage, per_shuttle = self.storage_values(net)
+        per_storage, per_shuttle = self.storage_values(net, grades=held_grades(net, raw))
         held = float((raw.levels[-1] - raw.levels[0]) @ per_storage) if len(per_storage) else 0.0
         for j, sid in enumerate(net.shuttle_ids):
             tankers = raw.tankers.get(sid, [])
