@@ -324,7 +324,6 @@ def _cmd_resume(args) -> int:
     try:
         result = run(
             cfg,
-            replications=man["replications"],
             seed=man["seed"],
             workers=args.workers,
             executor=args.executor,

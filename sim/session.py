@@ -330,8 +330,8 @@ def check_resume_options(
     """Refuse a resume whose options differ from the run it finishes (they would be ignored).
 
     ``replications``, ``chunk_size`` and ``target_rel_ci`` are the values the user gave
-    (``None`` when not given). A run with a target CI grows by blocks, so its replication count
-    is not compared.
+    (``None`` when not given). A run with a target CI grows by blocks: ``replications`` is
+    compared with its block size.
 
     Raises
     ------
@@ -357,6 +357,15 @@ def check_resume_options(
                 f"this run directory holds a run of {manifest['replications']} replications and "
                 "a resume finishes it as started; leave --replications out, or choose another "
                 f"--out for {replications}",
+            )
+        )
+    block = manifest.get("target_block")  # the block size of a --target-rel-ci run
+    if replications is not None and block is not None and replications != block:
+        raise InputError(
+            Problem(
+                "--replications",
+                f"this run directory grows by blocks of {block} replications and a resume "
+                "keeps them; leave --replications out",
             )
         )
     if target_rel_ci is not None and target_rel_ci != manifest.get("target_rel_ci"):

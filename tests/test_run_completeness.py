@@ -199,11 +199,17 @@ def test_interrupted_target_run_resumes_with_its_block_size(cfg, tmp_path):
     pd.testing.assert_frame_equal(resumed.replications, full.replications, check_exact=True)
 
 
-def test_resume_with_another_target_is_refused(cfg, tmp_path):
+def test_resume_with_another_target_or_block_is_refused(cfg, tmp_path):
     out = tmp_path / "t"
     sim.run(cfg, replications=4, seed=SEED, executor="serial", out=out, target_rel_ci=0.5)
+    before = _state(out)
     with pytest.raises(sim.InputError, match="--target-rel-ci"):
         sim.run(cfg, seed=SEED, executor="serial", out=out, resume=True, target_rel_ci=0.1)
+    with pytest.raises(sim.InputError, match="blocks of 4 replications"):
+        sim.run(cfg, replications=8, seed=SEED, executor="serial", out=out, resume=True)
+    assert _state(out) == before
+    again = sim.run(cfg, replications=4, seed=SEED, executor="serial", out=out, resume=True)
+    assert again.unchanged
 
 
 # ---------------------------------------------------------------- what the CLI says (item 5)
