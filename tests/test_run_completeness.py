@@ -254,11 +254,20 @@ def test_target_run_reports_the_target_and_replications_used(tmp_path):
 # ------------------------------------------------------------------ temporary runs (item 6)
 
 
+@pytest.fixture
+def own_tmp(tmp_path, monkeypatch):
+    """A temporary directory of this test alone (other processes may run at the same time)."""
+    root = tmp_path / "tmp"
+    root.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(root))
+    return root
+
+
 def _temp_runs() -> set[Path]:
     return set(Path(tempfile.gettempdir()).glob("corridor-sim-*"))
 
 
-def test_run_without_out_leaves_no_temporary_directory(cfg):
+def test_run_without_out_leaves_no_temporary_directory(cfg, own_tmp):
     """Before: every sim.run() without out= left a corridor-sim-* directory in /tmp."""
     before = _temp_runs()
     res = sim.run(cfg, replications=2, seed=SEED, executor="serial")
@@ -267,10 +276,10 @@ def test_run_without_out_leaves_no_temporary_directory(cfg):
     assert len(res.replications) == 2 and len(res.ylt()) > 0  # usable while referenced
     del res
     gc.collect()
-    assert not path.exists() and _temp_runs() == before
+    assert not path.exists() and _temp_runs() == before == set()
 
 
-def test_failed_run_without_out_leaves_no_temporary_directory(cfg, monkeypatch):
+def test_failed_run_without_out_leaves_no_temporary_directory(cfg, monkeypatch, own_tmp):
     def broken(self, tasks, fn=run_chunk):
         raise RuntimeError("executor broke")
         yield
@@ -279,4 +288,4 @@ def test_failed_run_without_out_leaves_no_temporary_directory(cfg, monkeypatch):
     before = _temp_runs()
     with pytest.raises(RuntimeError, match="executor broke"):
         sim.run(cfg, replications=2, seed=SEED, executor="serial")
-    assert _temp_runs() == before
+    assert _temp_runs() == before == set()
