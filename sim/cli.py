@@ -205,7 +205,11 @@ def print_summary(summary: dict, file=None) -> None:
     names += [(k, 1, "Mt") for k in spare]
     for name, scale, unit in names:
         m = metrics[name]
-        vals = [m.get(c, float("nan")) / (1 if c == "p_positive" else scale) for c in cols]
+        vals = [
+            (m.get(c) if m.get(c) is not None else float("nan"))  # null: undefined for n = 1
+            / (1 if c == "p_positive" else scale)
+            for c in cols
+        ]
         print(f"{name:<34}{unit:>7}" + "".join(f"{v:>12.4g}" for v in vals), file=file)
     split = summary.get("parameter_uncertainty")
     if split:
@@ -240,18 +244,50 @@ def _cmd_schema(_args) -> int:
 def _end_block(result, wall: float) -> None:
     man = result.manifest
     reps = json.loads((result.path / "summary.json").read_text())["replications"]
+    done = result.computed  # by this session: a resume's rate is that of what it computed
+    now = f" ({done} computed now)" if done != man["replications"] else ""
     print(
-        f"\nreplications: {reps}   wall time: {wall:.1f} s   "
-        f"replications/s: {reps / wall if wall > 0 else float('nan'):.1f}   "
+        f"\nreplications: {reps}{now}   wall time: {wall:.1f} s   "
+        f"replications/s: {done / wall if wall > 0 else float('nan'):.1f}   "
         f"workers: {man.get('workers')} ({man.get('executor')})   failed: {result.n_failed}"
     )
+    if man.get("target_rel_ci") is not None:
+        got = man.get("target_rel_ci_achieved")
+        print(
+            f"target: 95% CI half-width of mean revenue_loss_usd within "
+            f"{man['target_rel_ci']:.2%} of the mean: "
+            f"{'reached' if man.get('target_reached') else 'NOT reached'} "
+            f"({'undefined' if got is None else f'{got:.2%}'}) with {man['replications']} "
+            "replications"
+        )
     print(f"results: {result.path}")
+
+
+def _report_run(result, wall: float) -> int:
+    """Print the end of a run or resume; return its exit code."""
+    if result.unchanged:
+        print(
+            f"{result.path}: the run is already complete "
+            f"({result.manifest['replications']} replications); nothing to do"
+        )
+    else:
+        print_summary(json.loads((result.path / "summary.json").read_text()))
+        _end_block(result, wall)
+    return 1 if result.n_failed else 0
 
 
 def _cmd_run(args) -> int:
     from sim.batch import run
     from sim.config import load_config
+    from sim.errors import InputError, Problem
 
+    if args.resume and not args.out:
+        raise InputError(
+            Problem(
+                "--resume",
+                "needs --out DIR, the run directory to finish (or use `corridor-sim resume DIR`)",
+            )
+        )
     path = args.config or str(default_config_path())
     cfg = load_config(path, args.set)
     if args.timeseries:
@@ -275,10 +311,7 @@ def _cmd_run(args) -> int:
     except KeyboardInterrupt as exc:
         print(f"\n{_stopped(exc)}; finish with: corridor-sim resume {out}", file=sys.stderr)
         return interrupts.exit_code(exc)
-    summary = json.loads((result.path / "summary.json").read_text())
-    print_summary(summary)
-    _end_block(result, time.perf_counter() - t0)
-    return 1 if result.n_failed else 0
+    return _report_run(result, time.perf_counter() - t0)
 
 
 def _cmd_resume(args) -> int:
@@ -291,7 +324,6 @@ def _cmd_resume(args) -> int:
     try:
         result = run(
             cfg,
-            replications=man["replications"],
             seed=man["seed"],
             workers=args.workers,
             executor=args.executor,
@@ -306,9 +338,7 @@ def _cmd_resume(args) -> int:
             f"\n{_stopped(exc)}; finish with: corridor-sim resume {args.run_dir}", file=sys.stderr
         )
         return interrupts.exit_code(exc)
-    print_summary(json.loads((result.path / "summary.json").read_text()))
-    _end_block(result, time.perf_counter() - t0)
-    return 1 if result.n_failed else 0
+    return _report_run(result, time.perf_counter() - t0)
 
 
 def _cmd_summary(args) -> int:

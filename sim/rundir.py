@@ -3,7 +3,8 @@
 ::
 
     DIR/
-      manifest.json          config hash, root seed, version, chunks and their status, timings, host
+      manifest.json          config hash, root seed, version, chunks (status, SHA-256), timings,
+                             host
       config.resolved.yaml   the validated config with every default written out
       replications/          Parquet chunks, one row per replication (``chunk-<a>-<b>.parquet``)
       events/                Parquet chunks, one row per disruption event record
@@ -26,12 +27,13 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import io
 import json
 import os
 import platform
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -247,18 +249,42 @@ def chunk_files(run_dir: Path, table: str) -> list[Path]:
     return sorted(folder.glob("chunk-*.parquet"))
 
 
+def data_chunk_files(run_dir: Path, table: str) -> list[Path]:
+    """Sorted chunk files of ``table`` that hold rows.
+
+    A chunk whose replications all failed has an empty replications file without columns.
+    """
+    return [f for f in chunk_files(run_dir, table) if pq.read_metadata(f).num_rows > 0]
+
+
 def iter_column(run_dir: Path, column: str, table: str = "replications") -> Iterator[pd.Series]:
     """Yield one column chunk by chunk (keeps memory flat for huge runs)."""
-    for f in chunk_files(run_dir, table):
+    for f in data_chunk_files(run_dir, table):
         yield pq.read_table(f, columns=[column]).column(0).to_pandas()
 
 
-def read_table(run_dir: Path, table: str = "replications") -> pd.DataFrame:
-    """Read all chunks of ``table``, sorted by replication."""
+def read_table(
+    run_dir: Path,
+    table: str = "replications",
+    check: Callable[[Path, bytes], None] | None = None,
+) -> pd.DataFrame:
+    """Read all chunks of ``table``, sorted by replication.
+
+    ``check(path, data)``, when given, sees each file's bytes before they are parsed (and may
+    raise to refuse the file); the bytes checked are the bytes read.
+    """
     files = chunk_files(run_dir, table)
     if not files:
         return pd.DataFrame()
-    df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    frames = []
+    for f in files:
+        if check is None:
+            frames.append(pd.read_parquet(f))
+            continue
+        data = f.read_bytes()
+        check(f, data)
+        frames.append(pd.read_parquet(io.BytesIO(data)))
+    df = pd.concat(frames, ignore_index=True)
     sort = [c for c in ("replication", "event", "day") if c in df.columns]
     return df.sort_values(sort, kind="stable").reset_index(drop=True) if sort else df
 
