@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.columns import adverse_tail
 from sim.config.loader import config_hash, read_yaml, validate_config
 from sim.config.models import Config
 from sim.dirlock import RunDirLock
@@ -284,7 +285,7 @@ def summarise(run_dir: Path) -> dict[str, Any]:
         for name in batch:
             values = np.concatenate([t.column(name).to_numpy().astype(float) for t in tables])
             n = len(values)
-            metrics[name] = describe(values)
+            metrics[name] = describe(values, adverse_tail(name))
     return {"metrics": metrics, "replications": n}
 
 
