@@ -181,38 +181,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-HEADLINE = (
-    ("revenue_loss_usd", 1e6, "USD m"),
-    ("shut_in_mt", 1, "Mt"),
-    ("exported_mt", 1, "Mt"),
-    ("deferred_mt", 1, "Mt"),
-    ("shut_in_days", 1, "days"),
-    ("n_events", 1, ""),
-)
+def print_summary(summary: dict, file=None, run=None) -> None:
+    """Print the summary of a run (to stdout by default): the one text of ``run`` and ``summary``.
 
+    With ``run`` (a :class:`~sim.batch.RunResult`), the run's horizon is described and the
+    commands that go further are named (see :func:`sim.summary_text.format_summary`).
+    """
+    from sim.summary_text import format_summary
 
-def print_summary(summary: dict, file=None) -> None:
-    """Print the headline metrics and the largest spare-capacity uses (to stdout by default)."""
     file = sys.stdout if file is None else file
-    metrics = summary.get("metrics", {})
-    cols = ("mean", "ci95_half", "p5", "p50", "p95", "var99", "cvar99", "p_positive")
-    print(f"{'metric':<34}{'unit':>7}" + "".join(f"{c:>12}" for c in cols), file=file)
-    names = [h for h in HEADLINE if h[0] in metrics]
-    spare = sorted(
-        (k for k in metrics if k.startswith("spare_used_mt.")),
-        key=lambda k: -metrics[k].get("mean", 0.0),
-    )[:5]
-    names += [(k, 1, "Mt") for k in spare]
-    for name, scale, unit in names:
-        m = metrics[name]
-        vals = [m.get(c, float("nan")) / (1 if c == "p_positive" else scale) for c in cols]
-        print(f"{name:<34}{unit:>7}" + "".join(f"{v:>12.4g}" for v in vals), file=file)
-    split = summary.get("parameter_uncertainty")
-    if split:
-        from sim.variance import split_table
-
-        print("\nvariance split (law of total variance; sd = standard deviation):", file=file)
-        print(split_table(split).to_string(index=False, float_format="{:,.4g}".format), file=file)
+    if run is None:
+        print(format_summary(summary), file=file)
+        return
+    settings = run.config.run
+    text = format_summary(summary, run.path, settings.horizon_days, str(settings.start_date))
+    print(text, file=file)
 
 
 def _cmd_validate(args) -> int:
@@ -276,7 +259,7 @@ def _cmd_run(args) -> int:
         print(f"\n{_stopped(exc)}; finish with: corridor-sim resume {out}", file=sys.stderr)
         return interrupts.exit_code(exc)
     summary = json.loads((result.path / "summary.json").read_text())
-    print_summary(summary)
+    print_summary(summary, run=result)
     _end_block(result, time.perf_counter() - t0)
     return 1 if result.n_failed else 0
 
@@ -306,7 +289,7 @@ def _cmd_resume(args) -> int:
             f"\n{_stopped(exc)}; finish with: corridor-sim resume {args.run_dir}", file=sys.stderr
         )
         return interrupts.exit_code(exc)
-    print_summary(json.loads((result.path / "summary.json").read_text()))
+    print_summary(json.loads((result.path / "summary.json").read_text()), run=result)
     _end_block(result, time.perf_counter() - t0)
     return 1 if result.n_failed else 0
 
@@ -314,7 +297,8 @@ def _cmd_resume(args) -> int:
 def _cmd_summary(args) -> int:
     from sim.batch import load_run
 
-    print_summary(read_summary(load_run(args.run_dir, finished=True).path))
+    res = load_run(args.run_dir, finished=True)
+    print_summary(read_summary(res.path), run=res)
     return 0
 
 
