@@ -36,7 +36,7 @@ from sim.dirlock import RunDirLock
 from sim.errors import InputError, Problem, RunError
 from sim.executors import Executor
 from sim.limits import MAX_REPLICATIONS
-from sim.progress import Progress
+from sim.progress import Progress, report_precision
 from sim.rundir import (
     CONFIG,
     MANIFEST,
@@ -472,7 +472,7 @@ def _run_sequential(ex, out_dir, manifest, cfg_json, chash, target, block, times
             [s.to_numpy(dtype=float) for s in iter_column(out_dir, TARGET_METRIC)] or [np.zeros(0)]
         )
         rel = relative_ci_half_width(values)
-        log.info("after %d replications the relative CI half-width is %.4f", done, rel)
+        report_precision(done, rel, target, TARGET_METRIC, progress)
         if done >= 2 * block and rel <= target:
             break
     manifest["replications"] = done
