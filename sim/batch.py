@@ -187,11 +187,16 @@ class RunResult:
 
         return losses.ep_curve(self.ylt(), kind, measure)
 
-    def return_periods(self) -> pd.DataFrame:
-        """Losses and TVaR at 5-250 year return periods (both measures, AEP and OEP)."""
+    def return_periods(self, periods: tuple[int, ...] | None = None) -> pd.DataFrame:
+        """Losses and TVaR at return periods (both measures, AEP and OEP).
+
+        ``periods``: whole numbers of years (default 5, 10, 25, 50, 100, 250); bad ones raise
+        :class:`~sim.errors.InputError`.
+        """
         from sim import losses
 
-        return losses.return_period_table(self.ylt())
+        chosen = losses.RETURN_PERIODS if periods is None else periods
+        return losses.return_period_table(self.ylt(), chosen)
 
     def pml(self, return_period: int = 100, measure: str = "revenue_usd") -> float:
         """Probable maximum loss: the AEP loss at ``return_period`` years."""

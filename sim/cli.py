@@ -111,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("losses", help="loss tables of a run directory (printed and in DIR/tables)")
     p.add_argument("run_dir")
+    p.add_argument(
+        "--return-periods",
+        metavar="YEARS,...",
+        help="return periods of return_periods.csv, e.g. 5,10,100 (default: 5,10,25,50,100,250)",
+    )
 
     p = sub.add_parser("calibrate", help="fit hazard rates and durations to a disruption catalog")
     p.add_argument("catalog", help="disruption catalog CSV (see seeds/README.md)")
@@ -364,6 +369,9 @@ def _cmd_losses(args) -> int:
     from sim.rundir import atomic_write_bytes, atomic_write_parquet
     from sim.units import DAYS_PER_YEAR
 
+    periods = losses.RETURN_PERIODS
+    if args.return_periods is not None:
+        periods = losses.parse_return_periods(args.return_periods)
     res = load_run(args.run_dir, finished=True)
     bounds = res.year_bounds()
     reps, events = res.replications, res.events
@@ -373,7 +381,7 @@ def _cmd_losses(args) -> int:
     atomic_write_parquet(tables / "ylt.parquet", ylt)
     years = float(bounds[-1] - bounds[0]) / DAYS_PER_YEAR
     aal = losses.aal_table(ylt)
-    rp = losses.return_period_table(ylt)
+    rp = losses.return_period_table(ylt, periods)
     both = list(losses.MEASURES)
     csvs = {
         "aal": aal,

@@ -383,7 +383,12 @@ EP_CURVE_COLUMNS: list[Column] = [
 RETURN_PERIOD_COLUMNS: list[Column] = [
     Column("measure", "string", "", "revenue_usd or volume_mt."),
     Column("curve", "string", "", "AEP or OEP."),
-    Column("return_period", "int64", "years", "5, 10, 25, 50, 100 or 250."),
+    Column(
+        "return_period",
+        "int64",
+        "years",
+        "Return period: 5, 10, 25, 50, 100 and 250 unless chosen (`losses --return-periods`).",
+    ),
     Column(
         "loss",
         "float64",
