@@ -198,9 +198,14 @@ def print_summary(summary: dict, file=None, run=None) -> None:
     if run is None:
         print(format_summary(summary), file=file)
         return
-    settings = run.config.run
-    text = format_summary(summary, run.path, settings.horizon_days, str(settings.start_date))
-    print(text, file=file)
+    from sim.errors import InputError
+
+    try:
+        settings = run.config.run
+        horizon, start = settings.horizon_days, str(settings.start_date)
+    except InputError:  # the summary needs no config: without it, the horizon is not named
+        horizon = start = None
+    print(format_summary(summary, run.path, horizon, start), file=file)
 
 
 def _cmd_validate(args) -> int:

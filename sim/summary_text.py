@@ -16,6 +16,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sim.columns import adverse_tail, display_unit
 from sim.units import DAYS_PER_YEAR
 
@@ -56,6 +58,17 @@ def number(value: Any, decimals: int) -> str:
     if not math.isfinite(x):
         return "–" if math.isnan(x) else ("∞" if x > 0 else "-∞")
     return f"{round(x, decimals) + 0.0:,.{decimals}f}"  # + 0.0: no "-0.0"
+
+
+def _stat(entry: Any, key: str) -> float:
+    """Return ``entry[key]`` as a float (NaN when the entry or value is missing or not a number).
+
+    ``summary.json`` is read from disk: a damaged entry prints as "–", never a traceback.
+    """
+    value = entry.get(key) if isinstance(entry, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return math.nan
+    return float(value)
 
 
 def _share(value: Any) -> str:
@@ -115,9 +128,9 @@ def _meaning(metrics: dict[str, Any], horizon: str) -> list[str]:
         f"Each replication is {horizon} with disruptions, paired with its undisrupted twin: "
         "the same horizon on the same price path without disruptions. Losses are twin minus run."
     )
-    loss = metrics.get("revenue_loss_usd", {}).get("mean")
-    twin = metrics.get("twin_revenue_usd", {}).get("mean")
-    if loss is not None and twin is not None:
+    loss = _stat(metrics.get("revenue_loss_usd"), "mean")
+    twin = _stat(metrics.get("twin_revenue_usd"), "mean")
+    if math.isfinite(loss) and math.isfinite(twin):
         scale, unit, digits = display_unit("revenue_usd")
         text += (
             f" Revenue of the twin (mean): {number(twin / scale, digits)} {unit}; "
@@ -132,8 +145,8 @@ def _meaning(metrics: dict[str, Any], horizon: str) -> list[str]:
 def _row(name: str, label: str, m: dict[str, Any]) -> list[str]:
     scale, unit, digits = display_unit(name)
     cells = [label, unit]
-    cells += [number(m.get(key, math.nan) / scale, digits) for key, _ in STATS]
-    return [*cells, _share(m.get("p_positive"))]
+    cells += [number(_stat(m, key) / scale, digits) for key, _ in STATS]
+    return [*cells, _share(_stat(m, "p_positive"))]
 
 
 def _headline_rows(metrics: dict[str, Any]) -> tuple[list[list[str]], list[str]]:
@@ -142,7 +155,7 @@ def _headline_rows(metrics: dict[str, Any]) -> tuple[list[list[str]], list[str]]
     rows = [_row(n, n, metrics[n]) for n in names]
     spare = sorted(
         (k for k in metrics if k.startswith(SPARE + ".")),
-        key=lambda k: -float(metrics[k].get("mean", 0.0)),
+        key=lambda k: -np.nan_to_num(_stat(metrics[k], "mean"), nan=-np.inf),
     )[:SPARE_SHOWN]
     if spare:
         rows.append([f"{SPARE}.<asset> (the largest means):", *[""] * (len(STATS) + 2)])
@@ -158,31 +171,41 @@ def _low_tail_note(names: list[str]) -> str:
     return text + "). P(>0): share of replications above zero."
 
 
-def _split_lines(split: dict[str, Any]) -> list[str]:
+def _split_lines(split: Any) -> list[str]:
     """Return the variance split of a second-order run as lines, in display units."""
     rows = []
     sets = reps = 0
-    for metric, s in split.items():
-        scale, unit, digits = display_unit(metric)
-        sets, reps = int(s["parameter_sets"]), int(s["n"])
+    for metric, entry in split.items() if isinstance(split, dict) else []:
+        scale, unit, digits = display_unit(str(metric))
+
+        def get(key: str, entry: Any = entry) -> float:
+            return _stat(entry, key)
 
         def v(x: float, scale: float = scale, digits: int = digits) -> str:
             return number(x / scale, digits)
 
+        def sd(key: str) -> str:
+            x = get(key)
+            return v(math.sqrt(x)) if x >= 0 else "–"
+
+        sets = int(np.nan_to_num(get("parameter_sets")))
+        reps = int(np.nan_to_num(get("n")))
         rows.append(
             [
-                metric,
+                str(metric),
                 unit,
-                v(s["mean"]),
-                v(math.sqrt(s["total_variance"])),
-                v(math.sqrt(s["parameter_variance"])),
-                v(math.sqrt(s["stochastic_variance"])),
-                number(100 * s["parameter_share"], 1),
-                v(s["conditional_mean_p5"]),
-                v(s["conditional_mean_p95"]),
-                number(s["f_pvalue"], 3),
+                v(get("mean")),
+                sd("total_variance"),
+                sd("parameter_variance"),
+                sd("stochastic_variance"),
+                number(100 * get("parameter_share"), 1),
+                v(get("conditional_mean_p5")),
+                v(get("conditional_mean_p95")),
+                number(get("f_pvalue"), 3),
             ]
         )
+    if not rows:
+        return []
     headers = ["metric", "unit", "mean", "sd", "sd param", "sd stoch", "param %"]
     headers += ["sets P5", "sets P95", "F p"]
     return [

@@ -140,3 +140,19 @@ def test_target_rel_ci_progress_reports_precision_and_replications(tmp_path, cap
         assert note.startswith(f"[corridor-sim] {5 * k} replications: mean revenue_loss_usd known")
     assert all(n.endswith("(95% CI; target ±100.00%: not reached yet)") for n in notes[1:-1])
     assert notes[-1].endswith("(95% CI; target ±100.00%: reached)")
+
+
+def test_damaged_summary_entries_print_as_missing_not_a_traceback():
+    summary = {
+        "metrics": {
+            "revenue_loss_usd": "garbage",
+            "twin_revenue_usd": {"mean": "x"},
+            "shut_in_mt": {"mean": 1.5, "p5": None, "cvar99": True},
+            "spare_used_mt.a": [],
+        },
+        "parameter_uncertainty": {"n_events": {"mean": 1}, "x": 5},
+    }
+    text = format_summary(summary)
+    row = next(line for line in text.splitlines() if line.startswith("shut_in_mt"))
+    assert row.split()[2:5] == ["1.50", "–", "–"]
+    assert "variance split" in text and "% of it" not in text
