@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.columns import adverse_tail
 from sim.config.loader import config_hash, read_yaml, validate_config
 from sim.config.models import Config
 from sim.dirlock import RunDirLock
@@ -38,7 +39,7 @@ from sim.errors import InputError, Problem, RunError
 from sim.executors import Executor
 from sim.integrity import check_all_chunks, checked_chunk_sums, read_verified_table
 from sim.limits import MAX_REPLICATIONS
-from sim.progress import Progress
+from sim.progress import Progress, report_precision
 from sim.rundir import (
     CONFIG,
     MANIFEST,
@@ -200,11 +201,16 @@ class RunResult:
 
         return losses.ep_curve(self.ylt(), kind, measure)
 
-    def return_periods(self) -> pd.DataFrame:
-        """Losses and TVaR at 5-250 year return periods (both measures, AEP and OEP)."""
+    def return_periods(self, periods: tuple[int, ...] | None = None) -> pd.DataFrame:
+        """Losses and TVaR at return periods (both measures, AEP and OEP).
+
+        ``periods``: whole numbers of years (default 5, 10, 25, 50, 100, 250); bad ones raise
+        :class:`~sim.errors.InputError`.
+        """
         from sim import losses
 
-        return losses.return_period_table(self.ylt())
+        chosen = losses.RETURN_PERIODS if periods is None else periods
+        return losses.return_period_table(self.ylt(), chosen)
 
     def pml(self, return_period: int = 100, measure: str = "revenue_usd") -> float:
         """Probable maximum loss: the AEP loss at ``return_period`` years."""
@@ -301,7 +307,7 @@ def summarise(run_dir: Path) -> dict[str, Any]:
         for name in batch:
             values = np.concatenate([t.column(name).to_numpy().astype(float) for t in tables])
             n = len(values)
-            metrics[name] = describe(values)
+            metrics[name] = describe(values, adverse_tail(name))
     return {"metrics": metrics, "replications": n}
 
 
@@ -523,7 +529,7 @@ class _Batch:
                 or [np.zeros(0)]
             )
             rel = relative_ci_half_width(values)
-            log.info("after %d replications the relative CI half-width is %.4f", done, rel)
+            report_precision(done, rel, target, TARGET_METRIC, self.progress)
             if done >= 2 * block and rel <= target:
                 break
         self.manifest["replications"] = done

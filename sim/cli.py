@@ -111,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("losses", help="loss tables of a run directory (printed and in DIR/tables)")
     p.add_argument("run_dir")
+    p.add_argument(
+        "--return-periods",
+        metavar="YEARS,...",
+        help="return periods of return_periods.csv, e.g. 5,10,100 (default: 5,10,25,50,100,250)",
+    )
 
     p = sub.add_parser("calibrate", help="fit hazard rates and durations to a disruption catalog")
     p.add_argument("catalog", help="disruption catalog CSV (see seeds/README.md)")
@@ -181,42 +186,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-HEADLINE = (
-    ("revenue_loss_usd", 1e6, "USD m"),
-    ("shut_in_mt", 1, "Mt"),
-    ("exported_mt", 1, "Mt"),
-    ("deferred_mt", 1, "Mt"),
-    ("shut_in_days", 1, "days"),
-    ("n_events", 1, ""),
-)
+def print_summary(summary: dict, file=None, run=None) -> None:
+    """Print the summary of a run (to stdout by default): the one text of ``run`` and ``summary``.
 
+    With ``run`` (a :class:`~sim.batch.RunResult`), the run's horizon is described and the
+    commands that go further are named (see :func:`sim.summary_text.format_summary`).
+    """
+    from sim.summary_text import format_summary
 
-def print_summary(summary: dict, file=None) -> None:
-    """Print the headline metrics and the largest spare-capacity uses (to stdout by default)."""
     file = sys.stdout if file is None else file
-    metrics = summary.get("metrics", {})
-    cols = ("mean", "ci95_half", "p5", "p50", "p95", "var99", "cvar99", "p_positive")
-    print(f"{'metric':<34}{'unit':>7}" + "".join(f"{c:>12}" for c in cols), file=file)
-    names = [h for h in HEADLINE if h[0] in metrics]
-    spare = sorted(
-        (k for k in metrics if k.startswith("spare_used_mt.")),
-        key=lambda k: -metrics[k].get("mean", 0.0),
-    )[:5]
-    names += [(k, 1, "Mt") for k in spare]
-    for name, scale, unit in names:
-        m = metrics[name]
-        vals = [
-            (m.get(c) if m.get(c) is not None else float("nan"))  # null: undefined for n = 1
-            / (1 if c == "p_positive" else scale)
-            for c in cols
-        ]
-        print(f"{name:<34}{unit:>7}" + "".join(f"{v:>12.4g}" for v in vals), file=file)
-    split = summary.get("parameter_uncertainty")
-    if split:
-        from sim.variance import split_table
+    if run is None:
+        print(format_summary(summary), file=file)
+        return
+    from sim.errors import InputError
 
-        print("\nvariance split (law of total variance; sd = standard deviation):", file=file)
-        print(split_table(split).to_string(index=False, float_format="{:,.4g}".format), file=file)
+    try:
+        settings = run.config.run
+        horizon, start = settings.horizon_days, str(settings.start_date)
+    except InputError:  # the summary needs no config: without it, the horizon is not named
+        horizon = start = None
+    print(format_summary(summary, run.path, horizon, start), file=file)
 
 
 def _cmd_validate(args) -> int:
@@ -271,7 +260,7 @@ def _report_run(result, wall: float) -> int:
             f"({result.manifest['replications']} replications); nothing to do"
         )
     else:
-        print_summary(json.loads((result.path / "summary.json").read_text()))
+        print_summary(json.loads((result.path / "summary.json").read_text()), run=result)
         _end_block(result, wall)
     return 1 if result.n_failed else 0
 
@@ -344,7 +333,8 @@ def _cmd_resume(args) -> int:
 def _cmd_summary(args) -> int:
     from sim.batch import load_run
 
-    print_summary(read_summary(load_run(args.run_dir, finished=True).path))
+    res = load_run(args.run_dir, finished=True)
+    print_summary(read_summary(res.path), run=res)
     return 0
 
 
@@ -410,6 +400,9 @@ def _cmd_losses(args) -> int:
     from sim.rundir import atomic_write_bytes, atomic_write_parquet
     from sim.units import DAYS_PER_YEAR
 
+    periods = losses.RETURN_PERIODS
+    if args.return_periods is not None:
+        periods = losses.parse_return_periods(args.return_periods)
     res = load_run(args.run_dir, finished=True)
     bounds = res.year_bounds()
     reps, events = res.replications, res.events
@@ -419,7 +412,7 @@ def _cmd_losses(args) -> int:
     atomic_write_parquet(tables / "ylt.parquet", ylt)
     years = float(bounds[-1] - bounds[0]) / DAYS_PER_YEAR
     aal = losses.aal_table(ylt)
-    rp = losses.return_period_table(ylt)
+    rp = losses.return_period_table(ylt, periods)
     both = list(losses.MEASURES)
     csvs = {
         "aal": aal,

@@ -55,6 +55,7 @@ from sim.overlays import (
     require_key,
     value_label,
 )
+from sim.progress import labelled
 from sim.rundir import atomic_write_bytes, atomic_write_json, atomic_write_parquet
 
 DEFAULT_METRICS = ("revenue_loss_usd", "shut_in_mt", "deferred_mt", "offset_routes_mt")
@@ -413,18 +414,21 @@ def run_experiment(
     runs: dict[str, RunResult] = {}
     ex = make_executor(executor, workers)
     try:
-        for name, cfg in [("base", base), *scenarios.items()]:
+        todo = [("base", base), *scenarios.items()]
+        for k, (name, cfg) in enumerate(todo, start=1):
             target = out_dir / ("base" if name == "base" else f"scenarios/{name}")
             again = resume and (target / "manifest.json").is_file()
-            runs[name] = run(
-                cfg,
-                out=target,
-                resume=again,
-                replications=n,
-                seed=root,
-                executor=ex,
-                progress=progress,
-            )
+            what = "base" if name == "base" else f"scenario {name}"
+            with labelled(f"{what} (run {k} of {len(todo)})"):
+                runs[name] = run(
+                    cfg,
+                    out=target,
+                    resume=again,
+                    replications=n,
+                    seed=root,
+                    executor=ex,
+                    progress=progress,
+                )
     except BaseException:
         ex.close(cancel=True)  # interrupted or failed: stop now, chunks on disk stay resumable
         raise

@@ -325,8 +325,11 @@ def build_report(run: RunResult) -> str:
     ts = run.timeseries
     if len(ts):
         for fig, caption in (
-            (plots.fan_storage(ts), "Storage levels over the run."),
-            (plots.fan_flows(ts), "Flows on the most variable links over the run."),
+            (plots.fan_storage(ts, run.config.run.start_date), "Storage levels over the run."),
+            (
+                plots.fan_flows(ts, start_date=run.config.run.start_date),
+                "Flows on the most variable links over the run.",
+            ),
         ):
             if fig is not None:
                 figures.append((fig, caption))
