@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim import ema, sobol
@@ -36,6 +35,7 @@ from sim.comparison import Cost, economics, paired_comparison
 from sim.config.loader import (
     apply_overrides,
     include_hazards,
+    parse_override_value,
     problems_from_validation,
     read_yaml,
     validate_config,
@@ -245,10 +245,7 @@ def _override_values(scn: Scenario) -> dict[str, Any]:
     out = flatten_patch(scn.overrides) if scn.overrides else {}
     for line in scn.set:
         key, _, text = line.partition("=")
-        try:
-            out[key.strip()] = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError:
-            out[key.strip()] = text
+        out[key.strip()] = parse_override_value(text)  # as `--set` reads it (YAML 1.2)
     return out
 
 

@@ -10,13 +10,13 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from sim.calibration.catalog import CATALOG_ASSETS, CAUSE_CLASSES, load_catalog
 from sim.calibration.fit import SMALL_SAMPLE
 from sim.calibration.groups import fit_groups, groups_table, hazard_entry
 from sim.calibration.report import write_report
 from sim.config import load_config
+from sim.config.yamlsafe import dump_yaml
 from sim.errors import InputError, Problem
 from sim.rundir import atomic_write_bytes
 
@@ -189,7 +189,7 @@ def calibrate_command(args: argparse.Namespace, default_config: str) -> int:
         "# Use from a config with `include_hazards: <this file>` (see docs/calibration.md).\n"
         "# Generated file: edit the catalog and re-run rather than editing by hand.\n"
     )
-    body = yaml.safe_dump(
+    body = dump_yaml(
         hazards, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
     )
     out = Path(args.out)
