@@ -28,7 +28,7 @@ from typing import Annotated, Any
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim import ema, sobol
+from sim import ema, experiment_dir, sobol
 from sim.batch import RunResult, run
 from sim.columns import REPLICATION_COLUMNS, REPLICATION_FAMILIES
 from sim.comparison import Cost, economics, paired_comparison
@@ -382,6 +382,23 @@ def _comparison_rows(exp, runs, path) -> list[dict[str, Any]]:
     return rows
 
 
+def experiment_replications(exp: Experiment, replications: int | None) -> int:
+    """Return the replications per run (``--replications`` or the file's), checked.
+
+    Raises
+    ------
+    InputError
+        When the count is outside 2 to :data:`~sim.limits.MAX_REPLICATIONS`, before anything is
+        planned or built for it.
+    """
+    n = exp.replications if replications is None else int(replications)
+    if not 2 <= n <= MAX_REPLICATIONS:
+        raise InputError(
+            Problem("--replications", f"an experiment needs 2 to {MAX_REPLICATIONS}, got {n}")
+        )
+    return n
+
+
 def run_experiment(
     path: str | Path,
     out: str | Path,
@@ -400,18 +417,15 @@ def run_experiment(
     ``.csv``.
     """
     exp, base, scenarios = load_experiment(path)
-    n = exp.replications if replications is None else int(replications)
-    if not 2 <= n <= MAX_REPLICATIONS:
-        raise InputError(
-            Problem("--replications", f"an experiment needs 2 to {MAX_REPLICATIONS}, got {n}")
-        )
+    n = experiment_replications(exp, replications)
     root = exp.seed if seed is None else seed
     out_dir = Path(out)
+    folders = experiment_dir.claim(out_dir, list(scenarios))
     runs: dict[str, RunResult] = {}
     ex = make_executor(executor, workers)
     try:
         for name, cfg in [("base", base), *scenarios.items()]:
-            target = out_dir / ("base" if name == "base" else f"scenarios/{name}")
+            target = folders[name]
             again = resume and (target / "manifest.json").is_file()
             runs[name] = run(
                 cfg,
@@ -465,20 +479,20 @@ def run_experiment(
 
 
 def load_comparison(out: str | Path) -> pd.DataFrame:
-    """Read ``comparison.parquet`` of an experiment directory."""
-    return pd.read_parquet(Path(out) / "comparison.parquet")
+    """Read ``comparison.parquet`` of an experiment directory (checked on the way)."""
+    return experiment_dir.read_comparison(out)
 
 
 def load_sobol(out: str | Path) -> pd.DataFrame:
     """Read ``sobol.parquet`` of an experiment directory (empty without a Sobol' design)."""
-    p = Path(out) / "sobol.parquet"
-    return pd.read_parquet(p) if p.is_file() else pd.DataFrame()
+    return experiment_dir.read_sobol(out)
 
 
 __all__ = [
     "Cost",
     "Experiment",
     "economics",
+    "experiment_replications",
     "Scenario",
     "ScenarioRun",
     "load_comparison",

@@ -19,11 +19,13 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from sim.errors import InputError, Problem
 from sim.limits import MAX_INPUT_BYTES, MAX_NAME_BYTES, MAX_PATH_BYTES
 
 _KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
     (stat.S_ISDIR, "a directory"),
     (stat.S_ISFIFO, "a FIFO (named pipe)"),
     (stat.S_ISCHR, "a character device"),
@@ -151,4 +153,36 @@ def check_path_option(value: str, option: str) -> None:
             )
 
 
-__all__ = ["check_path_option", "file_kind", "has_surrogates", "read_input"]
+POSITIONAL = ("config", "run_dir", "experiment", "catalog")
+"""Argument names shown as they are (not as ``--options``) in messages."""
+
+
+def check_arguments(values: dict[str, Any], paths: tuple[str, ...]) -> None:
+    """Refuse command-line arguments that are not UTF-8, and path options no file system takes.
+
+    The operating system hands bytes that are not UTF-8 to Python as lone surrogates, which
+    cannot be printed or written to a manifest; names longer than 255 bytes fail deep inside a
+    command. Both end here with one error naming the option.
+
+    Parameters
+    ----------
+    values:
+        Parsed arguments, name -> value (``vars(namespace)``).
+    paths:
+        Names of the arguments that are paths (checked by :func:`check_path_option`).
+
+    Raises
+    ------
+    InputError
+        Naming the option.
+    """
+    for name, value in sorted(values.items()):
+        option = name if name in POSITIONAL else "--" + name.replace("_", "-")
+        if name in paths and isinstance(value, str):
+            check_path_option(value, option)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and has_surrogates(item):
+                raise InputError(Problem(option, f"not valid UTF-8 ({item!r})"))
+
+
+__all__ = ["check_arguments", "check_path_option", "file_kind", "has_surrogates", "read_input"]
