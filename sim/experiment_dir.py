@@ -27,7 +27,7 @@ import pandas as pd
 
 from sim import ema
 from sim.errors import InputError, Problem
-from sim.outputs import check_output_dir, claim_output_dir, owned_subdir
+from sim.outputs import MARKER, check_output_dir, claim_output_dir, owned_subdir
 from sim.safeio import read_input
 
 KIND = "experiment"
@@ -92,10 +92,19 @@ def claim(out: str | Path, scenarios: list[str]) -> dict[str, Path]:
 
 
 def is_experiment_dir(path: str | Path) -> bool:
-    """Return True when ``path`` is (marked as, or an older) experiment directory."""
+    """Return True when ``path`` is (marked as, or an older) experiment directory.
+
+    Raises
+    ------
+    InputError
+        When ``path`` has a marker file that is damaged or names another command.
+    """
+    path = Path(path)
     try:
-        return check_output_dir(Path(path), KIND, OUTPUT_NAMES, LEGACY)
+        return check_output_dir(path, KIND, OUTPUT_NAMES, LEGACY)
     except InputError:
+        if (path / MARKER).exists():
+            raise
         return False
 
 

@@ -312,7 +312,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
 
 
 def _list_index(items: list[Any], part: str) -> int | None:
-    if part.isdigit() and int(part) < len(items):
+    if part.isascii() and part.isdigit() and len(part) <= 18 and int(part) < len(items):
         return int(part)
     for i, el in enumerate(items):
         if isinstance(el, dict) and (el.get("id") == part or el.get("name") == part):
