@@ -108,7 +108,7 @@ def _hash_or_error(path: Path, hash_seed: str) -> str:
 
 
 def test_same_config_same_hash_under_any_hash_seed(tmp_path):
-    """A `!!set` of assets was ordered by PYTHONHASHSEED: valid, but hashed (and run) differently."""
+    """A `!!set` was ordered by PYTHONHASHSEED: valid, but hashed (and run) differently."""
     assets = "!!set {term, main_pipe, alt_pipe, btc, rail}"
     path = _small(tmp_path, "assets: [term]", f"assets: {assets}")
     results = {_hash_or_error(path, seed) for seed in ("0", "1", "2", "3")}
