@@ -85,8 +85,10 @@ def resolve_seed(seed: int | str | None, default: int) -> int:
     if isinstance(seed, str):
         if seed == "random":
             return secrets.randbits(63)
-        if not seed.isdigit():
+        if not (seed.isascii() and seed.isdigit()):
             raise InputError(Problem("--seed", f"expected an integer or 'random', got '{seed}'"))
+        if len(seed.lstrip("0")) > 19:  # past 2**63; and int() refuses 4,300+ digits
+            raise InputError(Problem("--seed", "must be between 0 and 2**63 - 1"))
         seed = int(seed)
     if not 0 <= int(seed) < 2**63:
         raise InputError(Problem("--seed", "must be between 0 and 2**63 - 1"))

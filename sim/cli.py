@@ -16,9 +16,14 @@ from pathlib import Path
 
 from sim import __version__, cli_studies, interrupts
 from sim.rundir import read_summary, safe_dir_name
+from sim.safeio import check_arguments
 
 DEFAULT_CONFIG = "configs/kazakhstan.yaml"
 DEFAULT_FITTED = "configs/hazards.fitted.yaml"
+PATH_ARGUMENTS = (
+    *("config", "run_dir", "experiment", "catalog", "out", "report_dir", "events", "recorded"),
+)
+"""Parsed arguments that name files or directories (see :func:`sim.safeio.check_arguments`)."""
 
 
 def default_config_path() -> Path:
@@ -379,17 +384,31 @@ def _cmd_experiment(args) -> int:
 
 def _cmd_report(args) -> int:
     from sim.batch import load_run
+    from sim.experiment_dir import is_experiment_dir
+    from sim.outputs import check_target
     from sim.report import build_comparison_report, write_report
     from sim.rundir import atomic_write_bytes
 
     target = Path(args.run_dir)
-    if (target / "comparison.parquet").is_file():
+    if not (target / "manifest.json").is_file() and is_experiment_dir(target):
         out = target / "report.html"
+        check_target(out)
         atomic_write_bytes(out, build_comparison_report(target).encode("utf-8"))
         print(f"wrote {out}")
         return 0
-    print(f"wrote {write_report(load_run(args.run_dir, finished=True))}")
+    run = load_run(args.run_dir, finished=True)
+    check_target(run.path / "report.html")
+    print(f"wrote {write_report(run)}")
     return 0
+
+
+LOSS_TABLES = (
+    "elt.parquet",
+    "ylt.parquet",
+    *(f"{name}.csv" for name in ("aal", "return_periods", "convergence", "aep", "oep")),
+    *(f"{name}.csv" for name in ("resilience", "offset_ledger")),
+)
+"""Files ``losses`` writes to ``DIR/tables`` (each checked before any is written)."""
 
 
 def _cmd_losses(args) -> int:
@@ -397,6 +416,7 @@ def _cmd_losses(args) -> int:
 
     from sim import losses, resilience
     from sim.batch import load_run
+    from sim.outputs import check_target, owned_subdir
     from sim.rundir import atomic_write_bytes, atomic_write_parquet
     from sim.units import DAYS_PER_YEAR
 
@@ -404,10 +424,12 @@ def _cmd_losses(args) -> int:
     if args.return_periods is not None:
         periods = losses.parse_return_periods(args.return_periods)
     res = load_run(args.run_dir, finished=True)
+    tables = owned_subdir(res.path, "tables")
+    for name in LOSS_TABLES:
+        check_target(tables / name)
     bounds = res.year_bounds()
     reps, events = res.replications, res.events
     elt, ylt = res.elt(), res.ylt()
-    tables = res.path / "tables"
     atomic_write_parquet(tables / "elt.parquet", elt)
     atomic_write_parquet(tables / "ylt.parquet", ylt)
     years = float(bounds[-1] - bounds[0]) / DAYS_PER_YEAR
@@ -489,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with interrupts.stop_on_signals():
             args = build_parser().parse_args(argv)
+            check_arguments(vars(args), PATH_ARGUMENTS)
             return COMMANDS[args.command](args)
     except (InputError, RunError) as exc:
         print(f"error: {exc.render()}", file=sys.stderr)

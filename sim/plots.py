@@ -26,6 +26,7 @@ from scipy import stats as sps  # noqa: E402
 from sim import losses  # noqa: E402
 from sim.columns import unit_of  # noqa: E402
 from sim.labels import asset_label, thousands  # noqa: E402
+from sim.outputs import check_target, owned_subdir, save_figure  # noqa: E402
 from sim.stats import var_cvar  # noqa: E402
 
 if TYPE_CHECKING:
@@ -542,15 +543,14 @@ def save_all(
     if timeseries is not None and len(timeseries):
         figures["fan_storage"] = fan_storage(timeseries, start_date)
         figures["fan_flows"] = fan_flows(timeseries, start_date=start_date)
-    paths = []
-    for name, fig in figures.items():
-        if fig is None:
-            continue
-        for ext in ("png", "svg"):
-            path = out_dir / f"{name}.{ext}"
-            fig.savefig(path)
-            paths.append(path)
-        plt.close(fig)
+    paths = [out_dir / f"{n}.{ext}" for n, f in figures.items() if f for ext in ("png", "svg")]
+    for path in paths:
+        check_target(path)  # before any is written: no symlink, device or directory replaced
+    for path in paths:
+        save_figure(figures[path.stem], path)
+    for fig in figures.values():
+        if fig is not None:
+            plt.close(fig)
     return paths
 
 
@@ -595,7 +595,7 @@ class RunPlots:
         return save_all(
             run.replications,
             run.events,
-            Path(out_dir) if out_dir else run.path / "figures",
+            Path(out_dir) if out_dir else owned_subdir(run.path, "figures"),
             ts if len(ts) else None,
             run.year_bounds(),
             run.config.run.start_date,

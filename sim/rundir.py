@@ -32,6 +32,7 @@ import json
 import os
 import platform
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,6 +44,7 @@ import pyarrow.parquet as pq
 
 from sim.errors import InputError, OutputError, Problem
 from sim.limits import MAX_CHUNK_SIZE, MAX_REPLICATIONS
+from sim.safeio import file_kind
 
 MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
@@ -88,12 +90,22 @@ def _injected_failure(path: Path) -> None:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
+    A ``path`` that exists and is not a regular file (a symlink, a device such as
+    ``/dev/null``, a FIFO, a directory) is never replaced: the rename would replace the link or
+    the device node itself.
+
     Raises
     ------
     OutputError
-        When the file cannot be written; ``path`` is then unchanged and no temporary file is
-        left behind.
+        When the file cannot be written, or ``path`` is not a regular file; ``path`` is then
+        unchanged and no temporary file is left behind.
     """
+    try:
+        mode = os.lstat(path).st_mode
+    except (OSError, ValueError):
+        mode = None  # absent (or unusable: the write below reports why)
+    if mode is not None and not stat.S_ISREG(mode):
+        raise OutputError(str(path), f"it is {file_kind(mode)}; refusing to replace it")
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -170,7 +182,7 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
         data = json.loads(path.read_bytes().decode("utf-8"))
     except OSError as exc:
         raise InputError(Problem("", f"cannot read ({exc.strerror})"), str(path)) from None
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad UTF-8, bad JSON, a 5,000-digit number
         raise InputError(
             Problem("", f"not a valid manifest (corrupt JSON: {exc})"), str(path)
         ) from None
@@ -234,7 +246,7 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
         )
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise InputError(Problem("", f"damaged summary ({exc})"), str(path)) from None
     if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
         raise InputError(Problem("metrics", "missing (the summary is damaged)"), str(path))
