@@ -193,7 +193,13 @@ EVENT_COLUMNS: list[Column] = [
         "fraction",
         "Share of capacity or production lost (0 when berths_lost is used).",
     ),
-    Column("berths_lost", "int64", "", "Berths taken out of service."),
+    Column(
+        "berths_lost",
+        "int64",
+        "",
+        "Berths the event keeps out of service (its demand; 1 for a per-berth hazard, 0 when not "
+        "effective); it takes berths as they come back from other outages while it lasts.",
+    ),
     Column("effective", "bool", "", "False when the event happened but removed nothing."),
     Column("scripted", "bool", "", "True for dated events from the config."),
     Column(

@@ -222,8 +222,9 @@ class RenewalArrivals(_Strict):
 class Effect(_Strict):
     """What an event does to each asset it hits.
 
-    ``capacity_lost`` is the share of capacity (or production) lost; ``berths_lost`` takes that
-    many berths of a terminal out of service instead. ``probability`` is the chance an event
+    ``capacity_lost`` is the share of capacity (or production) lost; ``berths_lost`` keeps that
+    many berths of a terminal out of service instead (taking berths as they come back from
+    other outages while it lasts). ``probability`` is the chance an event
     has any effect at all (e.g. an inspection that ends without a ban).
     """
 
