@@ -301,6 +301,11 @@ def replication_row(
         base = sum(t.delivered_mt for t in twin.raw.tankers.get(sh.id, []))
         _spare(row, sh.id, got, base, shuttle_capacity_mt_per_day(sh) * horizon, years)
         row[f"tanker_trips.{sh.id}"] = sum(t.trips for t in raw.tankers.get(sh.id, []))
+    for port, stats in raw.ports.items():
+        row[f"port_calls.{port}"] = stats.calls
+        row[f"port_waiting_mean.{port}"] = stats.waiting_mean
+        row[f"port_wait_hours_mean.{port}"] = stats.wait_days_mean * HOURS_PER_DAY
+        row[f"port_berth_utilisation.{port}"] = stats.utilisation
     if net.cfg.regimes is not None:
         starts = [t for t, _ in raw.regimes] + [horizon]
         for state in net.cfg.regimes.states:

@@ -144,6 +144,32 @@ REPLICATION_FAMILIES: list[Column] = [
     Column("shut_in_mt", "float64", "Mt", "Production not produced at source <id>."),
     Column("tanker_trips", "int64", "", "Completed round trips of shuttle <id>."),
     Column(
+        "port_calls",
+        "int64",
+        "",
+        "Berth requests at shuttle port <shuttle>.<origin|destination> (its tankers and "
+        "third-party calls); only ports with third-party traffic.",
+    ),
+    Column(
+        "port_waiting_mean",
+        "float64",
+        "vessels",
+        "Time-average number of vessels waiting for a berth at port <shuttle>.<end>.",
+    ),
+    Column(
+        "port_wait_hours_mean",
+        "float64",
+        "h",
+        "Mean wait for a berth per call at port <shuttle>.<end> (a wait still running at the "
+        "horizon counts up to it, so port_waiting_mean = port_calls / horizon x this wait).",
+    ),
+    Column(
+        "port_berth_utilisation",
+        "float64",
+        "fraction",
+        "Time-average share of the berths of port <shuttle>.<end> occupied.",
+    ),
+    Column(
         "offset_mt",
         "float64",
         "Mt",
