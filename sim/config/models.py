@@ -364,6 +364,7 @@ class Economics(_Strict):
 
     price: Price
     discount_rate_per_year: Annotated[float, Field(ge=0, le=1)] = 0.0
+    """Annual effective rate: cash at day t is worth (1 + r) ** (-t / 365.25) (sim/discount.py)."""
 
 
 class RunSettings(_Strict):
