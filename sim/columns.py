@@ -164,6 +164,32 @@ REPLICATION_FAMILIES: list[Column] = [
     Column("shut_in_mt", "float64", "Mt", "Production not produced at source <id>."),
     Column("tanker_trips", "int64", "", "Completed round trips of shuttle <id>."),
     Column(
+        "port_calls",
+        "int64",
+        "",
+        "Berth requests at shuttle port <shuttle>.<origin|destination> (its tankers and "
+        "third-party calls); only ports with third-party traffic.",
+    ),
+    Column(
+        "port_waiting_mean",
+        "float64",
+        "vessels",
+        "Time-average number of vessels waiting for a berth at port <shuttle>.<end>.",
+    ),
+    Column(
+        "port_wait_hours_mean",
+        "float64",
+        "h",
+        "Mean wait for a berth per call at port <shuttle>.<end> (a wait still running at the "
+        "horizon counts up to it, so port_waiting_mean = port_calls / horizon x this wait).",
+    ),
+    Column(
+        "port_berth_utilisation",
+        "float64",
+        "fraction",
+        "Time-average share of the berths of port <shuttle>.<end> occupied.",
+    ),
+    Column(
         "offset_mt",
         "float64",
         "Mt",
@@ -214,7 +240,13 @@ EVENT_COLUMNS: list[Column] = [
         "fraction",
         "Share of capacity or production lost (0 when berths_lost is used).",
     ),
-    Column("berths_lost", "int64", "", "Berths taken out of service."),
+    Column(
+        "berths_lost",
+        "int64",
+        "",
+        "Berths the event keeps out of service (its demand; 1 for a per-berth hazard, 0 when not "
+        "effective); it takes berths as they come back from other outages while it lasts.",
+    ),
     Column("effective", "bool", "", "False when the event happened but removed nothing."),
     Column("scripted", "bool", "", "True for dated events from the config."),
     Column(

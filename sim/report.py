@@ -97,7 +97,10 @@ def _meta(run: RunResult, summary: dict) -> pd.DataFrame:
                 f"{horizon:g} days ({horizon / DAYS_PER_YEAR:.2f} years) from {cfg.run.start_date}",
             ),
             ("price", f"{price.model}, Brent {price.brent_usd_per_bbl:g} USD/bbl"),
-            ("discount rate", f"{cfg.economics.discount_rate_per_year:.1%} per year"),
+            (
+                "discount rate",
+                f"{cfg.economics.discount_rate_per_year:.1%} per year (annual effective)",
+            ),
             ("corridor-sim version", str(man.get("package_version"))),
             ("created", str(man.get("created"))),
             ("executor", f"{man.get('executor')} x {man.get('workers')}"),

@@ -347,17 +347,26 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     return validate_config(data, str(path), origins)
 
 
+SHUTTLE_ADDITIONS = ("port_delay", "sailing_delay", "origin_traffic", "destination_traffic")
+"""Shuttle keys added after run-directory format 1 (left out of the hash while unset)."""
+
+
 def _without_unset_additions(data: dict[str, Any]) -> dict[str, Any]:
     """Drop keys added to the schema after run-directory format 1 while they hold defaults.
 
-    A config that does not use ``run.parameter_sets`` or ``hazards.*.rate_uncertainty`` hashes as
-    it did before those keys existed, so older run directories can still be resumed.
+    A config that does not use ``run.parameter_sets``, ``hazards.*.rate_uncertainty`` or the
+    shuttle keys in :data:`SHUTTLE_ADDITIONS` hashes as it did before those keys existed, so older
+    run directories can still be resumed.
     """
     if data.get("run", {}).get("parameter_sets") is None:
         data["run"].pop("parameter_sets", None)
     for hz in data.get("hazards", {}).values():
         if hz.get("rate_uncertainty") is None:
             hz.pop("rate_uncertainty", None)
+    for sh in data.get("shuttles", []):
+        for key in SHUTTLE_ADDITIONS:
+            if sh.get(key) is None:
+                sh.pop(key, None)
     return data
 
 
