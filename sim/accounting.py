@@ -2,7 +2,8 @@
 
 Everything here reads what the engine recorded (see :mod:`sim.breakpoints`); nothing reaches
 back into the processes. Revenue is valued step by step of the price path; each step's cash is
-discounted at its midpoint. How a run fell behind its twin and recovered is measured in
+discounted by the mean discount factor over the step (:mod:`sim.discount`: annual effective
+rate, days from the start date). How a run fell behind its twin and recovered is measured in
 :mod:`sim.response`.
 """
 
@@ -18,6 +19,7 @@ import numpy as np
 
 from sim import response
 from sim.breakpoints import PointVolumes, RawRun, delivered_total, held_at, on_grid
+from sim.discount import discount_factor, step_discount_factors
 from sim.ledger import corridors, offset_ledger, window_ledger
 from sim.model.network import Network, shuttle_capacity_mt_per_day
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
@@ -177,7 +179,7 @@ class Valuation:
 
     @classmethod
     def build(cls, net: Network, grid: np.ndarray, prices: np.ndarray) -> Valuation:
-        """Value each market's tonne at each step's price, discounted at the step midpoint."""
+        """Value each market's tonne at each step's price, discounted over the step."""
         rate = net.cfg.economics.discount_rate_per_year
         disc = _discount(rate, np.asarray(grid, dtype=float).tobytes())
         markets = net.cfg.markets
@@ -270,7 +272,7 @@ class Valuation:
         market_value = (
             self.market_unit[step]
             / self.discount[step]
-            * np.exp(-net.cfg.economics.discount_rate_per_year * at_day / DAYS_PER_YEAR)
+            * discount_factor(net.cfg.economics.discount_rate_per_year, float(at_day))
         ).tolist()
         tariff = self.link_tariff.tolist()
         freight = self.shuttle_freight.tolist()
@@ -328,10 +330,8 @@ class Valuation:
 
 @lru_cache(maxsize=64)
 def _discount(rate: float, grid: bytes) -> np.ndarray:
-    """Discount factor (read-only) of each step of a price grid (its bytes), at its midpoint."""
-    days = np.frombuffer(grid)
-    mid = (days[:-1] + days[1:]) / 2
-    disc = np.exp(-rate * mid / DAYS_PER_YEAR)
+    """Mean discount factor (read-only) over each step of a price grid (given as its bytes)."""
+    disc = step_discount_factors(rate, np.frombuffer(grid))
     disc.flags.writeable = False
     return disc
 
@@ -410,6 +410,11 @@ def replication_row(
         base = sum(t.delivered_mt for t in twin.raw.tankers.get(sh.id, []))
         _spare(row, sh.id, got, base, shuttle_capacity_mt_per_day(sh) * horizon, years)
         row[f"tanker_trips.{sh.id}"] = sum(t.trips for t in raw.tankers.get(sh.id, []))
+    for port, stats in raw.ports.items():
+        row[f"port_calls.{port}"] = stats.calls
+        row[f"port_waiting_mean.{port}"] = stats.waiting_mean
+        row[f"port_wait_hours_mean.{port}"] = stats.wait_days_mean * HOURS_PER_DAY
+        row[f"port_berth_utilisation.{port}"] = stats.utilisation
     if net.cfg.regimes is not None:
         starts = [t for t, _ in raw.regimes] + [horizon]
         for state in net.cfg.regimes.states:

@@ -19,8 +19,10 @@ import json
 import logging
 import math
 import secrets
+import shutil
 import tempfile
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,31 +31,34 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from sim.columns import adverse_tail
 from sim.config.loader import config_hash, read_yaml, validate_config
 from sim.config.models import Config
 from sim.dirlock import RunDirLock
 from sim.errors import InputError, Problem, RunError
 from sim.executors import Executor
+from sim.integrity import check_all_chunks, checked_chunk_sums, read_verified_table
 from sim.limits import MAX_REPLICATIONS
-from sim.progress import Progress
+from sim.progress import Progress, report_precision
 from sim.rundir import (
     CONFIG,
     MANIFEST,
     SUMMARY,
     atomic_write_json,
     chunk_complete,
-    chunk_files,
     chunk_name,
+    data_chunk_files,
     iter_column,
     read_manifest,
     read_summary,
-    read_table,
     remove_stale_temp_files,
 )
 from sim.session import (
+    block_size,
     check_finished,
     check_resume_options,
     check_run_options,
+    is_complete,
     open_session,
     prepare_dir,
     stop_session,
@@ -80,8 +85,10 @@ def resolve_seed(seed: int | str | None, default: int) -> int:
     if isinstance(seed, str):
         if seed == "random":
             return secrets.randbits(63)
-        if not seed.isdigit():
+        if not (seed.isascii() and seed.isdigit()):
             raise InputError(Problem("--seed", f"expected an integer or 'random', got '{seed}'"))
+        if len(seed.lstrip("0")) > 19:  # past 2**63; and int() refuses 4,300+ digits
+            raise InputError(Problem("--seed", "must be between 0 and 2**63 - 1"))
         seed = int(seed)
     if not 0 <= int(seed) < 2**63:
         raise InputError(Problem("--seed", "must be between 0 and 2**63 - 1"))
@@ -108,25 +115,35 @@ class RunResult:
         The run directory.
     manifest:
         Parsed ``manifest.json``.
+    computed:
+        Replications this session computed (0 for a loaded run).
+    unchanged:
+        True when a resume found the run complete and changed nothing.
+
+    Tables are read from the chunk files, each checked against the checksum the manifest
+    recorded for it (:mod:`sim.integrity`): a damaged chunk raises
+    :class:`~sim.errors.InputError` instead of returning different data.
     """
 
     path: Path
     manifest: dict[str, Any]
+    computed: int = 0
+    unchanged: bool = False
 
     @property
     def replications(self) -> pd.DataFrame:
         """One row per replication."""
-        return read_table(self.path, "replications")
+        return read_verified_table(self.path, "replications", self.manifest)
 
     @property
     def events(self) -> pd.DataFrame:
         """All disruption event records."""
-        return read_table(self.path, "events")
+        return read_verified_table(self.path, "events", self.manifest)
 
     @property
     def timeseries(self) -> pd.DataFrame:
         """Daily series (empty unless the run kept them)."""
-        return read_table(self.path, "timeseries")
+        return read_verified_table(self.path, "timeseries", self.manifest)
 
     @property
     def config(self) -> Config:
@@ -135,9 +152,9 @@ class RunResult:
         return validate_config(read_yaml(path), str(path))
 
     def summary(self) -> pd.DataFrame:
-        """Summary statistics, one row per metric."""
+        """Summary statistics, one row per metric (NaN where undefined, e.g. a CI for n = 1)."""
         data = read_summary(self.path)
-        return pd.DataFrame.from_dict(data["metrics"], orient="index")
+        return pd.DataFrame.from_dict(data["metrics"], orient="index").astype(float)
 
     @property
     def n_failed(self) -> int:
@@ -186,11 +203,16 @@ class RunResult:
 
         return losses.ep_curve(self.ylt(), kind, measure)
 
-    def return_periods(self) -> pd.DataFrame:
-        """Losses and TVaR at 5-250 year return periods (both measures, AEP and OEP)."""
+    def return_periods(self, periods: tuple[int, ...] | None = None) -> pd.DataFrame:
+        """Losses and TVaR at return periods (both measures, AEP and OEP).
+
+        ``periods``: whole numbers of years (default 5, 10, 25, 50, 100, 250); bad ones raise
+        :class:`~sim.errors.InputError`.
+        """
         from sim import losses
 
-        return losses.return_period_table(self.ylt())
+        chosen = losses.RETURN_PERIODS if periods is None else periods
+        return losses.return_period_table(self.ylt(), chosen)
 
     def pml(self, return_period: int = 100, measure: str = "revenue_usd") -> float:
         """Probable maximum loss: the AEP loss at ``return_period`` years."""
@@ -237,13 +259,16 @@ def load_run(path: str | Path, finished: bool = False) -> RunResult:
     path:
         The run directory.
     finished:
-        Also check that the run completed and that its chunk files are all there and readable
-        (for analysing it; a directory to resume only needs a readable manifest).
+        Also check that the run completed, that its chunk files are all there and match the
+        checksums in the manifest, and that some replication succeeded (for analysing it; a
+        directory to resume only needs a readable manifest). Without it, each chunk file is
+        checked when a table is read.
 
     Raises
     ------
     InputError
-        When the directory is not a run directory, or (``finished``) not a finished one.
+        When the directory is not a run directory, or (``finished``) not a finished one, or a
+        chunk is damaged (the message suggests ``corridor-sim resume DIR``).
     """
     p = Path(path)
     if not (p / MANIFEST).is_file():
@@ -264,7 +289,7 @@ def summarise(run_dir: Path) -> dict[str, Any]:
     Columns are read a batch at a time across all chunks, so memory grows with
     ``SUMMARY_COLUMN_BATCH`` x replications, never with the full table.
     """
-    files = chunk_files(run_dir, "replications")
+    files = data_chunk_files(run_dir, "replications")
     if not files:
         return {"metrics": {}, "replications": 0}
     import pyarrow as pa
@@ -284,8 +309,19 @@ def summarise(run_dir: Path) -> dict[str, Any]:
         for name in batch:
             values = np.concatenate([t.column(name).to_numpy().astype(float) for t in tables])
             n = len(values)
-            metrics[name] = describe(values)
+            metrics[name] = describe(values, adverse_tail(name))
     return {"metrics": metrics, "replications": n}
+
+
+def json_safe(obj: Any) -> Any:
+    """Return ``obj`` with NaN and infinite floats replaced by ``None`` (strict JSON: null)."""
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
 
 
 def run(
@@ -316,98 +352,56 @@ def run(
         Where to run (see :mod:`sim.executors`). ``executor`` may also be an open executor
         (e.g. shared by the runs of an experiment); it is then used as is and not closed.
     out:
-        Run directory; a temporary directory when ``None``.
+        Run directory (made absolute before any worker sees it). When ``None``, a temporary
+        directory, removed when the returned result is garbage-collected (or at exit).
     chunk_size:
         Replications per chunk file (results do not depend on it).
     resume:
-        Finish an interrupted run in ``out``.
+        Finish an interrupted run in ``out``: damaged chunks are computed again; a complete
+        run is left as it is (the result then has ``unchanged`` set).
     target_rel_ci:
         Keep adding blocks until the 95% CI half-width of mean ``revenue_loss_usd`` is at most this
-        share of the mean.
+        share of the mean. A resume keeps the run's target and block size.
     progress:
         Show a progress bar / log lines.
+
+    Raises
+    ------
+    InputError
+        Bad options, or an ``out`` that is not a run directory of this config and seed.
+    RunError
+        The environment stopped the run, or a chunk's files went missing or changed before it
+        completed (the manifest is then ``failed``, never ``complete``).
     """
     root = resolve_seed(seed, cfg.run.seed)
     n = cfg.run.replications if replications is None else int(replications)
     owned = isinstance(executor, str)  # else an open executor shared by several runs
     check_run_options(n, chunk_size, workers, executor if owned else "serial", target_rel_ci)
-    out_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="corridor-sim-"))
-    # One session per directory, from the first check to the last write (sim/dirlock.py).
-    with RunDirLock(out_dir):
-        manifest = prepare_dir(out_dir, cfg, root, resume)
-        if manifest is not None:
-            check_resume_options(manifest, replications, chunk_size)
-        cfg_json = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
-        chash = config_hash(cfg)
-        ex, manifest = open_session(
-            out_dir,
-            cfg,
-            manifest,
-            executor,
-            workers,
-            scheduler,
-            n,
-            chunk_size,
-            root,
-            target_rel_ci,
-            default_chunk_size,
-        )
-        t0 = time.perf_counter()
-        try:
-            if target_rel_ci is None:
-                _run_range(
-                    ex,
-                    out_dir,
-                    manifest,
-                    cfg_json,
-                    chash,
-                    0,
-                    manifest["replications"],
-                    cfg.run.timeseries,
-                    progress,
-                )
-            else:
-                _run_sequential(
-                    ex,
-                    out_dir,
-                    manifest,
-                    cfg_json,
-                    chash,
-                    target_rel_ci,
-                    n,
-                    cfg.run.timeseries,
-                    progress,
-                )
-            if owned:
-                ex.close()
-            remove_stale_temp_files(out_dir)  # left by workers killed mid-write (now all gone)
-            wall = time.perf_counter() - t0
-            summary = summarise(out_dir)
-            split = run_variance_split(out_dir)
-            if split:
-                summary["parameter_uncertainty"] = split
-            failed = _count_failures(out_dir)
-            summary["failed"] = failed
-            summary["seed"] = root
-            summary["config_hash"] = chash
-            atomic_write_json(out_dir / SUMMARY, summary)
-            manifest["failed"] = failed
-            manifest["timings"] = {
-                "wall_seconds_last_session": wall,
-                "replications_per_second": summary["replications"] / wall if wall > 0 else None,
-            }
-            manifest["status"] = "complete"
-            atomic_write_json(out_dir / MANIFEST, manifest)
-        except KeyboardInterrupt:
-            stop_session(ex, out_dir, manifest, "interrupted", None, owned)
-            raise
-        except RunError as exc:
-            stop_session(ex, out_dir, manifest, "failed", exc.render(), owned)
-            raise
-        except BaseException:
-            stop_session(ex, out_dir, manifest, "failed", "stopped by an unexpected error", owned)
-            raise
-        return RunResult(out_dir, manifest)
+    temporary = out is None
+    out_dir = Path(tempfile.mkdtemp(prefix="corridor-sim-")) if temporary else Path(out).absolute()
+    try:
+        # One session per directory, from the first check to the last write (sim/dirlock.py).
+        with RunDirLock(out_dir):
+            manifest = prepare_dir(out_dir, cfg, root, resume)
+            if manifest is not None:
+                check_resume_options(manifest, replications, chunk_size, target_rel_ci)
+                if is_complete(out_dir, manifest):
+                    remove_stale_temp_files(out_dir)  # left by writers killed earlier
+                    log.info("%s: the run is already complete; nothing to do", out_dir)
+                    return RunResult(out_dir, manifest, unchanged=True)
+                target_rel_ci = manifest.get("target_rel_ci")
+                n = block_size(out_dir, manifest) if target_rel_ci is not None else n
+            args = (executor, workers, scheduler, n, chunk_size, root, target_rel_ci)
+            ex, manifest = open_session(out_dir, cfg, manifest, *args, default_chunk_size)
+            batch = _Batch(ex, out_dir, manifest, cfg, progress)
+            result = batch.run(target_rel_ci, n, owned)
+    except BaseException:
+        if temporary:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    if temporary:
+        weakref.finalize(result, shutil.rmtree, str(out_dir), ignore_errors=True)
+    return result
 
 
 def _count_failures(out_dir: Path) -> int:
@@ -417,63 +411,130 @@ def _count_failures(out_dir: Path) -> int:
     return sum(len(json.loads(f.read_text())) for f in folder.glob("chunk-*.json"))
 
 
-def _tasks(out_dir, manifest, cfg_json, chash, start, stop, timeseries) -> Iterator[ChunkTask]:
-    for a, b in plan_chunks(start, stop, manifest["chunk_size"]):
+class _Batch:
+    """One session's work on a run directory: chunk tasks, their records, the final summary."""
+
+    def __init__(
+        self, ex: Executor, out: Path, manifest: dict[str, Any], cfg: Config, progress: bool
+    ) -> None:
+        self.ex, self.out, self.manifest, self.progress = ex, out, manifest, progress
+        self.cfg_json = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
+        self.chash = config_hash(cfg)
+        self.timeseries = cfg.run.timeseries
+
+    def run(self, target: float | None, block: int, owned: bool) -> RunResult:
+        """Compute the missing chunks, check them all, write the summary; stop cleanly."""
+        out, manifest = self.out, self.manifest
+        t0 = time.perf_counter()
+        try:
+            if target is None:
+                computed = self.run_range(0, manifest["replications"])
+            else:
+                computed = self.run_sequential(target, block)
+            if owned:
+                self.ex.close()
+            remove_stale_temp_files(out)  # left by workers killed mid-write (now all gone)
+            check_all_chunks(out, manifest)  # never "complete" with a chunk missing or changed
+            wall = time.perf_counter() - t0
+            summary = summarise(out)
+            split = run_variance_split(out)
+            if split:
+                summary["parameter_uncertainty"] = split
+            failed = _count_failures(out)
+            summary.update(failed=failed, seed=manifest["seed"], config_hash=self.chash)
+            atomic_write_json(out / SUMMARY, json_safe(summary))
+            manifest["failed"] = failed
+            manifest["timings"] = {
+                "wall_seconds_last_session": wall,
+                "replications_last_session": computed,
+                "replications_per_second": computed / wall if wall > 0 else None,
+            }
+            manifest["status"] = "complete"
+            atomic_write_json(out / MANIFEST, manifest)
+        except KeyboardInterrupt:
+            stop_session(self.ex, out, manifest, "interrupted", None, owned)
+            raise
+        except RunError as exc:
+            stop_session(self.ex, out, manifest, "failed", exc.render(), owned)
+            raise
+        except BaseException:
+            stop_session(self.ex, out, manifest, "failed", "stopped by an unexpected error", owned)
+            raise
+        return RunResult(out, manifest, computed=computed)
+
+    def tasks(self, start: int, stop: int) -> Iterator[ChunkTask]:
+        """Yield the chunks of ``start .. stop - 1`` whose files are missing."""
+        manifest = self.manifest
+        for a, b in plan_chunks(start, stop, manifest["chunk_size"]):
+            name = chunk_name(a, b)
+            entry = manifest["chunks"].setdefault(
+                name, {"start": a, "stop": b, "status": "pending"}
+            )
+            if chunk_complete(self.out, name):
+                entry["status"] = "done"
+                if "sha256" not in entry:  # a resume's check_chunks recorded them already
+                    entry["sha256"] = checked_chunk_sums(self.out, name, a, b, None, None)
+                continue
+            # out is absolute: a worker in another working directory writes to the same place.
+            yield ChunkTask(
+                self.cfg_json, self.chash, manifest["seed"], a, b, str(self.out), self.timeseries
+            )
+
+    def run_range(self, start: int, stop: int) -> int:
+        """Run the missing chunks of replications ``start .. stop - 1``; return how many ran."""
+        tasks = list(self.tasks(start, stop))
+        # Every chunk is in the manifest on disk before any worker can write it (check_chunks).
+        atomic_write_json(self.out / MANIFEST, self.manifest)
+        todo = sum(t.stop - t.start for t in tasks)
+        bar = Progress(stop - start, stop - start - todo, self.progress)
+        try:
+            for report in self.ex.run(tasks):
+                self.record(report)
+                bar.update(report.stop - report.start)
+        finally:
+            bar.close()
+        atomic_write_json(self.out / MANIFEST, self.manifest)
+        return todo
+
+    def record(self, report: ChunkReport) -> None:
+        """Check a finished chunk's files; record it, with their checksums, in the manifest."""
+        a, b = report.start, report.stop
         name = chunk_name(a, b)
-        manifest["chunks"].setdefault(name, {"start": a, "stop": b, "status": "pending"})
-        if chunk_complete(out_dir, name):
-            manifest["chunks"][name]["status"] = "done"
-            continue
-        yield ChunkTask(cfg_json, chash, manifest["seed"], a, b, str(out_dir), timeseries)
+        sums = checked_chunk_sums(self.out, name, a, b, report.n_ok, report.n_failed)
+        self.manifest["chunks"][name] = {
+            "start": a,
+            "stop": b,
+            "status": "done",
+            "ok": report.n_ok,
+            "failed": report.n_failed,
+            "seconds": round(report.seconds, 3),
+            "sha256": sums,
+        }
+        atomic_write_json(self.out / MANIFEST, self.manifest)
 
+    def run_sequential(self, target: float, block: int) -> int:
+        """Add blocks of ``block`` replications until the relative CI target is met.
 
-def _run_range(ex, out_dir, manifest, cfg_json, chash, start, stop, timeseries, progress) -> None:
-    tasks = list(_tasks(out_dir, manifest, cfg_json, chash, start, stop, timeseries))
-    # Every chunk is in the manifest on disk before any worker can write it (see check_chunks).
-    atomic_write_json(out_dir / MANIFEST, manifest)
-    todo = sum(t.stop - t.start for t in tasks)
-    bar = Progress(stop - start, stop - start - todo, progress)
-    try:
-        for report in ex.run(tasks):
-            _record(out_dir, manifest, report)
-            bar.update(report.stop - report.start)
-    finally:
-        bar.close()
-    atomic_write_json(out_dir / MANIFEST, manifest)
-
-
-def _record(out_dir: Path, manifest: dict[str, Any], report: ChunkReport) -> None:
-    name = chunk_name(report.start, report.stop)
-    manifest["chunks"][name] = {
-        "start": report.start,
-        "stop": report.stop,
-        "status": "done",
-        "ok": report.n_ok,
-        "failed": report.n_failed,
-        "seconds": round(report.seconds, 3),
-    }
-    atomic_write_json(out_dir / MANIFEST, manifest)
-
-
-def _run_sequential(ex, out_dir, manifest, cfg_json, chash, target, block, timeseries, progress):
-    """Add blocks of ``block`` replications until the relative CI target is met.
-
-    The stopping rule is checked only at block boundaries, after at least two blocks, on the
-    stored results; the number of replications needed is recorded in the manifest.
-    """
-    done = 0
-    rel = math.inf
-    while done < MAX_REPLICATIONS_TARGET:
-        stop = min(done + block, MAX_REPLICATIONS_TARGET)
-        _run_range(ex, out_dir, manifest, cfg_json, chash, done, stop, timeseries, progress)
-        done = stop
-        values = np.concatenate(
-            [s.to_numpy(dtype=float) for s in iter_column(out_dir, TARGET_METRIC)] or [np.zeros(0)]
-        )
-        rel = relative_ci_half_width(values)
-        log.info("after %d replications the relative CI half-width is %.4f", done, rel)
-        if done >= 2 * block and rel <= target:
-            break
-    manifest["replications"] = done
-    manifest["target_reached"] = bool(rel <= target)
-    manifest["target_rel_ci_achieved"] = rel
+        The stopping rule is checked only at block boundaries, after at least two blocks, on
+        the stored results; the number of replications needed is recorded in the manifest.
+        Returns the replications computed (a resume skips the chunks it has and reaches the
+        same decisions).
+        """
+        done = computed = 0
+        rel = math.inf
+        while done < MAX_REPLICATIONS_TARGET:
+            stop = min(done + block, MAX_REPLICATIONS_TARGET)
+            computed += self.run_range(done, stop)
+            done = stop
+            values = np.concatenate(
+                [s.to_numpy(dtype=float) for s in iter_column(self.out, TARGET_METRIC)]
+                or [np.zeros(0)]
+            )
+            rel = relative_ci_half_width(values)
+            report_precision(done, rel, target, TARGET_METRIC, self.progress)
+            if done >= 2 * block and rel <= target:
+                break
+        self.manifest["replications"] = done
+        self.manifest["target_reached"] = bool(rel <= target)
+        self.manifest["target_rel_ci_achieved"] = rel if math.isfinite(rel) else None
+        return computed

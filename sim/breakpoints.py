@@ -21,6 +21,7 @@ import numpy as np
 
 from sim.model.hazards import EventRecord
 from sim.model.network import Network
+from sim.model.port_traffic import PortStats
 from sim.model.tankers import TankerStats
 
 T = TypeVar("T")
@@ -56,6 +57,8 @@ class RawRun(_Cached):
     regimes: list[tuple[float, str]] = field(default_factory=list)
     """(day, regime) at the start and at every regime change."""
     tankers: dict[str, list[TankerStats]] = field(default_factory=dict)
+    ports: dict[str, PortStats] = field(default_factory=dict)
+    """Queue statistics of the shuttle ports with third-party traffic, ``<shuttle>.<end>``."""
     cum: np.ndarray = field(init=False)
     spans: np.ndarray = field(init=False)
     """Length of each interval between breakpoints (n values), days."""

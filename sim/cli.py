@@ -16,9 +16,14 @@ from pathlib import Path
 
 from sim import __version__, cli_studies, interrupts
 from sim.rundir import read_summary, safe_dir_name
+from sim.safeio import check_arguments
 
 DEFAULT_CONFIG = "configs/kazakhstan.yaml"
 DEFAULT_FITTED = "configs/hazards.fitted.yaml"
+PATH_ARGUMENTS = (
+    *("config", "run_dir", "experiment", "catalog", "out", "report_dir", "events", "recorded"),
+)
+"""Parsed arguments that name files or directories (see :func:`sim.safeio.check_arguments`)."""
 
 
 def default_config_path() -> Path:
@@ -111,6 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("losses", help="loss tables of a run directory (printed and in DIR/tables)")
     p.add_argument("run_dir")
+    p.add_argument(
+        "--return-periods",
+        metavar="YEARS,...",
+        help="return periods of return_periods.csv, e.g. 5,10,100 (default: 5,10,25,50,100,250)",
+    )
 
     p = sub.add_parser("calibrate", help="fit hazard rates and durations to a disruption catalog")
     p.add_argument("catalog", help="disruption catalog CSV (see seeds/README.md)")
@@ -181,38 +191,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-HEADLINE = (
-    ("revenue_loss_usd", 1e6, "USD m"),
-    ("shut_in_mt", 1, "Mt"),
-    ("exported_mt", 1, "Mt"),
-    ("deferred_mt", 1, "Mt"),
-    ("shut_in_days", 1, "days"),
-    ("n_events", 1, ""),
-)
+def print_summary(summary: dict, file=None, run=None) -> None:
+    """Print the summary of a run (to stdout by default): the one text of ``run`` and ``summary``.
 
+    With ``run`` (a :class:`~sim.batch.RunResult`), the run's horizon is described and the
+    commands that go further are named (see :func:`sim.summary_text.format_summary`).
+    """
+    from sim.summary_text import format_summary
 
-def print_summary(summary: dict, file=None) -> None:
-    """Print the headline metrics and the largest spare-capacity uses (to stdout by default)."""
     file = sys.stdout if file is None else file
-    metrics = summary.get("metrics", {})
-    cols = ("mean", "ci95_half", "p5", "p50", "p95", "var99", "cvar99", "p_positive")
-    print(f"{'metric':<34}{'unit':>7}" + "".join(f"{c:>12}" for c in cols), file=file)
-    names = [h for h in HEADLINE if h[0] in metrics]
-    spare = sorted(
-        (k for k in metrics if k.startswith("spare_used_mt.")),
-        key=lambda k: -metrics[k].get("mean", 0.0),
-    )[:5]
-    names += [(k, 1, "Mt") for k in spare]
-    for name, scale, unit in names:
-        m = metrics[name]
-        vals = [m.get(c, float("nan")) / (1 if c == "p_positive" else scale) for c in cols]
-        print(f"{name:<34}{unit:>7}" + "".join(f"{v:>12.4g}" for v in vals), file=file)
-    split = summary.get("parameter_uncertainty")
-    if split:
-        from sim.variance import split_table
+    if run is None:
+        print(format_summary(summary), file=file)
+        return
+    from sim.errors import InputError
 
-        print("\nvariance split (law of total variance; sd = standard deviation):", file=file)
-        print(split_table(split).to_string(index=False, float_format="{:,.4g}".format), file=file)
+    try:
+        settings = run.config.run
+        horizon, start = settings.horizon_days, str(settings.start_date)
+    except InputError:  # the summary needs no config: without it, the horizon is not named
+        horizon = start = None
+    print(format_summary(summary, run.path, horizon, start), file=file)
 
 
 def _cmd_validate(args) -> int:
@@ -240,18 +238,50 @@ def _cmd_schema(_args) -> int:
 def _end_block(result, wall: float) -> None:
     man = result.manifest
     reps = json.loads((result.path / "summary.json").read_text())["replications"]
+    done = result.computed  # by this session: a resume's rate is that of what it computed
+    now = f" ({done} computed now)" if done != man["replications"] else ""
     print(
-        f"\nreplications: {reps}   wall time: {wall:.1f} s   "
-        f"replications/s: {reps / wall if wall > 0 else float('nan'):.1f}   "
+        f"\nreplications: {reps}{now}   wall time: {wall:.1f} s   "
+        f"replications/s: {done / wall if wall > 0 else float('nan'):.1f}   "
         f"workers: {man.get('workers')} ({man.get('executor')})   failed: {result.n_failed}"
     )
+    if man.get("target_rel_ci") is not None:
+        got = man.get("target_rel_ci_achieved")
+        print(
+            f"target: 95% CI half-width of mean revenue_loss_usd within "
+            f"{man['target_rel_ci']:.2%} of the mean: "
+            f"{'reached' if man.get('target_reached') else 'NOT reached'} "
+            f"({'undefined' if got is None else f'{got:.2%}'}) with {man['replications']} "
+            "replications"
+        )
     print(f"results: {result.path}")
+
+
+def _report_run(result, wall: float) -> int:
+    """Print the end of a run or resume; return its exit code."""
+    if result.unchanged:
+        print(
+            f"{result.path}: the run is already complete "
+            f"({result.manifest['replications']} replications); nothing to do"
+        )
+    else:
+        print_summary(json.loads((result.path / "summary.json").read_text()), run=result)
+        _end_block(result, wall)
+    return 1 if result.n_failed else 0
 
 
 def _cmd_run(args) -> int:
     from sim.batch import run
     from sim.config import load_config
+    from sim.errors import InputError, Problem
 
+    if args.resume and not args.out:
+        raise InputError(
+            Problem(
+                "--resume",
+                "needs --out DIR, the run directory to finish (or use `corridor-sim resume DIR`)",
+            )
+        )
     path = args.config or str(default_config_path())
     cfg = load_config(path, args.set)
     if args.timeseries:
@@ -275,10 +305,7 @@ def _cmd_run(args) -> int:
     except KeyboardInterrupt as exc:
         print(f"\n{_stopped(exc)}; finish with: corridor-sim resume {out}", file=sys.stderr)
         return interrupts.exit_code(exc)
-    summary = json.loads((result.path / "summary.json").read_text())
-    print_summary(summary)
-    _end_block(result, time.perf_counter() - t0)
-    return 1 if result.n_failed else 0
+    return _report_run(result, time.perf_counter() - t0)
 
 
 def _cmd_resume(args) -> int:
@@ -291,7 +318,6 @@ def _cmd_resume(args) -> int:
     try:
         result = run(
             cfg,
-            replications=man["replications"],
             seed=man["seed"],
             workers=args.workers,
             executor=args.executor,
@@ -306,15 +332,14 @@ def _cmd_resume(args) -> int:
             f"\n{_stopped(exc)}; finish with: corridor-sim resume {args.run_dir}", file=sys.stderr
         )
         return interrupts.exit_code(exc)
-    print_summary(json.loads((result.path / "summary.json").read_text()))
-    _end_block(result, time.perf_counter() - t0)
-    return 1 if result.n_failed else 0
+    return _report_run(result, time.perf_counter() - t0)
 
 
 def _cmd_summary(args) -> int:
     from sim.batch import load_run
 
-    print_summary(read_summary(load_run(args.run_dir, finished=True).path))
+    res = load_run(args.run_dir, finished=True)
+    print_summary(read_summary(res.path), run=res)
     return 0
 
 
@@ -359,17 +384,31 @@ def _cmd_experiment(args) -> int:
 
 def _cmd_report(args) -> int:
     from sim.batch import load_run
+    from sim.experiment_dir import is_experiment_dir
+    from sim.outputs import check_target
     from sim.report import build_comparison_report, write_report
     from sim.rundir import atomic_write_bytes
 
     target = Path(args.run_dir)
-    if (target / "comparison.parquet").is_file():
+    if not (target / "manifest.json").is_file() and is_experiment_dir(target):
         out = target / "report.html"
+        check_target(out)
         atomic_write_bytes(out, build_comparison_report(target).encode("utf-8"))
         print(f"wrote {out}")
         return 0
-    print(f"wrote {write_report(load_run(args.run_dir, finished=True))}")
+    run = load_run(args.run_dir, finished=True)
+    check_target(run.path / "report.html")
+    print(f"wrote {write_report(run)}")
     return 0
+
+
+LOSS_TABLES = (
+    "elt.parquet",
+    "ylt.parquet",
+    *(f"{name}.csv" for name in ("aal", "return_periods", "convergence", "aep", "oep")),
+    *(f"{name}.csv" for name in ("resilience", "offset_ledger")),
+)
+"""Files ``losses`` writes to ``DIR/tables`` (each checked before any is written)."""
 
 
 def _cmd_losses(args) -> int:
@@ -377,19 +416,25 @@ def _cmd_losses(args) -> int:
 
     from sim import losses, resilience
     from sim.batch import load_run
+    from sim.outputs import check_target, owned_subdir
     from sim.rundir import atomic_write_bytes, atomic_write_parquet
     from sim.units import DAYS_PER_YEAR
 
+    periods = losses.RETURN_PERIODS
+    if args.return_periods is not None:
+        periods = losses.parse_return_periods(args.return_periods)
     res = load_run(args.run_dir, finished=True)
+    tables = owned_subdir(res.path, "tables")
+    for name in LOSS_TABLES:
+        check_target(tables / name)
     bounds = res.year_bounds()
     reps, events = res.replications, res.events
     elt, ylt = res.elt(), res.ylt()
-    tables = res.path / "tables"
     atomic_write_parquet(tables / "elt.parquet", elt)
     atomic_write_parquet(tables / "ylt.parquet", ylt)
     years = float(bounds[-1] - bounds[0]) / DAYS_PER_YEAR
     aal = losses.aal_table(ylt)
-    rp = losses.return_period_table(ylt)
+    rp = losses.return_period_table(ylt, periods)
     both = list(losses.MEASURES)
     csvs = {
         "aal": aal,
@@ -466,6 +511,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with interrupts.stop_on_signals():
             args = build_parser().parse_args(argv)
+            check_arguments(vars(args), PATH_ARGUMENTS)
             return COMMANDS[args.command](args)
     except (InputError, RunError) as exc:
         print(f"error: {exc.render()}", file=sys.stderr)

@@ -58,17 +58,17 @@ def experiment_extras(out: Path) -> None:
     """Print and plot the Sobol' indices of an experiment directory, if it has any."""
     from sim import plots
     from sim.experiments import load_sobol
+    from sim.outputs import owned_subdir, save_figure
 
     indices = load_sobol(out)
     if len(indices):
         cols = ["metric", "parameter", "S1", "S1_low", "S1_high", "ST", "ST_low", "ST_high"]
         print(indices[cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-        figures = out / "figures"
-        figures.mkdir(exist_ok=True)
+        figures = owned_subdir(out, "figures")
         for metric in dict.fromkeys(indices["metric"].astype(str)):
             fig = plots.sobol_indices(indices, metric)
             for ext in ("png", "svg"):
-                fig.savefig(figures / f"sobol_{metric}.{ext}")
+                save_figure(fig, figures / f"sobol_{metric}.{ext}")
             plots.plt.close(fig)
         print(f"Sobol' indices written to {out}/sobol.csv and {figures}")
     print(f"EMA Workbench results: {out}/ema_results.tar.gz (sim.ema.load_results)")
@@ -90,14 +90,38 @@ def cmd_plan(args) -> int:
     return 0
 
 
+CRITICALITY_FILES = tuple(
+    f"{stem}.{ext}"
+    for stem, exts in (
+        ("criticality", ("parquet", "csv", "json", "png", "svg")),
+        ("criticality_by_start", ("parquet", "csv")),
+    )
+    for ext in exts
+)
+"""The files ``criticality`` writes to its output directory (the only ones it replaces)."""
+
+
 def cmd_criticality(args, config_path: str) -> int:
-    """``corridor-sim criticality [CONFIG]``: ranked tables and a chart in ``--out``."""
+    """``corridor-sim criticality [CONFIG]``: ranked tables and a chart in ``--out``.
+
+    The default directory is ``runs/<config file stem>-criticality`` (the stem reduced to one
+    safe path component); an existing one must be an earlier criticality output.
+    """
     from sim import plots
     from sim.config import load_config
     from sim.criticality import criticality, format_table
-    from sim.rundir import atomic_write_bytes, atomic_write_json, atomic_write_parquet
+    from sim.outputs import check_output_dir, claim_output_dir, save_figure
+    from sim.rundir import (
+        atomic_write_bytes,
+        atomic_write_json,
+        atomic_write_parquet,
+        safe_dir_name,
+    )
 
     cfg = load_config(config_path, args.set)
+    stem = safe_dir_name(Path(config_path).stem, "config")
+    out = Path(args.out or f"runs/{stem}-criticality")
+    check_output_dir(out, "criticality", CRITICALITY_FILES, legacy="criticality.json")
     last = [time.perf_counter()]
 
     def progress(done: int, total: int) -> None:
@@ -118,14 +142,14 @@ def cmd_criticality(args, config_path: str) -> int:
         executor=args.executor,
         progress=progress,
     )
-    out = Path(args.out or f"runs/{cfg.name}-criticality")
+    claim_output_dir(out, "criticality", CRITICALITY_FILES, legacy="criticality.json")
     for name, df in (("criticality", res.table), ("criticality_by_start", res.by_start)):
         atomic_write_parquet(out / f"{name}.parquet", df)
         atomic_write_bytes(out / f"{name}.csv", df.to_csv(index=False).encode())
     atomic_write_json(out / "criticality.json", {**res.settings, "file": config_path})
     fig = plots.criticality(res.table)
     for ext in ("png", "svg"):
-        fig.savefig(out / f"criticality.{ext}")
+        save_figure(fig, out / f"criticality.{ext}")
     plots.plt.close(fig)
     print(format_table(res.table))
     print(f"hazards {res.settings['hazards']}, prices {res.settings['prices']}")

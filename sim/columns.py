@@ -14,12 +14,18 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Column:
-    """One column of an output table."""
+    """One column of an output table.
+
+    ``adverse`` is the tail where bad outcomes lie: ``"high"`` for losses and most quantities
+    (the default), ``"low"`` for outputs where less is worse (exports, revenue, throughput).
+    Value-at-risk and CVaR in ``summary.json`` are taken on that tail.
+    """
 
     name: str
     dtype: str
     unit: str
     description: str
+    adverse: str = "high"
 
 
 REPLICATION_COLUMNS: list[Column] = [
@@ -29,9 +35,15 @@ REPLICATION_COLUMNS: list[Column] = [
         "",
         "Replication index (0-based); with the root seed it fixes every draw.",
     ),
-    Column("exported_mt", "float64", "Mt", "Oil delivered to markets over the horizon."),
     Column(
-        "potential_mt", "float64", "Mt", "Production the sources could have delivered undisturbed."
+        "exported_mt", "float64", "Mt", "Oil delivered to markets over the horizon.", adverse="low"
+    ),
+    Column(
+        "potential_mt",
+        "float64",
+        "Mt",
+        "Production the sources could have delivered undisturbed.",
+        adverse="low",
     ),
     Column(
         "shut_in_mt",
@@ -66,12 +78,14 @@ REPLICATION_COLUMNS: list[Column] = [
         "float64",
         "USD",
         "Sales netback (price minus tariffs and freight paid) plus the change in value of oil held in storage and on tankers, discounted.",
+        adverse="low",
     ),
     Column(
         "twin_revenue_usd",
         "float64",
         "USD",
         "Revenue of the undisrupted twin on the same price path.",
+        adverse="low",
     ),
     Column(
         "revenue_loss_usd", "float64", "USD", "twin_revenue_usd - revenue_usd (paired difference)."
@@ -126,8 +140,14 @@ REPLICATION_COLUMNS: list[Column] = [
 ]
 
 REPLICATION_FAMILIES: list[Column] = [
-    Column("exported_mt", "float64", "Mt", "Oil delivered on route <id>."),
-    Column("throughput_mt", "float64", "Mt/yr", "Oil through asset <id>, per year of horizon."),
+    Column("exported_mt", "float64", "Mt", "Oil delivered on route <id>.", adverse="low"),
+    Column(
+        "throughput_mt",
+        "float64",
+        "Mt/yr",
+        "Oil through asset <id>, per year of horizon.",
+        adverse="low",
+    ),
     Column(
         "spare_used_mt",
         "float64",
@@ -144,10 +164,37 @@ REPLICATION_FAMILIES: list[Column] = [
     Column("shut_in_mt", "float64", "Mt", "Production not produced at source <id>."),
     Column("tanker_trips", "int64", "", "Completed round trips of shuttle <id>."),
     Column(
+        "port_calls",
+        "int64",
+        "",
+        "Berth requests at shuttle port <shuttle>.<origin|destination> (its tankers and "
+        "third-party calls); only ports with third-party traffic.",
+    ),
+    Column(
+        "port_waiting_mean",
+        "float64",
+        "vessels",
+        "Time-average number of vessels waiting for a berth at port <shuttle>.<end>.",
+    ),
+    Column(
+        "port_wait_hours_mean",
+        "float64",
+        "h",
+        "Mean wait for a berth per call at port <shuttle>.<end> (a wait still running at the "
+        "horizon counts up to it, so port_waiting_mean = port_calls / horizon x this wait).",
+    ),
+    Column(
+        "port_berth_utilisation",
+        "float64",
+        "fraction",
+        "Time-average share of the berths of port <shuttle>.<end> occupied.",
+    ),
+    Column(
         "offset_mt",
         "float64",
         "Mt",
         "Signed change of exports vs the twin on corridor <id> (last link to market).",
+        adverse="low",
     ),
     Column("regime_days", "float64", "days", "Days of the horizon spent in regime <id>."),
     Column(
@@ -193,7 +240,13 @@ EVENT_COLUMNS: list[Column] = [
         "fraction",
         "Share of capacity or production lost (0 when berths_lost is used).",
     ),
-    Column("berths_lost", "int64", "", "Berths taken out of service."),
+    Column(
+        "berths_lost",
+        "int64",
+        "",
+        "Berths the event keeps out of service (its demand; 1 for a per-berth hazard, 0 when not "
+        "effective); it takes berths as they come back from other outages while it lasts.",
+    ),
     Column("effective", "bool", "", "False when the event happened but removed nothing."),
     Column("scripted", "bool", "", "True for dated events from the config."),
     Column(
@@ -362,7 +415,12 @@ EP_CURVE_COLUMNS: list[Column] = [
 RETURN_PERIOD_COLUMNS: list[Column] = [
     Column("measure", "string", "", "revenue_usd or volume_mt."),
     Column("curve", "string", "", "AEP or OEP."),
-    Column("return_period", "int64", "years", "5, 10, 25, 50, 100 or 250."),
+    Column(
+        "return_period",
+        "int64",
+        "years",
+        "Return period: 5, 10, 25, 50, 100 and 250 unless chosen (`losses --return-periods`).",
+    ),
     Column(
         "loss",
         "float64",
@@ -477,15 +535,61 @@ TABLES: dict[str, list[Column]] = {
 }
 
 
-def unit_of(name: str) -> str:
-    """Return the unit of a replication or event column (also ``family.<id>``; "" if unknown)."""
+def _declared(name: str) -> Column | None:
+    """Return the declaration of a replication or event column (``family.<id>`` too), if any."""
     base = name.split(".", 1)[0]
     pools = (REPLICATION_FAMILIES,) if "." in name else (REPLICATION_COLUMNS, EVENT_COLUMNS)
     for pool in pools:
         for c in pool:
             if c.name == base:
-                return c.unit
-    return ""
+                return c
+    return None
+
+
+def unit_of(name: str) -> str:
+    """Return the unit of a replication or event column (also ``family.<id>``; "" if unknown)."""
+    c = _declared(name)
+    return c.unit if c is not None else ""
+
+
+def adverse_tail(name: str) -> str:
+    """Return the tail of a replication column where bad outcomes lie: "high" or "low".
+
+    Undeclared columns get "high" (the convention for losses).
+    """
+    c = _declared(name)
+    return c.adverse if c is not None else "high"
+
+
+DISPLAY_UNITS: dict[str, tuple[float, str, int]] = {
+    "USD": (1e6, "USD m", 1),
+    "Mt": (1.0, "Mt", 2),
+    "Mt/yr": (1.0, "Mt/yr", 2),
+    "Mt/day": (1.0, "Mt/day", 3),
+    "days": (1.0, "days", 1),
+    "h": (1.0, "h", 1),
+    "%": (1.0, "%", 1),
+    "fraction": (1.0, "share", 3),
+    "1/yr": (1.0, "1/yr", 2),
+    "": (1.0, "", 1),
+}
+"""Printed tables: declared unit -> (divisor, unit shown, decimals). One format per unit."""
+
+
+def display_unit(name: str) -> tuple[float, str, int]:
+    """Return how a replication column is printed: divisor, unit shown and decimals.
+
+    Values are divided by the divisor and printed with thousands separators and the given
+    decimals (e.g. USD in millions with one decimal), so a table shows one format per unit.
+    """
+    unit = unit_of(name)
+    return DISPLAY_UNITS.get(unit, (1.0, unit, 2))
+
+
+def _meaning(c: Column) -> str:
+    if c.adverse == "low":
+        return f"{c.description} Less is worse: VaR and CVaR are on the low tail."
+    return c.description
 
 
 def markdown() -> str:
@@ -494,7 +598,9 @@ def markdown() -> str:
         "# Output columns",
         "",
         "Generated from `sim/columns.py` by `python -m sim.columns > docs/outputs.md`;",
-        "`tests/test_columns_doc.py` checks it is current.",
+        "`tests/test_columns_doc.py` checks it is current. In `summary.json`, VaR and CVaR",
+        "are taken on the high tail (the worst replications of a loss), except for columns",
+        'marked "less is worse", where they are taken on the low tail.',
     ]
     for title, cols in TABLES.items():
         out += [
@@ -504,7 +610,7 @@ def markdown() -> str:
             "| column | dtype | unit | meaning |",
             "| --- | --- | --- | --- |",
         ]
-        out += [f"| `{c.name}` | {c.dtype} | {c.unit} | {c.description} |" for c in cols]
+        out += [f"| `{c.name}` | {c.dtype} | {c.unit} | {_meaning(c)} |" for c in cols]
     return "\n".join(out) + "\n"
 
 

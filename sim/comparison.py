@@ -4,7 +4,8 @@ Both runs use the same root seed and replication indices (common random numbers)
 difference is taken replication by replication: its variance is that of the paired differences,
 usually far below the sum of the two variances an unpaired comparison would have. A lever's
 avoided loss per year is turned into an NPV over its lifetime, with the CI of the avoided loss
-carried through, and a benefit/cost ratio.
+carried through, and a benefit/cost ratio. Discounting follows :mod:`sim.discount`: an annual
+effective rate, year n of the lifetime (avoided loss and opex) paid at its end, capex at once.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Annotated
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from sim.discount import annuity_factor
 from sim.stats import Z95
 
 
@@ -33,6 +35,7 @@ class Cost(_Strict):
     opex_usd_per_year: Usd = 0.0
     lifetime_years: Annotated[int, Field(ge=1, le=100)] = 20
     discount_rate: Annotated[float, Field(ge=0, le=1)] = 0.08
+    """Annual effective rate (:mod:`sim.discount`), as ``economics.discount_rate_per_year``."""
     source: str | None = None
 
 
@@ -65,9 +68,14 @@ def paired_comparison(base: pd.DataFrame, scenario: pd.DataFrame, metric: str) -
 
 
 def economics(avoided_per_year: float, half: float, cost: Cost) -> dict[str, float]:
-    """NPV (with CI from the avoided loss CI) and benefit/cost ratio of a lever."""
-    r, n = cost.discount_rate, cost.lifetime_years
-    annuity = n if r == 0 else (1 - (1 + r) ** -n) / r
+    """NPV (with CI from the avoided loss CI) and benefit/cost ratio of a lever.
+
+    The avoided loss and the opex of each year of ``cost.lifetime_years`` are cash flows at the
+    end of that year (day ``n x 365.25`` from the lever's start), discounted at the annual
+    effective ``cost.discount_rate`` by :func:`sim.discount.annuity_factor`; capex is paid at
+    the start.
+    """
+    annuity = annuity_factor(cost.discount_rate, cost.lifetime_years)
     pv_costs = cost.capex_usd + cost.opex_usd_per_year * annuity
     npv = avoided_per_year * annuity - pv_costs
     return {

@@ -49,10 +49,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.batch import resolve_seed
 from sim.config.loader import validate_config
 from sim.config.models import Config, Hazard
 from sim.errors import InputError, Problem
 from sim.executors import make_executor
+from sim.limits import MAX_HORIZON_DAYS, MAX_REPLICATIONS
 from sim.model.sampling import duration_sampler
 from sim.model.streams import Streams
 from sim.runner import Model
@@ -150,6 +152,8 @@ def draw_repair(
 
 def month_starts(cfg: Config, duration_days: float) -> list[dt.date]:
     """First days of the months of the run at which an outage of this length ends in time."""
+    if not duration_days <= cfg.run.horizon_days:  # also NaN and an infinite mean repair time
+        return []
     begin = cfg.run.start_date
     end = begin + dt.timedelta(days=cfg.run.horizon_days)
     out = [begin]
@@ -300,16 +304,25 @@ def criticality(
     Raises
     ------
     InputError
-        For a non-positive duration, or a start that leaves no room in the horizon.
+        For a duration that is not positive or longer than the longest horizon, a start that
+        leaves no room in the horizon, a seed outside 0 to 2**63 - 1, or more replications (per
+        knock-out or in all) than :data:`~sim.limits.MAX_REPLICATIONS`; all checked before any
+        knock-out is built.
     """
-    if not (duration_days > 0 and math.isfinite(duration_days)):
+    if not (0 < duration_days <= MAX_HORIZON_DAYS):  # also refuses NaN
         raise InputError(
-            Problem("--duration-days", f"expected a positive number, got {duration_days}")
+            Problem(
+                "--duration-days",
+                f"expected a positive number of days up to {MAX_HORIZON_DAYS:,.0f}, "
+                f"got {duration_days}",
+            )
         )
-    root = cfg.run.seed if seed is None else int(seed)
-    n = replications or (100 if own_repair else 1)
-    if n < 1:
-        raise InputError(Problem("--replications", f"expected at least 1, got {n}"))
+    root = resolve_seed(seed, cfg.run.seed)
+    n = (100 if own_repair else 1) if replications is None else int(replications)
+    if not 1 <= n <= MAX_REPLICATIONS:
+        raise InputError(
+            Problem("--replications", f"expected 1 to {MAX_REPLICATIONS} per knock-out, got {n}")
+        )
     begin = cfg.run.start_date
     end = begin + dt.timedelta(days=cfg.run.horizon_days)
     fixed_start: dt.date | None = None
@@ -327,8 +340,7 @@ def criticality(
         days_of = {
             t.asset: mean_repair_days(repair_mixture(cfg, t.asset), duration_days) for t in items
         }
-    sweep_reps = tuple(range(1 if own_repair else n))
-    tasks = [KnockoutTask(calm_json, "", (), begin.isoformat(), None, root, sweep_reps)]
+    starts_of = {}
     for t in items:
         starts = [fixed_start] if fixed_start else month_starts(cfg, days_of[t.asset])
         if not starts:
@@ -339,11 +351,26 @@ def criticality(
                     f"{cfg.run.horizon_days:g}-day horizon",
                 )
             )
+        starts_of[t.asset] = starts
+    sweep_n = 1 if own_repair else n
+    total = sweep_n * (1 + sum(map(len, starts_of.values())))
+    total += n * (1 + len(items)) if own_repair else 0
+    if total > MAX_REPLICATIONS:
+        raise InputError(
+            Problem(
+                "--replications",
+                f"{n} per knock-out make {total:,} replications in all (at most "
+                f"{MAX_REPLICATIONS:,}); use fewer replications or a fixed --start",
+            )
+        )
+    sweep_reps = tuple(range(sweep_n))
+    tasks = [KnockoutTask(calm_json, "", (), begin.isoformat(), None, root, sweep_reps)]
+    for t in items:
         tasks += [
             KnockoutTask(
                 calm_json, t.asset, t.stopped, s.isoformat(), days_of[t.asset], root, sweep_reps
             )
-            for s in starts
+            for s in starts_of[t.asset]
         ]
     rows = _run_tasks(tasks, workers, executor, progress)
     reference = rows[rows["asset"] == ""]

@@ -16,9 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError, Problem
-
-MAX_CSV_BYTES = 20_000_000
-"""Largest CSV input read (a catalog or schedule is a few hundred rows)."""
+from sim.safeio import read_input
 
 
 def record_lines(text: str) -> list[int]:
@@ -53,16 +51,11 @@ def read_csv_rows(path: str | Path, what: str = "CSV") -> tuple[pd.DataFrame, li
     Raises
     ------
     InputError
-        When the file cannot be read or is not a CSV.
+        When the file cannot be read, is not a regular file, is larger than
+        :data:`~sim.limits.MAX_INPUT_BYTES`, or is not a CSV.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise InputError(Problem("", f"cannot read {what} ({reason})"), str(path)) from None
-    if len(data) > MAX_CSV_BYTES:
-        raise InputError(Problem("", f"{what} is larger than {MAX_CSV_BYTES} bytes"), str(path))
+    data = read_input(path, what)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

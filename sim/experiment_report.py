@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from sim import plots
+from sim.experiment_dir import read_comparison, read_meta, read_sobol
 from sim.htmlpage import figure, num, page, sig, table
 from sim.plots import metric_scale
 
@@ -58,9 +58,15 @@ def _economics_rows(comparison: pd.DataFrame, meta: dict) -> pd.DataFrame:
 
 
 def build_comparison_report(exp_dir: Path) -> str:
-    """Return the HTML report of an experiment directory (``comparison.parquet``)."""
-    comparison = pd.read_parquet(exp_dir / "comparison.parquet")
-    meta = json.loads((exp_dir / "experiment.json").read_text())
+    """Return the HTML report of an experiment directory (``comparison.parquet``).
+
+    Raises
+    ------
+    InputError
+        When a file the report needs is missing or damaged (see :mod:`sim.experiment_dir`).
+    """
+    comparison = read_comparison(exp_dir)
+    meta = read_meta(exp_dir)
     metrics = list(dict.fromkeys(comparison["metric"].astype(str)))
     if "kind" in comparison:
         named = comparison[comparison["kind"] == "scenario"]
@@ -86,8 +92,7 @@ def build_comparison_report(exp_dir: Path) -> str:
             (plots.design_scatter(comparison, swept, m), f"Design points: mean {m}.")
             for m in metrics
         ]
-    indices_path = exp_dir / "sobol.parquet"
-    indices = pd.read_parquet(indices_path) if indices_path.is_file() else pd.DataFrame()
+    indices = read_sobol(exp_dir)
     if len(indices):
         figs += [
             (plots.sobol_indices(indices, m), f"Sobol' indices of mean {m} (95% bootstrap CIs).")

@@ -26,16 +26,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim import ema, sobol
+from sim import ema, experiment_dir, sobol
 from sim.batch import RunResult, run
 from sim.columns import REPLICATION_COLUMNS, REPLICATION_FAMILIES
 from sim.comparison import Cost, economics, paired_comparison
 from sim.config.loader import (
     apply_overrides,
     include_hazards,
+    parse_override_value,
     problems_from_validation,
     read_yaml,
     validate_config,
@@ -55,6 +55,7 @@ from sim.overlays import (
     require_key,
     value_label,
 )
+from sim.progress import labelled
 from sim.rundir import atomic_write_bytes, atomic_write_json, atomic_write_parquet
 
 DEFAULT_METRICS = ("revenue_loss_usd", "shut_in_mt", "deferred_mt", "offset_routes_mt")
@@ -245,10 +246,7 @@ def _override_values(scn: Scenario) -> dict[str, Any]:
     out = flatten_patch(scn.overrides) if scn.overrides else {}
     for line in scn.set:
         key, _, text = line.partition("=")
-        try:
-            out[key.strip()] = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError:
-            out[key.strip()] = text
+        out[key.strip()] = parse_override_value(text)  # as `--set` reads it (YAML 1.2)
     return out
 
 
@@ -385,6 +383,23 @@ def _comparison_rows(exp, runs, path) -> list[dict[str, Any]]:
     return rows
 
 
+def experiment_replications(exp: Experiment, replications: int | None) -> int:
+    """Return the replications per run (``--replications`` or the file's), checked.
+
+    Raises
+    ------
+    InputError
+        When the count is outside 2 to :data:`~sim.limits.MAX_REPLICATIONS`, before anything is
+        planned or built for it.
+    """
+    n = exp.replications if replications is None else int(replications)
+    if not 2 <= n <= MAX_REPLICATIONS:
+        raise InputError(
+            Problem("--replications", f"an experiment needs 2 to {MAX_REPLICATIONS}, got {n}")
+        )
+    return n
+
+
 def run_experiment(
     path: str | Path,
     out: str | Path,
@@ -403,28 +418,28 @@ def run_experiment(
     ``.csv``.
     """
     exp, base, scenarios = load_experiment(path)
-    n = exp.replications if replications is None else int(replications)
-    if not 2 <= n <= MAX_REPLICATIONS:
-        raise InputError(
-            Problem("--replications", f"an experiment needs 2 to {MAX_REPLICATIONS}, got {n}")
-        )
+    n = experiment_replications(exp, replications)
     root = exp.seed if seed is None else seed
     out_dir = Path(out)
+    folders = experiment_dir.claim(out_dir, list(scenarios))
     runs: dict[str, RunResult] = {}
     ex = make_executor(executor, workers)
     try:
-        for name, cfg in [("base", base), *scenarios.items()]:
-            target = out_dir / ("base" if name == "base" else f"scenarios/{name}")
+        todo = [("base", base), *scenarios.items()]
+        for k, (name, cfg) in enumerate(todo, start=1):
+            target = folders[name]
             again = resume and (target / "manifest.json").is_file()
-            runs[name] = run(
-                cfg,
-                out=target,
-                resume=again,
-                replications=n,
-                seed=root,
-                executor=ex,
-                progress=progress,
-            )
+            what = "base" if name == "base" else f"scenario {name}"
+            with labelled(f"{what} (run {k} of {len(todo)})"):
+                runs[name] = run(
+                    cfg,
+                    out=target,
+                    resume=again,
+                    replications=n,
+                    seed=root,
+                    executor=ex,
+                    progress=progress,
+                )
     except BaseException:
         ex.close(cancel=True)  # interrupted or failed: stop now, chunks on disk stay resumable
         raise
@@ -468,20 +483,20 @@ def run_experiment(
 
 
 def load_comparison(out: str | Path) -> pd.DataFrame:
-    """Read ``comparison.parquet`` of an experiment directory."""
-    return pd.read_parquet(Path(out) / "comparison.parquet")
+    """Read ``comparison.parquet`` of an experiment directory (checked on the way)."""
+    return experiment_dir.read_comparison(out)
 
 
 def load_sobol(out: str | Path) -> pd.DataFrame:
     """Read ``sobol.parquet`` of an experiment directory (empty without a Sobol' design)."""
-    p = Path(out) / "sobol.parquet"
-    return pd.read_parquet(p) if p.is_file() else pd.DataFrame()
+    return experiment_dir.read_sobol(out)
 
 
 __all__ = [
     "Cost",
     "Experiment",
     "economics",
+    "experiment_replications",
     "Scenario",
     "ScenarioRun",
     "load_comparison",

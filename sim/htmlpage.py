@@ -75,16 +75,22 @@ _NUMBER_TEXT = re.compile(r"^[≥≤]?\s?[-+]?[\d,.]+(\s?–\s?[-+]?[\d,.]+)?$")
 _LONG_WORD = re.compile(r"\S{15,}")
 
 
+_BREAK_AFTER = re.compile(r"(?<=[_#/])")
+
+
 def _breakable(text: str) -> str:
-    """Escape ``text`` and let words of 15+ characters wrap after '_', '#' and '/'."""
+    """Escape ``text`` (once) and let words of 15+ characters wrap after '_', '#' and '/'.
 
-    def opening(m: re.Match) -> str:
-        word = m.group(0)
-        for ch in ("_", "#", "/"):
-            word = word.replace(ch, ch + "<wbr>")
-        return word
-
-    return _LONG_WORD.sub(opening, html.escape(text))
+    Words are split on the raw text and each piece escaped, so a break never lands inside an
+    entity (an apostrophe's ``&#x27;`` split after its '#' showed literally).
+    """
+    out, pos = [], 0
+    for m in _LONG_WORD.finditer(text):
+        out.append(html.escape(text[pos : m.start()]))
+        out.append("<wbr>".join(html.escape(p) for p in _BREAK_AFTER.split(m.group(0))))
+        pos = m.end()
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
 
 
 def img(fig) -> str:

@@ -74,3 +74,17 @@ MAX_CHUNK_SIZE = 100_000
 
 MAX_WORKERS = 4_096
 """Worker processes of a local run (``--workers``)."""
+
+MAX_PILOT_REPLICATIONS = 1_000
+"""Pilot replications of ``corridor-sim plan`` (``--pilot``): enough for a median time."""
+
+MAX_INPUT_BYTES = 5_000_000
+"""Largest file corridor-sim reads as input (config, included hazards, experiment, catalog,
+replay schedule, recorded throughputs). The shipped ones are a few kilobytes to 100 KB; the
+bound keeps ``/dev/zero`` or a huge file from filling memory (see :mod:`sim.safeio`)."""
+
+MAX_NAME_BYTES = 255
+"""Longest file or directory name in a path option (the limit of common file systems)."""
+
+MAX_PATH_BYTES = 4_096
+"""Longest path option (Linux ``PATH_MAX``)."""

@@ -18,8 +18,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.batch import default_chunk_size, plan_chunks
-from sim.experiments import load_experiment
+from sim.batch import default_chunk_size, plan_chunks, resolve_seed
+from sim.errors import InputError, Problem
+from sim.experiments import experiment_replications, load_experiment
+from sim.limits import MAX_PILOT_REPLICATIONS, MAX_WORKERS
 from sim.runner import Model
 
 RUN_OVERHEAD_S = 0.4
@@ -64,13 +66,26 @@ def plan_experiment(
     pilot: int = 5,
     seed: int | None = None,
 ) -> Plan:
-    """Load and validate an experiment, time a pilot of the base, and estimate the wall time."""
+    """Load and validate an experiment, time a pilot of the base, and estimate the wall time.
+
+    Raises
+    ------
+    InputError
+        For a bad experiment file, or a replication count, seed, worker count or pilot size
+        outside :mod:`sim.limits` (checked before anything is built).
+    """
     exp, base, _ = load_experiment(path)
-    n = replications or exp.replications
-    root = exp.seed if seed is None else seed
+    n = experiment_replications(exp, replications)
+    root = resolve_seed(exp.seed if seed is None else seed, exp.seed)
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise InputError(Problem("--workers", f"expected 1 to {MAX_WORKERS}, got {workers}"))
+    if not 2 <= pilot <= MAX_PILOT_REPLICATIONS:
+        raise InputError(
+            Problem("--pilot", f"expected 2 to {MAX_PILOT_REPLICATIONS} replications, got {pilot}")
+        )
     kinds = Counter(r.kind for r in exp.expanded().values())
     w = 1 if executor == "serial" else max(1, workers or os.cpu_count() or 1)
-    pilot = max(2, int(pilot))
+    pilot = int(pilot)
     t0 = time.perf_counter()
     model = Model(base)
     times = []

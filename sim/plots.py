@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -24,6 +25,8 @@ from scipy import stats as sps  # noqa: E402
 
 from sim import losses  # noqa: E402
 from sim.columns import unit_of  # noqa: E402
+from sim.labels import asset_label, thousands  # noqa: E402
+from sim.outputs import check_target, owned_subdir, save_figure  # noqa: E402
 from sim.stats import var_cvar  # noqa: E402
 
 if TYPE_CHECKING:
@@ -40,9 +43,20 @@ _MEASURE = {
 }
 
 
+RASTER_POINTS = 2000
+"""Scatter plots with more points than this draw them as an image inside the SVG."""
+
+
+def _thousands() -> FuncFormatter:
+    """Tick labels with thousands separators (no offset or scientific notation)."""
+    return FuncFormatter(lambda v, _: thousands(v))
+
+
 def _fig(height: float = 4.2) -> tuple[Figure, plt.Axes]:
     fig, ax = plt.subplots(figsize=(WIDTH_IN, height), dpi=120, layout="constrained")
     ax.grid(True, alpha=0.3)
+    ax.xaxis.set_major_formatter(_thousands())
+    ax.yaxis.set_major_formatter(_thousands())
     return fig, ax
 
 
@@ -111,7 +125,7 @@ def _return_period_axis(ax: plt.Axes, longest: float) -> None:
     ax.set_xscale("log")
     ticks = [t for t in RETURN_PERIOD_TICKS if t <= max(longest, 1) * 1.01]
     ax.xaxis.set_major_locator(FixedLocator(ticks))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_major_formatter(_thousands())
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlim(1, max(longest, 2))
 
@@ -164,7 +178,7 @@ def spare_capacity(replications: pd.DataFrame) -> Figure:
         boxprops={"facecolor": OKABE_ITO[2], "alpha": 0.6},
         medianprops={"color": "black"},
     )
-    ax.set_yticks(range(1, len(used) + 1), [c.split(".", 1)[1] for c in used])
+    ax.set_yticks(range(1, len(used) + 1), [asset_label(c.split(".", 1)[1]) for c in used])
     ax.set_xlabel("Spare capacity used over the horizon (% of the asset's spare)")
     ax.set_ylabel("Asset")
     ax.set_title(
@@ -189,6 +203,7 @@ def event_scatter(elt: pd.DataFrame) -> Figure:
         .reset_index()
     )
     per_event = per_event[per_event["duration_days"] > 0]
+    dense = len(per_event) > RASTER_POINTS  # thousands of vector markers make a huge SVG
     for i, (cause, grp) in enumerate(per_event.groupby("cause", sort=True)):
         ax.scatter(
             grp["duration_days"],
@@ -198,9 +213,10 @@ def event_scatter(elt: pd.DataFrame) -> Figure:
             color=OKABE_ITO[i % len(OKABE_ITO)],
             marker=MARKERS[i % len(MARKERS)],
             label=f"{cause} ({len(grp):,})",
+            rasterized=dense,
         )
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_major_formatter(_thousands())
     ax.set_xlabel("Event duration (days, log scale)")
     ax.set_ylabel("Allocated revenue loss (USD million)")
     ax.set_title("Disruption events by cause")
@@ -227,7 +243,7 @@ def convergence(ylt: pd.DataFrame, measure: str = "revenue_usd") -> Figure:
     )
     ax.plot(n, tab["mean"] / scale, color=OKABE_ITO[0], marker="o", label="mean")
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_major_formatter(_thousands())
     ax.set_xlabel("Replications (log scale)")
     ax.set_ylabel(f"Average annual {what} ({unit})")
     ax.set_title(f"Convergence of the average annual {what}")
@@ -366,41 +382,61 @@ def design_scatter(
 
 
 def criticality(table: pd.DataFrame, top: int = 20) -> Figure:
-    """Revenue loss of knocking out each asset (largest first), shut-in Mt written beside."""
+    """Revenue loss of knocking out each asset (largest first), with its kind, start and shut-in.
+
+    Everything written sits in tick labels and axis labels, which the constrained layout keeps
+    inside the figure (texts beside the bars were cut off at the edge).
+    """
     tab = table.head(top).iloc[::-1]
-    fig, ax = _fig(max(2.5, 0.42 * len(tab) + 1.4))
+    fig, ax = _fig(max(2.5, 0.5 * len(tab) + 1.5))
     y = np.arange(len(tab))
     loss = tab["revenue_loss_usd"].to_numpy(dtype=float) / USD_M
     half = tab["revenue_loss_usd_ci95_half"].to_numpy(dtype=float) / USD_M
     colors = [OKABE_ITO[3] if v > 0 else OKABE_ITO[2] for v in loss]
     err = None if np.isnan(half).all() else np.nan_to_num(half)
     ax.barh(y, loss, xerr=err, capsize=3, color=colors, alpha=0.85)
-    for yi, v, mt in zip(y, loss, tab["shut_in_mt"].to_numpy(dtype=float)):
-        ax.annotate(
-            f" {round(mt, 2) + 0.0:.2f} Mt",
-            (max(v, 0), yi),
-            va="center",
-            fontsize=7,
-            xytext=(4, 0),
-            textcoords="offset points",
-        )
     ax.axvline(0, color="black", linewidth=0.8)
-    labels = [f"{a} ({k}, from {s})" for a, k, s in zip(tab["asset"], tab["kind"], tab["start"])]
-    ax.set_yticks(y, labels, fontsize=8)
+    labels = [
+        f"{asset_label(str(a))}\n{k} from {s}, {round(mt, 2) + 0.0:.2f} Mt shut in"
+        for a, k, s, mt in zip(tab["asset"], tab["kind"], tab["start"], tab["shut_in_mt"])
+    ]
+    ax.set_yticks(y, labels, fontsize=7.5)
     days = tab["duration_days"].mean() if len(tab) else 0
-    ax.set_xlabel(
-        f"Revenue loss of the knock-out (USD million; mean outage {days:.0f} days)\n"
-        "beside the bars: production shut in"
-    )
-    ax.margins(x=0.15)
+    ax.set_xlabel(f"Revenue loss of the knock-out (USD million)\nmean outage {days:,.0f} days")
     ax.set_title("Asset criticality: one asset out at a time")
     return fig
 
 
-def fan_chart(timeseries: pd.DataFrame, columns: list[str], ylabel: str, title: str) -> Figure:
-    """Small multiples, one per series: median, P25-P75 and P5-P95 bands across replications."""
+def _dates_by_day(timeseries: pd.DataFrame, start_date: object = None) -> pd.Series | None:
+    """Map day index to calendar date: the ``date`` column, else ``start_date`` + day."""
+    if not len(timeseries):
+        return None
+    if "date" in timeseries.columns:
+        pairs = timeseries[["day", "date"]].drop_duplicates("day").set_index("day")["date"]
+        dates = pd.to_datetime(pairs.astype(str), errors="coerce")
+        return None if dates.isna().any() else dates
+    if start_date is None:
+        return None
+    days = np.unique(timeseries["day"].to_numpy())
+    start = pd.Timestamp(str(start_date))
+    return pd.Series(start + pd.to_timedelta(days, unit="D"), index=days)
+
+
+def fan_chart(
+    timeseries: pd.DataFrame,
+    columns: list[str],
+    ylabel: str,
+    title: str,
+    start_date: object = None,
+) -> Figure:
+    """Small multiples, one per series: median, P25-P75 and P5-P95 bands across replications.
+
+    The time axis shows calendar months when the series carry dates or ``start_date`` (the
+    run's ``run.start_date``) is given, day numbers otherwise.
+    """
     n = max(1, len(columns))
     ncols = 1 if n <= 2 else 2
+    dates = _dates_by_day(timeseries, start_date)
     nrows = -(-n // ncols)
     fig, axes = plt.subplots(
         nrows,
@@ -417,6 +453,8 @@ def fan_chart(timeseries: pd.DataFrame, columns: list[str], ylabel: str, title: 
             continue
         col = columns[i]
         q = timeseries.groupby("day")[col].quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack()
+        if dates is not None:
+            q.index = dates.reindex(q.index).to_numpy()
         color = OKABE_ITO[i % len(OKABE_ITO)]
         ax.grid(True, alpha=0.3)
         ax.fill_between(
@@ -426,7 +464,8 @@ def fan_chart(timeseries: pd.DataFrame, columns: list[str], ylabel: str, title: 
             q.index, q[0.25], q[0.75], color=color, alpha=0.4, linewidth=0, label="P25-P75"
         )
         ax.plot(q.index, q[0.5], color=color, linewidth=1.3, label="median")
-        ax.set_title(col.split(".", 1)[-1], fontsize=9.5)
+        ax.set_title(asset_label(col.split(".", 1)[-1]), fontsize=9.5)
+        ax.yaxis.set_major_formatter(_thousands())
         ax.tick_params(labelsize=8.5)
         ax.set_ylim(bottom=min(0.0, float(q[0.05].min())))
         if i % ncols == 0:
@@ -436,22 +475,34 @@ def fan_chart(timeseries: pd.DataFrame, columns: list[str], ylabel: str, title: 
     for i, ax in enumerate(axes.flat[: len(columns)]):
         if i + ncols >= len(columns):  # nothing below: this panel carries the day axis
             ax.xaxis.set_tick_params(labelbottom=True)
-            ax.set_xlabel("Day of the run (0 = start date)", fontsize=8.5)
+            if dates is None:
+                ax.set_xlabel("Day of the run (0 = start date)", fontsize=8.5)
+            else:
+                ax.set_xlabel("Date", fontsize=8.5)
+    if dates is not None:
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
+        for ax in axes.flat[: len(columns)]:
+            ax.xaxis.set_major_locator(locator)
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     fig.suptitle(title)
     return fig
 
 
-def fan_storage(timeseries: pd.DataFrame) -> Figure | None:
+def fan_storage(timeseries: pd.DataFrame, start_date: object = None) -> Figure | None:
     """Fan chart of every storage level (``None`` without storages)."""
     levels = [c for c in timeseries.columns if c.startswith("level_mt.")]
     if not levels:
         return None
     return fan_chart(
-        timeseries, levels, "Level, end of day (Mt)", "Storage levels across replications"
+        timeseries,
+        levels,
+        "Level, end of day (Mt)",
+        "Storage levels across replications",
+        start_date,
     )
 
 
-def fan_flows(timeseries: pd.DataFrame, top: int = 4) -> Figure | None:
+def fan_flows(timeseries: pd.DataFrame, top: int = 4, start_date: object = None) -> Figure | None:
     """Fan chart of the ``top`` link flows that vary most across replications and days."""
     flows = [c for c in timeseries.columns if c.startswith("flow_mt.")]
     if not flows:
@@ -462,6 +513,7 @@ def fan_flows(timeseries: pd.DataFrame, top: int = 4) -> Figure | None:
         chosen,
         "Flow, daily mean (Mt/day)",
         "Route flows across replications (the most variable links)",
+        start_date,
     )
 
 
@@ -471,8 +523,12 @@ def save_all(
     out_dir: Path,
     timeseries: pd.DataFrame | None = None,
     bounds: np.ndarray | None = None,
+    start_date: object = None,
 ) -> list[Path]:
-    """Write every figure the tables support to ``out_dir`` as PNG and SVG; return the paths."""
+    """Write every figure the tables support to ``out_dir`` as PNG and SVG; return the paths.
+
+    ``start_date`` (the run's) puts calendar dates on the fan charts' time axis.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     elt = losses.event_loss_table(replications, events, bounds)
     ylt = losses.year_loss_table(replications, elt, bounds)
@@ -485,17 +541,16 @@ def save_all(
         "convergence": convergence(ylt),
     }
     if timeseries is not None and len(timeseries):
-        figures["fan_storage"] = fan_storage(timeseries)
-        figures["fan_flows"] = fan_flows(timeseries)
-    paths = []
-    for name, fig in figures.items():
-        if fig is None:
-            continue
-        for ext in ("png", "svg"):
-            path = out_dir / f"{name}.{ext}"
-            fig.savefig(path)
-            paths.append(path)
-        plt.close(fig)
+        figures["fan_storage"] = fan_storage(timeseries, start_date)
+        figures["fan_flows"] = fan_flows(timeseries, start_date=start_date)
+    paths = [out_dir / f"{n}.{ext}" for n, f in figures.items() if f for ext in ("png", "svg")]
+    for path in paths:
+        check_target(path)  # before any is written: no symlink, device or directory replaced
+    for path in paths:
+        save_figure(figures[path.stem], path)
+    for fig in figures.values():
+        if fig is not None:
+            plt.close(fig)
     return paths
 
 
@@ -527,11 +582,11 @@ class RunPlots:
 
     def fan_storage(self) -> Figure | None:
         """Storage levels over the run (needs a run with ``--timeseries``)."""
-        return fan_storage(self._run.timeseries)
+        return fan_storage(self._run.timeseries, self._run.config.run.start_date)
 
     def fan_flows(self) -> Figure | None:
         """Most variable link flows over the run (needs ``--timeseries``)."""
-        return fan_flows(self._run.timeseries)
+        return fan_flows(self._run.timeseries, start_date=self._run.config.run.start_date)
 
     def save_all(self, out_dir: str | Path | None = None) -> list[Path]:
         """Write all figures (PNG and SVG) to ``out_dir`` (default: ``<run>/figures``)."""
@@ -540,7 +595,8 @@ class RunPlots:
         return save_all(
             run.replications,
             run.events,
-            Path(out_dir) if out_dir else run.path / "figures",
+            Path(out_dir) if out_dir else owned_subdir(run.path, "figures"),
             ts if len(ts) else None,
             run.year_bounds(),
+            run.config.run.start_date,
         )

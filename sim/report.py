@@ -97,7 +97,10 @@ def _meta(run: RunResult, summary: dict) -> pd.DataFrame:
                 f"{horizon:g} days ({horizon / DAYS_PER_YEAR:.2f} years) from {cfg.run.start_date}",
             ),
             ("price", f"{price.model}, Brent {price.brent_usd_per_bbl:g} USD/bbl"),
-            ("discount rate", f"{cfg.economics.discount_rate_per_year:.1%} per year"),
+            (
+                "discount rate",
+                f"{cfg.economics.discount_rate_per_year:.1%} per year (annual effective)",
+            ),
             ("corridor-sim version", str(man.get("package_version"))),
             ("created", str(man.get("created"))),
             ("executor", f"{man.get('executor')} x {man.get('workers')}"),
@@ -325,8 +328,11 @@ def build_report(run: RunResult) -> str:
     ts = run.timeseries
     if len(ts):
         for fig, caption in (
-            (plots.fan_storage(ts), "Storage levels over the run."),
-            (plots.fan_flows(ts), "Flows on the most variable links over the run."),
+            (plots.fan_storage(ts, run.config.run.start_date), "Storage levels over the run."),
+            (
+                plots.fan_flows(ts, start_date=run.config.run.start_date),
+                "Flows on the most variable links over the run.",
+            ),
         ):
             if fig is not None:
                 figures.append((fig, caption))

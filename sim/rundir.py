@@ -3,7 +3,8 @@
 ::
 
     DIR/
-      manifest.json          config hash, root seed, version, chunks and their status, timings, host
+      manifest.json          config hash, root seed, version, chunks (status, SHA-256), timings,
+                             host
       config.resolved.yaml   the validated config with every default written out
       replications/          Parquet chunks, one row per replication (``chunk-<a>-<b>.parquet``)
       events/                Parquet chunks, one row per disruption event record
@@ -26,12 +27,14 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import io
 import json
 import os
 import platform
 import re
+import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +44,7 @@ import pyarrow.parquet as pq
 
 from sim.errors import InputError, OutputError, Problem
 from sim.limits import MAX_CHUNK_SIZE, MAX_REPLICATIONS
+from sim.safeio import file_kind
 
 MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
@@ -86,12 +90,22 @@ def _injected_failure(path: Path) -> None:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename.
 
+    A ``path`` that exists and is not a regular file (a symlink, a device such as
+    ``/dev/null``, a FIFO, a directory) is never replaced: the rename would replace the link or
+    the device node itself.
+
     Raises
     ------
     OutputError
-        When the file cannot be written; ``path`` is then unchanged and no temporary file is
-        left behind.
+        When the file cannot be written, or ``path`` is not a regular file; ``path`` is then
+        unchanged and no temporary file is left behind.
     """
+    try:
+        mode = os.lstat(path).st_mode
+    except (OSError, ValueError):
+        mode = None  # absent (or unusable: the write below reports why)
+    if mode is not None and not stat.S_ISREG(mode):
+        raise OutputError(str(path), f"it is {file_kind(mode)}; refusing to replace it")
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -168,7 +182,7 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
         data = json.loads(path.read_bytes().decode("utf-8"))
     except OSError as exc:
         raise InputError(Problem("", f"cannot read ({exc.strerror})"), str(path)) from None
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad UTF-8, bad JSON, a 5,000-digit number
         raise InputError(
             Problem("", f"not a valid manifest (corrupt JSON: {exc})"), str(path)
         ) from None
@@ -232,7 +246,7 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
         )
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise InputError(Problem("", f"damaged summary ({exc})"), str(path)) from None
     if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
         raise InputError(Problem("metrics", "missing (the summary is damaged)"), str(path))
@@ -247,18 +261,42 @@ def chunk_files(run_dir: Path, table: str) -> list[Path]:
     return sorted(folder.glob("chunk-*.parquet"))
 
 
+def data_chunk_files(run_dir: Path, table: str) -> list[Path]:
+    """Sorted chunk files of ``table`` that hold rows.
+
+    A chunk whose replications all failed has an empty replications file without columns.
+    """
+    return [f for f in chunk_files(run_dir, table) if pq.read_metadata(f).num_rows > 0]
+
+
 def iter_column(run_dir: Path, column: str, table: str = "replications") -> Iterator[pd.Series]:
     """Yield one column chunk by chunk (keeps memory flat for huge runs)."""
-    for f in chunk_files(run_dir, table):
+    for f in data_chunk_files(run_dir, table):
         yield pq.read_table(f, columns=[column]).column(0).to_pandas()
 
 
-def read_table(run_dir: Path, table: str = "replications") -> pd.DataFrame:
-    """Read all chunks of ``table``, sorted by replication."""
+def read_table(
+    run_dir: Path,
+    table: str = "replications",
+    check: Callable[[Path, bytes], None] | None = None,
+) -> pd.DataFrame:
+    """Read all chunks of ``table``, sorted by replication.
+
+    ``check(path, data)``, when given, sees each file's bytes before they are parsed (and may
+    raise to refuse the file); the bytes checked are the bytes read.
+    """
     files = chunk_files(run_dir, table)
     if not files:
         return pd.DataFrame()
-    df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    frames = []
+    for f in files:
+        if check is None:
+            frames.append(pd.read_parquet(f))
+            continue
+        data = f.read_bytes()
+        check(f, data)
+        frames.append(pd.read_parquet(io.BytesIO(data)))
+    df = pd.concat(frames, ignore_index=True)
     sort = [c for c in ("replication", "event", "day") if c in df.columns]
     return df.sort_values(sort, kind="stable").reset_index(drop=True) if sort else df
 

@@ -21,12 +21,13 @@ from simpy.core import URGENT, StopSimulation
 from sim import accounting, years
 from sim.accounting import RawRun, TwinView, Valuation
 from sim.columns import EVENT_COLUMNS, dtypes, family_dtype
-from sim.config.models import Config
+from sim.config.models import Config, Shuttle
 from sim.limits import MAX_STEPS_PER_REPLICATION
 from sim.model.engine import FlowEngine
 from sim.model.hazards import HazardRunner
 from sim.model.network import Network, compile_network
 from sim.model.parameters import draw_rates, parameter_set
+from sim.model.port_traffic import MonitoredBerths
 from sim.model.prices import price_path
 from sim.model.sampling import is_deterministic
 from sim.model.solver import FlowSolver
@@ -99,7 +100,7 @@ class Model:
         self.cfg = cfg
         self.net: Network = compile_network(cfg)
         self.solver = FlowSolver(self.net, cfg.economics.price.brent_usd_per_bbl)
-        self.twin_is_deterministic = all(is_deterministic(s.payload_factor) for s in cfg.shuttles)
+        self.twin_is_deterministic = all(_shuttle_is_deterministic(s) for s in cfg.shuttles)
         self._twin: RawRun | None = None
         self._twin_views: dict[bytes, TwinView] = {}
 
@@ -165,6 +166,7 @@ class Model:
             env, engine, net, streams, lambda i, d: states[i].block(d), rates=rates
         )
         tankers = {}
+        ports: dict[str, MonitoredBerths] = {}
         for sh, state in zip(cfg.shuttles, states):
             tankers[sh.id] = start_shuttle(
                 env,
@@ -174,6 +176,7 @@ class Model:
                 net.asset_index[sh.destination],
                 state,
                 streams,
+                ports,
             )
         engine.refresh()
         hazards.start(hazards=disrupted, scripted=disrupted)
@@ -195,7 +198,19 @@ class Model:
             records=hazards.records,
             regimes=list(hazards.regime.history),
             tankers=tankers,
+            ports={name: berths.stats() for name, berths in ports.items()},
         )
+
+
+def _shuttle_is_deterministic(sh: Shuttle) -> bool:
+    """Return True when a shuttle draws nothing (no random payload, delays or third-party calls)."""
+    return (
+        is_deterministic(sh.payload_factor)
+        and (sh.port_delay is None or is_deterministic(sh.port_delay))
+        and (sh.sailing_delay is None or is_deterministic(sh.sailing_delay))
+        and sh.origin_traffic is None
+        and sh.destination_traffic is None
+    )
 
 
 def _stack_distinct(items: list) -> np.ndarray:

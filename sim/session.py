@@ -22,6 +22,16 @@ from sim.config.models import Config
 from sim.dirlock import LOCK, check_out_path
 from sim.errors import InputError, OutputError, Problem
 from sim.executors import EXECUTORS, Executor, make_executor
+from sim.integrity import (
+    CHUNK_FOLDERS,
+    DamagedChunkError,
+    check_structure,
+    chunk_checksums,
+    chunk_paths,
+    damaged_chunk_error,
+    recorded_checksums,
+    verify_checksums,
+)
 from sim.interrupts import shielded
 from sim.limits import MAX_CHUNK_SIZE, MAX_REPLICATIONS, MAX_WORKERS
 from sim.rundir import (
@@ -29,11 +39,12 @@ from sim.rundir import (
     CHUNK_SEED_KEY,
     CONFIG,
     MANIFEST,
+    SUMMARY,
     TABLES,
     atomic_write_bytes,
     atomic_write_json,
     chunk_complete,
-    chunk_files,
+    data_chunk_files,
     host_info,
     read_manifest,
     remove_stale_temp_files,
@@ -101,40 +112,91 @@ def _planned(out: Path, manifest: dict[str, Any]) -> dict[str, tuple[int, int]]:
     return planned
 
 
-def check_chunks(out: Path, manifest: dict[str, Any]) -> None:
-    """Refuse a run directory whose chunk files are not (all readable) chunks of this run.
+def check_chunks(out: Path, manifest: dict[str, Any], repair: bool = False) -> list[str]:
+    """Refuse a run directory whose chunk files are not (intact) chunks of this run.
 
-    Every ``chunk-*.parquet`` must be a chunk the manifest planned (a chunk's name is in the
-    manifest before any worker writes it) and must be a readable Parquet file.
+    Every ``chunk-*`` file must be a chunk the manifest planned (a chunk's name is in the
+    manifest before any worker writes it) and have the seed and config hash of the run. A
+    finished chunk must match the checksums the manifest recorded for it (see
+    :mod:`sim.integrity`); one without them (a manifest written before checksums, or a chunk
+    finished after the coordinator stopped) must pass the structural checks.
+
+    With ``repair`` (a resume), a damaged chunk is not an error: a warning names it, its files
+    are removed and its manifest entry is reset, so the session computes it again; a checked
+    chunk without checksums gets them. Returns the names of the chunks removed.
+
+    Raises
+    ------
+    InputError
+        For a file that is not a chunk of this run, and (without ``repair``) for a damaged one,
+        suggesting ``corridor-sim resume DIR``.
     """
-    import pyarrow.parquet as pq
-
     check_layout(out)
     planned = _planned(out, manifest)
-    for table in TABLES:
-        for f in chunk_files(out, table):
+    for folder in CHUNK_FOLDERS:
+        pattern = "chunk-*.json" if folder == "failures" else "chunk-*.parquet"
+        for f in sorted((out / folder).glob(pattern)) if (out / folder).is_dir() else []:
             if f.stem not in planned:
                 raise InputError(
                     Problem("", "not a chunk of this run (not in manifest.json); remove it"),
                     str(f),
                 )
-            try:
-                meta = pq.read_metadata(f)
-            except Exception as exc:  # noqa: BLE001 - any unreadable file is a damaged chunk
-                raise InputError(
-                    Problem(
-                        "",
-                        f"damaged chunk file ({type(exc).__name__}); delete it and resume to "
-                        "compute it again",
-                    ),
-                    str(f),
-                ) from None
-            _check_origin(f, meta.metadata or {}, manifest)
-            start, stop = planned[f.stem]
-            if table == "replications" and meta.num_rows > stop - start:
-                raise InputError(
-                    Problem("", f"{meta.num_rows} rows for {stop - start} replications"), str(f)
-                )
+            if not f.is_file():
+                raise InputError(Problem("", "a chunk must be a regular file; remove it"), str(f))
+    damaged: dict[str, DamagedChunkError] = {}
+    for name, (start, stop) in planned.items():
+        try:
+            _check_chunk(out, manifest, name, start, stop, record=repair)
+        except DamagedChunkError as exc:
+            damaged[name] = exc
+    if damaged and not repair:
+        first = next(iter(damaged.values()))
+        raise damaged_chunk_error(out, first, len(damaged) - 1)
+    for name, exc in damaged.items():
+        log.warning("%s: %s; computing %s again", exc.path, exc.reason, name)
+        _remove_chunk(out, name)
+        start, stop = planned[name]
+        manifest["chunks"][name] = {"start": start, "stop": stop, "status": "pending"}
+    return list(damaged)
+
+
+def _check_chunk(
+    out: Path, manifest: dict[str, Any], name: str, start: int, stop: int, record: bool
+) -> None:
+    """Check one planned chunk's files (see :func:`check_chunks`); raise DamagedChunkError."""
+    import pyarrow.parquet as pq
+
+    entry = manifest["chunks"][name]
+    sums = recorded_checksums(out, name, entry)
+    complete = chunk_complete(out, name)
+    if complete and sums is not None:
+        verify_checksums(out, name, sums)
+    paths = chunk_paths(out, name)
+    for folder in TABLES:
+        f = paths[folder]
+        if not f.is_file():
+            continue
+        try:
+            meta = pq.read_metadata(f)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is a damaged chunk
+            reason = f"cannot be read as a chunk ({type(exc).__name__})"
+            raise DamagedChunkError(f, reason) from None
+        _check_origin(f, meta.metadata or {}, manifest)
+    if complete and sums is None:
+        counts = [entry.get(k) for k in ("ok", "failed")]
+        ok, failed = (c if type(c) is int else None for c in counts)
+        check_structure(out, name, start, stop, ok, failed)
+        if record:
+            entry["sha256"] = chunk_checksums(out, name)
+
+
+def _remove_chunk(out: Path, name: str) -> None:
+    """Delete a damaged chunk's files, the replications file (which marks it done) first."""
+    for path in chunk_paths(out, name).values():
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise OutputError(str(path), exc.strerror or type(exc).__name__, exc.errno) from None
 
 
 def _check_origin(f: Path, meta: dict[bytes, bytes], manifest: dict[str, Any]) -> None:
@@ -185,10 +247,23 @@ def check_finished(out: Path, manifest: dict[str, Any]) -> None:
             ),
             str(out),
         )
+    if not data_chunk_files(out, "replications"):
+        raise InputError(
+            Problem(
+                "",
+                f"every replication of this run failed ({manifest.get('failed', 'all')} "
+                f"failures, see {out / 'failures'}): there are no results to analyse",
+            ),
+            str(out),
+        )
 
 
 def prepare_dir(out: Path, cfg: Config, seed: int, resume: bool) -> dict[str, Any] | None:
-    """Check an existing run directory; return its manifest when resuming."""
+    """Check an existing run directory; return its manifest when resuming.
+
+    A resume removes damaged chunks (with a warning) so they are computed again, see
+    :func:`check_chunks`.
+    """
     check_out_path(out)
     if (out / MANIFEST).is_file():
         man = read_manifest(out)
@@ -215,20 +290,48 @@ def prepare_dir(out: Path, cfg: Config, seed: int, resume: bool) -> dict[str, An
                 ),
                 str(out),
             )
-        check_chunks(out, man)
+        check_chunks(out, man, repair=True)
         return man
     if out.exists() and any(p.name != LOCK for p in out.iterdir()):
         raise InputError(Problem("", "output directory exists and is not empty"), str(out))
     return None
 
 
+def is_complete(out: Path, manifest: dict[str, Any]) -> bool:
+    """Return True for a finished run with every chunk in place (after a resume's checks)."""
+    return (
+        manifest.get("status") == "complete"
+        and (out / SUMMARY).is_file()
+        and all(chunk_complete(out, name) for name in manifest["chunks"])
+    )
+
+
+def block_size(out: Path, manifest: dict[str, Any]) -> int:
+    """Return the block size of a sequential (``--target-rel-ci``) run being resumed.
+
+    Older manifests have no ``target_block``; their ``replications`` is the block size until
+    the run completes.
+    """
+    block = manifest.get("target_block", manifest["replications"])
+    if type(block) is not int or not 1 <= block <= MAX_REPLICATIONS:
+        raise InputError(
+            Problem("target_block", f"{block!r} is not a replication count (damaged)"),
+            str(out / MANIFEST),
+        )
+    return block
+
+
 def check_resume_options(
-    manifest: dict[str, Any], replications: int | None, chunk_size: int | None
+    manifest: dict[str, Any],
+    replications: int | None,
+    chunk_size: int | None,
+    target_rel_ci: float | None = None,
 ) -> None:
     """Refuse a resume whose options differ from the run it finishes (they would be ignored).
 
-    ``replications`` and ``chunk_size`` are the values the user gave (``None`` when not given).
-    A run with a target CI grows by blocks, so its replication count is not compared.
+    ``replications``, ``chunk_size`` and ``target_rel_ci`` are the values the user gave
+    (``None`` when not given). A run with a target CI grows by blocks: ``replications`` is
+    compared with its block size.
 
     Raises
     ------
@@ -254,6 +357,24 @@ def check_resume_options(
                 f"this run directory holds a run of {manifest['replications']} replications and "
                 "a resume finishes it as started; leave --replications out, or choose another "
                 f"--out for {replications}",
+            )
+        )
+    block = manifest.get("target_block")  # the block size of a --target-rel-ci run
+    if replications is not None and block is not None and replications != block:
+        raise InputError(
+            Problem(
+                "--replications",
+                f"this run directory grows by blocks of {block} replications and a resume "
+                "keeps them; leave --replications out",
+            )
+        )
+    if target_rel_ci is not None and target_rel_ci != manifest.get("target_rel_ci"):
+        raise InputError(
+            Problem(
+                "--target-rel-ci",
+                f"this run directory was run with --target-rel-ci "
+                f"{manifest.get('target_rel_ci')} and a resume finishes it as started; leave "
+                "--target-rel-ci out, or choose another --out",
             )
         )
 
@@ -301,6 +422,7 @@ def open_session(
                 "executor": ex.name,
                 "workers": ex.workers,
                 "target_rel_ci": target_rel_ci,
+                **({"target_block": n} if target_rel_ci is not None else {}),
                 "host": host_info(),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "timings": {},

@@ -4,8 +4,11 @@ For every numeric column: mean with a 95% confidence interval (normal approximat
 error s/sqrt(n)), standard deviation, percentiles, value-at-risk and conditional value-at-risk
 (expected shortfall) at 95% and 99%, and the probability that the value is positive.
 
-Losses are "bigger is worse", so VaR_q is the q-quantile and CVaR_q the mean of the values at or
-above it (the tail the risk desk cares about).
+VaR and CVaR are taken on the *adverse* tail of each column, declared once in
+:mod:`sim.columns`. Losses are "bigger is worse", so VaR_q is the q-quantile and CVaR_q the mean
+of the values at or above it (the tail the risk desk cares about). For outputs where less is
+worse (exports, revenue), VaR_q is the (1 - q)-quantile and CVaR_q the mean of the values at or
+below it: the worst years, not the best.
 """
 
 from __future__ import annotations
@@ -19,13 +22,16 @@ Z95 = float(sps.norm.ppf(0.975))
 PERCENTILES = (5, 50, 90, 95, 99)
 
 
-def describe(values: np.ndarray) -> dict[str, float]:
+def describe(values: np.ndarray, adverse: str = "high") -> dict[str, float]:
     """Return the summary statistics of one column (NaNs are ignored).
 
     Parameters
     ----------
     values:
         One value per replication.
+    adverse:
+        The tail where bad outcomes lie, ``"high"`` or ``"low"`` (see
+        :func:`sim.columns.adverse_tail`); VaR and CVaR are taken on it.
     """
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
@@ -41,18 +47,40 @@ def describe(values: np.ndarray) -> dict[str, float]:
     for p, q in zip(PERCENTILES, qs):
         out[f"p{p}"] = float(q)
     for level in (95, 99):
-        var, cvar = var_cvar(x, level / 100)
+        var, cvar = var_cvar(x, level / 100, adverse)
         out[f"var{level}"] = var
         out[f"cvar{level}"] = cvar
     out["p_positive"] = float(np.mean(x > 0))
     return out
 
 
-def var_cvar(x: np.ndarray, level: float) -> tuple[float, float]:
-    """Value-at-risk (the ``level`` quantile) and expected shortfall (mean of the tail above it)."""
+def var_cvar(x: np.ndarray, level: float, adverse: str = "high") -> tuple[float, float]:
+    """Value-at-risk and expected shortfall (CVaR) at ``level`` on the adverse tail.
+
+    Parameters
+    ----------
+    x:
+        Sample values.
+    level:
+        Confidence level, e.g. 0.99.
+    adverse:
+        ``"high"``: VaR is the ``level`` quantile and CVaR the mean of the values at or above
+        it; ``"low"``: VaR is the ``1 - level`` quantile and CVaR the mean at or below it.
+
+    Returns
+    -------
+    tuple of float
+        ``(var, cvar)``.
+    """
+    if adverse not in ("high", "low"):
+        raise ValueError(f"adverse must be 'high' or 'low', got {adverse!r}")
     x = np.sort(np.asarray(x, dtype=float))
-    var = float(np.quantile(x, level))
-    tail = x[x >= var]
+    if adverse == "low":
+        var = float(np.quantile(x, 1.0 - level))
+        tail = x[x <= var]
+    else:
+        var = float(np.quantile(x, level))
+        tail = x[x >= var]
     return var, float(tail.mean()) if len(tail) else var
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
+from sim import plots
 from sim.cli import main
 from sim.criticality import criticality, month_starts, repair_mixture, targets
 from sim.units import DAYS_PER_YEAR
@@ -131,3 +133,36 @@ def test_bad_arguments_give_one_clear_error(tmp_path, capsys, make_cfg_dict, ext
     err = capsys.readouterr().err
     assert rc == 2 and fragment in err and "Traceback" not in err, err
     assert not out.exists()
+
+
+def test_chart_keeps_every_text_inside_the_figure():
+    # Long names, a loss in the thousands of millions with a CI, a negative one: once, the
+    # shut-in notes beside the longest bars and the axis label ran off the figure's edges.
+    n = 14
+    table = pd.DataFrame(
+        {
+            "asset": ["mangystau_to_aktau_" + "x" * 20] + [f"asset_{i}" for i in range(1, n)],
+            "kind": ["pipeline", "storage"] * (n // 2),
+            "start": ["2026-01-01"] * n,
+            "duration_days": [30.0] * n,
+            "shut_in_mt": np.linspace(4.75, 0.0, n),
+            "revenue_loss_usd": np.linspace(2.4e9, -6e6, n),
+            "revenue_loss_usd_ci95_half": np.full(n, 1e8),
+        }
+    )
+    fig = plots.criticality(table)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    # The tight box holds every drawn artist: tick labels, axis labels, title, texts.
+    drawn = fig.get_tightbbox(renderer)
+    page = fig.bbox_inches
+    tol = 0.01  # inches
+    assert drawn.x0 >= page.x0 - tol and drawn.x1 <= page.x1 + tol, (drawn, page)
+    assert drawn.y0 >= page.y0 - tol and drawn.y1 <= page.y1 + tol, (drawn, page)
+    ax = fig.axes[0]
+    for t in [ax.xaxis.label, ax.title, *ax.texts]:
+        ext = t.get_window_extent(renderer)
+        assert fig.bbox.x0 - 1 <= ext.x0 and ext.x1 <= fig.bbox.x1 + 1, t.get_text()
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels[-1].startswith("Mangystau to Aktau") and "4.75 Mt shut in" in labels[-1]
+    plots.plt.close(fig)

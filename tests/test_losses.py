@@ -306,3 +306,24 @@ def test_report_is_self_contained(small_run, no_simulation):
     ):
         assert heading in text, heading
     assert "shorter than a year" in text  # the 120-day horizon is flagged
+
+
+def test_return_periods_are_chosen_and_checked(small_run, capsys, no_simulation):
+    from sim.cli import main
+    from sim.errors import InputError
+
+    rp = small_run.return_periods((100, 5, 10, 10.0))
+    assert sorted(set(rp["return_period"])) == [5, 10, 100] and len(rp) == 3 * 4
+    assert losses.parse_return_periods(" 25, 5") == (5, 25)
+    for bad in ((0,), (2.5,), (True,), (), (5, 2_000_000), "5,10", (float("nan"),)):
+        with pytest.raises(InputError, match="^return_periods: expected up to 100 whole"):
+            small_run.return_periods(bad)
+    path = str(small_run.path)
+    assert main(["losses", path, "--return-periods", "5,10,100"]) == 0
+    table = pd.read_csv(small_run.path / "tables" / "return_periods.csv")
+    assert sorted(set(table["return_period"])) == [5, 10, 100]
+    capsys.readouterr()
+    for bad in ("5,x", "0", "1e3", ""):
+        assert main(["losses", path, "--return-periods", bad]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: --return-periods: expected") and err.count("\n") == 1, err

@@ -6,6 +6,8 @@ chromium``); ``scripts/render_report.sh DIR`` does the same by hand and writes a
 
 from __future__ import annotations
 
+import json
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +24,10 @@ SMALL = Path(__file__).resolve().parent / "data" / "small.yaml"
 A4_WIDTH_PX = 794
 """An A4 page (210 mm) at 96 CSS pixels per inch."""
 
+NAMES = {"run": "Tengiz's <small> network_model's", "experiment": "render: O'Brien's <levers> & co"}
+DESCRIPTION = 'a bigger port_tank\'s_capacity < 0.4 Mt & "more"'
+"""Texts with quotes, '<' and '&', some in words long enough to get line-break hints."""
+
 needs_chromium = pytest.mark.skipif(
     find_chromium() is None,
     reason="Chromium is not installed (Debian: apt-get install chromium); "
@@ -33,17 +39,16 @@ needs_chromium = pytest.mark.skipif(
 def reports(tmp_path_factory):
     """A run report and an experiment report of the small network."""
     root = tmp_path_factory.mktemp("render")
-    run = sim.run(
-        sim.load_config(SMALL), replications=8, seed=3, executor="serial", out=root / "run"
-    )
+    cfg = sim.load_config(SMALL).model_copy(update={"name": NAMES["run"]})
+    run = sim.run(cfg, replications=8, seed=3, executor="serial", out=root / "run")
     run_report = write_report(run)
     exp = root / "exp.yaml"
     (root / "small.yaml").write_bytes(SMALL.read_bytes())  # beside the experiment
     exp.write_text(
-        "name: render\nbase: small.yaml\nreplications: 8\nseed: 3\n"
-        "metrics: [revenue_loss_usd, shut_in_mt]\n"
+        f"name: {json.dumps(NAMES['experiment'])}\nbase: small.yaml\nreplications: 8\n"
+        "seed: 3\nmetrics: [revenue_loss_usd, shut_in_mt]\n"
         "scenarios:\n  bigger_tank:\n"
-        "    description: a bigger port tank\n"
+        f"    description: {json.dumps(DESCRIPTION)}\n"
         "    set: [storages.port_tank.capacity_mt=0.4]\n"
         "    cost: {capex_usd: 1.0e6, source: assumed}\n"
     )
@@ -60,6 +65,32 @@ def test_reports_are_complete_self_contained_pages(reports, which):
     assert "<meta charset='utf-8'>" in text and "<style>" in text
     assert "<script" not in text and "http://" not in text and "https://" not in text
     assert "data:image/png;base64," in text
+
+
+class _Text(HTMLParser):
+    """The text a browser shows (character references resolved once, tags dropped)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def _shown_text(path: Path) -> str:
+    parser = _Text()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return "".join(parser.parts)
+
+
+@pytest.mark.parametrize("which", ["run", "experiment"])
+def test_reports_escape_each_text_exactly_once(reports, which):
+    text = _shown_text(reports[which])
+    assert f"{NAMES[which]}" in text
+    if which == "experiment":
+        assert DESCRIPTION in text
+    assert "&#" not in text and "&amp;" not in text and "&lt;" not in text
 
 
 @needs_chromium

@@ -10,14 +10,15 @@ import argparse
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from sim.calibration.catalog import CATALOG_ASSETS, CAUSE_CLASSES, load_catalog
 from sim.calibration.fit import SMALL_SAMPLE
 from sim.calibration.groups import fit_groups, groups_table, hazard_entry
-from sim.calibration.report import write_report
+from sim.calibration.report import REPORT_FILES, write_report
 from sim.config import load_config
+from sim.config.yamlsafe import dump_yaml
 from sim.errors import InputError, Problem
+from sim.outputs import check_generated_file, check_output_dir, claim_output_dir
 from sim.rundir import atomic_write_bytes
 
 
@@ -107,8 +108,32 @@ def _print_table(table: pd.DataFrame, split: bool) -> None:
         )
 
 
+GENERATED = "# Hazards FITTED by `corridor-sim calibrate`"
+"""First characters of every YAML file ``calibrate`` writes: only such a file is replaced."""
+REPORT_KIND = "calibrate"
+
+
+def _outputs(args: argparse.Namespace) -> tuple[Path, Path | None]:
+    """Return the YAML path and the report directory, checked before anything is computed.
+
+    Raises
+    ------
+    InputError
+        When ``--out`` exists and is not a file calibrate wrote, or ``--report-dir`` holds files
+        it did not write (see :mod:`sim.outputs`).
+    """
+    out = Path(args.out)
+    check_generated_file(out, GENERATED)
+    if args.no_report:
+        return out, None
+    report_dir = Path(args.report_dir) if args.report_dir else out.with_name(out.stem + "_report")
+    check_output_dir(report_dir, REPORT_KIND, REPORT_FILES, legacy="groups.csv")
+    return out, report_dir
+
+
 def calibrate_command(args: argparse.Namespace, default_config: str) -> int:
     """Run ``corridor-sim calibrate`` with parsed arguments; return the exit code."""
+    out, report_dir = _outputs(args)
     as_of = _date(args.as_of, "--as-of") if args.as_of else None
     split = _date(args.split_date, "--split-date") if args.split_date else None
     windows = parse_windows(args.window)
@@ -172,7 +197,7 @@ def calibrate_command(args: argparse.Namespace, default_config: str) -> int:
     _print_table(table, split is not None)
     window_text = args.window_start + (f"; given: {', '.join(windows)}" if windows else "")
     header = (
-        f"# Hazards FITTED by `corridor-sim calibrate` from {args.catalog}\n"
+        f"{GENERATED} from {args.catalog}\n"
         f"# ({len(catalog)} events; as of {as_of.date() if as_of is not None else 'latest date'};"
         f" windows: {window_text}"
         + (
@@ -189,10 +214,9 @@ def calibrate_command(args: argparse.Namespace, default_config: str) -> int:
         "# Use from a config with `include_hazards: <this file>` (see docs/calibration.md).\n"
         "# Generated file: edit the catalog and re-run rather than editing by hand.\n"
     )
-    body = yaml.safe_dump(
+    body = dump_yaml(
         hazards, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
     )
-    out = Path(args.out)
     atomic_write_bytes(out, (header + body).encode())
     small = int(table["small_sample"].sum())
     print(
@@ -200,10 +224,7 @@ def calibrate_command(args: argparse.Namespace, default_config: str) -> int:
         f"({len(table) - len(hazards['hazards'])} groups not written; "
         f"{small} of {len(table)} groups have fewer than {SMALL_SAMPLE} events)"
     )
-    if not args.no_report:
-        report_dir = (
-            Path(args.report_dir) if args.report_dir else out.with_name(out.stem + "_report")
-        )
+    if report_dir is not None:
         meta = {
             "catalog": args.catalog,
             "events": len(catalog),
@@ -218,6 +239,7 @@ def calibrate_command(args: argparse.Namespace, default_config: str) -> int:
             "config (asset ids)": config_path,
             "fitted YAML": str(out),
         }
+        claim_output_dir(report_dir, REPORT_KIND, REPORT_FILES, legacy="groups.csv")
         write_report(report_dir, fits, table, meta)
         print(f"report: {report_dir / 'report.html'}")
     return 0

@@ -246,6 +246,10 @@ def build_report(fits: list[GroupFit], meta: dict, figure_png: bytes | None) -> 
     return "\n".join(parts)
 
 
+REPORT_FILES = ("report.html", "duration_cdfs.png", "groups.csv")
+"""The files :func:`write_report` writes (the only ones it replaces in its directory)."""
+
+
 def write_report(out_dir: str | Path, fits: list[GroupFit], table: pd.DataFrame, meta: dict):
     """Write ``report.html``, ``duration_cdfs.png`` and ``groups.csv`` to ``out_dir``.
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from sim.config.distributions import DurationDist
-from sim.config.models import Config, Hazard, Shuttle
+from sim.config.models import Config, Hazard, PortTraffic, Shuttle
 from sim.errors import Problem
 from sim.limits import (
     MAX_ASSETS,
@@ -71,6 +71,15 @@ def shortest_round_trip_days(sh: Shuttle) -> float:
     port = 2 * sh.port_time_hours / HOURS_PER_DAY
     sails = [2 * sh.distance_nm / (c.speed_knots * HOURS_PER_DAY) for c in sh.fleet if c.count]
     return (min(sails) if sails else math.inf) + port
+
+
+def expected_calls(traffic: PortTraffic, horizon_days: float) -> float:
+    """Return the third-party calls a port expects over ``horizon_days`` (inf: zero gaps)."""
+    if traffic.calls_per_year is not None:
+        return traffic.calls_per_year / DAYS_PER_YEAR * horizon_days
+    assert traffic.interarrival is not None
+    gap = _mean_days(traffic.interarrival)
+    return horizon_days / gap + 1 if gap > 0 else math.inf
 
 
 def check_budget(cfg: Config) -> list[Problem]:
@@ -163,6 +172,22 @@ def _check_regimes(cfg: Config) -> list[Problem]:
     ]
 
 
+def _shuttle_dists(sh: Shuttle) -> list[tuple[str, DurationDist]]:
+    """(key, distribution) of every duration distribution of a shuttle."""
+    out: list[tuple[str, DurationDist | None]] = [
+        ("port_delay", sh.port_delay),
+        ("sailing_delay", sh.sailing_delay),
+    ]
+    for end in ("origin", "destination"):
+        traffic = getattr(sh, f"{end}_traffic")
+        if traffic is not None:
+            out += [
+                (f"{end}_traffic.interarrival", traffic.interarrival),
+                (f"{end}_traffic.berth_time", traffic.berth_time),
+            ]
+    return [(k, d) for k, d in out if d is not None]
+
+
 def _check_shuttles(cfg: Config) -> list[Problem]:
     problems: list[Problem] = []
     n_tankers = sum(c.count for sh in cfg.shuttles for c in sh.fleet)
@@ -170,8 +195,13 @@ def _check_shuttles(cfg: Config) -> list[Problem]:
         problems.append(
             Problem("shuttles", f"{n_tankers} tankers; at most {MAX_TANKERS} are allowed")
         )
-    voyages = 0.0
+    voyages = calls_total = 0.0
     for i, sh in enumerate(cfg.shuttles):
+        for key, dist in _shuttle_dists(sh):
+            if not math.isfinite(_mean_days(dist)):
+                problems.append(
+                    Problem(f"shuttles[{i}].{key}", "the mean of this distribution overflows")
+                )
         trip = shortest_round_trip_days(sh)
         if trip < MIN_ROUND_TRIP_DAYS:
             problems.append(
@@ -184,12 +214,37 @@ def _check_shuttles(cfg: Config) -> list[Problem]:
             )
             continue
         voyages += sum(c.count for c in sh.fleet) * cfg.run.horizon_days / trip
+        for end in ("origin", "destination"):
+            traffic = getattr(sh, f"{end}_traffic")
+            if traffic is None:
+                continue
+            calls = expected_calls(traffic, cfg.run.horizon_days)
+            if calls > MAX_TANKER_VOYAGES_PER_REPLICATION:
+                key = "calls_per_year" if traffic.calls_per_year is not None else "interarrival"
+                problems.append(
+                    Problem(
+                        f"shuttles[{i}].{end}_traffic.{key}",
+                        f"{'infinitely many' if math.isinf(calls) else f'~{calls:.3g}'} "
+                        "third-party calls per replication; at most "
+                        f"{MAX_TANKER_VOYAGES_PER_REPLICATION} are allowed (calls_per_year is "
+                        "per year, interarrival in days)",
+                    )
+                )
+            calls_total += calls if math.isfinite(calls) else 0.0
     if voyages > MAX_TANKER_VOYAGES_PER_REPLICATION:
         problems.append(
             Problem(
                 "shuttles",
                 f"tankers would sail ~{voyages:.3g} round trips per replication; at most "
                 f"{MAX_TANKER_VOYAGES_PER_REPLICATION} are allowed",
+            )
+        )
+    elif voyages + calls_total > MAX_TANKER_VOYAGES_PER_REPLICATION:
+        problems.append(
+            Problem(
+                "shuttles",
+                f"~{voyages:.3g} tanker round trips and ~{calls_total:.3g} third-party calls per "
+                f"replication; at most {MAX_TANKER_VOYAGES_PER_REPLICATION} together are allowed",
             )
         )
     return problems

@@ -1,7 +1,8 @@
 """Read, override and validate config files.
 
-YAML is read with a safe loader that also rejects duplicate keys, and the document size and
-alias expansion are bounded, so a hostile file cannot run code or exhaust memory. Validation
+YAML is read by :mod:`sim.config.yamlsafe` (a safe YAML 1.2 core-schema loader that also
+rejects duplicate keys, bounds the document size and alias expansion, and refuses tags outside
+the schema), so a hostile file cannot run code or exhaust memory. Validation
 errors from pydantic and from :mod:`sim.config.references` are turned into one
 :class:`~sim.errors.ConfigError` listing each problem with the file and key path.
 """
@@ -11,179 +12,38 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from sim.config.budget import check_budget
 from sim.config.models import Config
 from sim.config.references import check_references
+from sim.config.yamlsafe import (
+    TooLargeError,
+    dump_yaml,
+    parse_yaml,
+    parse_yaml_value,
+    read_yaml,
+)
 from sim.errors import ConfigError, Problem
 
-MAX_FILE_BYTES = 5_000_000
-MAX_NODES = 200_000
-MAX_DEPTH = 64
-"""Deepest nesting of mappings and lists accepted (a config is about six levels deep)."""
-
-
-class _TooLargeError(ConfigError):
-    """The document is past the size limits (alias bomb, deep nesting)."""
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses duplicate mapping keys and deep nesting."""
-
-    depth = 0
-
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
-        """Compose a node, refusing nesting deeper than :data:`MAX_DEPTH`.
-
-        PyYAML's scanner does work proportional to the nesting depth for every token, so a few
-        kilobytes of ``[[[[...`` would take seconds to reject by recursion limit alone.
-        """
-        self.depth += 1
-        try:
-            if self.depth > MAX_DEPTH:
-                raise _TooLargeError(
-                    Problem(
-                        "",
-                        f"YAML is nested more than {MAX_DEPTH} levels deep "
-                        f"(line {self.peek_event().start_mark.line + 1})",
-                    )
-                )
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    loader.flatten_mapping(node)
-    out: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            hash(key)
-        except TypeError as exc:
-            raise yaml.constructor.ConstructorError(
-                None, None, "mapping keys must be plain scalars", key_node.start_mark
-            ) from exc
-        if key in out:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key '{key}'", key_node.start_mark
-            )
-        out[key] = loader.construct_object(value_node, deep=deep)
-    return out
-
-
-def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
-    """Build a date, turning an impossible one (``2026-02-30``) into a YAML error with its line."""
-    try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
-    except (ValueError, OverflowError) as exc:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"not a valid date ({exc})", node.start_mark
-        ) from None
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-
-
-def _count_nodes(node: yaml.Node, seen: set[int], limit: int) -> int:
-    """Count nodes as they would be expanded (aliases counted each time they are used)."""
-    count = 0
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        count += 1
-        if count > limit:
-            return count
-        if isinstance(n, yaml.SequenceNode):
-            stack.extend(n.value)
-        elif isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                stack.append(k)
-                stack.append(v)
-    return count
-
-
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    """Read a YAML mapping from ``path`` safely.
-
-    Raises
-    ------
-    ConfigError
-        If the file is missing, too large, not UTF-8, not YAML, or not a mapping.
-    """
-    p = Path(path)
-    name = str(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise ConfigError(Problem("", "file not found"), name) from None
-    except IsADirectoryError:
-        raise ConfigError(Problem("", "expected a file, found a directory"), name) from None
-    except OSError as exc:
-        raise ConfigError(Problem("", f"cannot read file ({exc.strerror})"), name) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise ConfigError(Problem("", f"file is larger than {MAX_FILE_BYTES} bytes"), name)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(Problem("", f"not valid UTF-8 (byte {exc.start})"), name) from None
-    return parse_yaml(text, name)
-
-
-def parse_yaml(text: str, name: str | None = None) -> dict[str, Any]:
-    """Parse YAML text into a mapping with the same safety rules as :func:`read_yaml`."""
-    data = parse_yaml_value(text, name)
-    if not isinstance(data, dict):
-        raise ConfigError(
-            Problem("", f"expected a mapping at the top level, found {type(data).__name__}"), name
-        )
-    return data
-
-
-def parse_yaml_value(text: str, name: str | None = None) -> Any:
-    """Parse one YAML document of any kind (strict, safe and size-bounded like :func:`read_yaml`).
-
-    Raises
-    ------
-    ConfigError
-        If the text is empty, not YAML, or expands to too many nodes.
-    """
-    try:
-        loader = _StrictLoader(text)
-        try:
-            node = loader.get_single_node()
-            if node is None:
-                raise ConfigError(Problem("", "the file is empty (expected a mapping)"), name)
-            if _count_nodes(node, set(), MAX_NODES) > MAX_NODES:
-                raise _TooLargeError(
-                    Problem(
-                        "",
-                        f"document expands to more than {MAX_NODES} nodes "
-                        "(alias bomb or oversized file)",
-                    ),
-                    name,
-                )
-            data = loader.construct_document(node)
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(Problem("", f"invalid YAML: {where}{problem}"), name) from None
-    except RecursionError:
-        raise _TooLargeError(Problem("", "YAML is nested too deeply"), name) from None
-    except _TooLargeError as exc:
-        if exc.file is None and name is not None:
-            raise _TooLargeError(exc.problems, name) from None
-        raise
-    return data
+__all__ = [
+    "apply_overrides",
+    "config_hash",
+    "dump_config",
+    "format_loc",
+    "include_hazards",
+    "load_config",
+    "parse_override_value",
+    "parse_yaml",
+    "parse_yaml_value",
+    "problems_from_validation",
+    "read_yaml",
+    "validate_config",
+]
 
 
 def format_loc(loc: tuple[Any, ...], data: Any = None, missing: bool = False) -> str:
@@ -363,9 +223,9 @@ def include_hazards(
                 name,
             )
         shown = str(Path(name).parent / rel) if name else str(target)
-        inc = read_yaml(target) if target.is_file() else None
-        if inc is None:
+        if not os.path.exists(target):
             raise ConfigError(Problem(where, f"included file not found: {shown}"), name)
+        inc = read_yaml(target)  # a FIFO or device is refused without being opened
         extra = sorted(k for k in inc if k != "hazards")
         if extra or not isinstance(inc.get("hazards"), dict):
             what = f"unexpected key(s) {', '.join(map(str, extra))}" if extra else "no mapping"
@@ -389,14 +249,14 @@ def include_hazards(
     return out, origins
 
 
-def _parse_override_value(text: str) -> Any:
+def parse_override_value(text: str) -> Any:
     """Read a ``--set`` value as YAML (``60``, ``false``, ``[1, 2]``), else keep it as text."""
     if not text.strip():
         return ""
     try:
         return parse_yaml_value(text, "--set")
     except ConfigError as exc:
-        if isinstance(exc, _TooLargeError):
+        if isinstance(exc, TooLargeError):
             raise
         return text
 
@@ -433,12 +293,12 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
                         Problem(where, f"no list element with index or id '{part}'"), "--set"
                     )
                 if last:
-                    node[index] = _parse_override_value(value)
+                    node[index] = parse_override_value(value)
                 else:
                     node = node[index]
             elif isinstance(node, dict):
                 if last:
-                    node[part] = _parse_override_value(value)
+                    node[part] = parse_override_value(value)
                 else:
                     if part not in node:
                         known = ", ".join(sorted(map(str, node))) or "none"
@@ -452,7 +312,7 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
 
 
 def _list_index(items: list[Any], part: str) -> int | None:
-    if part.isdigit() and int(part) < len(items):
+    if part.isascii() and part.isdigit() and len(part) <= 18 and int(part) < len(items):
         return int(part)
     for i, el in enumerate(items):
         if isinstance(el, dict) and (el.get("id") == part or el.get("name") == part):
@@ -491,6 +351,12 @@ _LATER_KEYS: dict[str, dict[str, Any]] = {
     "sources": {"restart_ramp_days": 0.0, "bbl_per_t": None},
     "pipelines": {"access_mt_per_year": None, "surge": None},
     "markets": {"blend": False},
+    "shuttles": {
+        "port_delay": None,
+        "sailing_delay": None,
+        "origin_traffic": None,
+        "destination_traffic": None,
+    },
     "hazards": {"rate_uncertainty": None, "planning": None},
 }
 """Keys added to the schema after run-directory format 1, by section, with their defaults."""
@@ -523,4 +389,4 @@ def config_hash(cfg: Config) -> str:
 
 def dump_config(cfg: Config) -> str:
     """Render a validated config back to YAML (every default made explicit)."""
-    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+    return dump_yaml(cfg.model_dump(mode="json"), sort_keys=False, allow_unicode=True)

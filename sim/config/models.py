@@ -183,12 +183,35 @@ class TankerClass(_Strict):
     speed_knots: Positive
 
 
+class PortTraffic(_Strict):
+    """Tankers of other shippers calling at one of a shuttle's ports.
+
+    Calls arrive as a Poisson process (``calls_per_year``) or a renewal process
+    (``interarrival``, the days between calls); give exactly one. Each call holds a berth for a
+    time drawn from ``berth_time`` and queues for the shuttle's berths at that port with its
+    tankers, first come first served (see :mod:`sim.model.port_traffic`).
+    """
+
+    calls_per_year: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)] | None = None
+    interarrival: DurationDist | None = None
+    berth_time: DurationDist
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _one_arrival_process(self) -> PortTraffic:
+        if (self.calls_per_year is None) == (self.interarrival is None):
+            raise ValueError("give exactly one of calls_per_year or interarrival")
+        return self
+
+
 class Shuttle(_Strict):
     """A tanker shuttle lifting cargoes from one storage and discharging into another.
 
     Each tanker waits for a berth and for a full cargo at ``origin``, loads, sails
     ``distance_nm``, waits for a berth and for room at ``destination``, discharges and sails back.
-    Sailings do not start while a hazard on the shuttle is active (storms).
+    Sailings do not start while a hazard on the shuttle is active (storms). ``port_delay`` and
+    ``sailing_delay`` make port calls and sailings random; ``origin_traffic`` and
+    ``destination_traffic`` add third-party tankers competing for the berths.
     """
 
     id: Ident
@@ -204,6 +227,16 @@ class Shuttle(_Strict):
     """Extra time at each port call (mooring, hoses, paperwork), on top of pumping time."""
     payload_factor: FractionDist = 1.0
     """Cargo carried as a share of deadweight (draft limits); a distribution is drawn per trip."""
+    port_delay: DurationDist | None = None
+    """Extra time at each port call, drawn per call and added to ``port_time_hours`` (the
+    tanker holds the berth); ``None`` draws nothing."""
+    sailing_delay: DurationDist | None = None
+    """Extra time on each sailing (weather, anchorage), drawn per sailing and added to
+    ``distance_nm`` / speed; ``None`` draws nothing."""
+    origin_traffic: PortTraffic | None = None
+    """Third-party tanker calls competing for the origin berths."""
+    destination_traffic: PortTraffic | None = None
+    """Third-party tanker calls competing for the destination berths."""
     freight_usd_per_t: NonNeg = 0.0
     source: str | None = None
 
@@ -270,8 +303,9 @@ class RenewalArrivals(_Strict):
 class Effect(_Strict):
     """What an event does to each asset it hits.
 
-    ``capacity_lost`` is the share of capacity (or production) lost; ``berths_lost`` takes that
-    many berths of a terminal out of service instead. ``probability`` is the chance an event
+    ``capacity_lost`` is the share of capacity (or production) lost; ``berths_lost`` keeps that
+    many berths of a terminal out of service instead (taking berths as they come back from
+    other outages while it lasts). ``probability`` is the chance an event
     has any effect at all (e.g. an inspection that ends without a ban).
     """
 
@@ -396,6 +430,7 @@ class Economics(_Strict):
 
     price: Price
     discount_rate_per_year: Annotated[float, Field(ge=0, le=1)] = 0.0
+    """Annual effective rate: cash at day t is worth (1 + r) ** (-t / 365.25) (sim/discount.py)."""
 
 
 class RunSettings(_Strict):

@@ -27,6 +27,7 @@ from sim.model.reactions import Reactions as _Reactions
 from sim.model.sampling import fraction_sampler
 from sim.model.solver import EMPTY, FREE, FULL, JUNCTION, FlowSolution, FlowSolver
 from sim.model.streams import Streams
+from sim.model.terminal_berths import TerminalBerths
 
 LEVEL_EPS = 1e-9
 """Mt; a storage within this of a bound counts as full or empty (about one tonne)."""
@@ -71,8 +72,8 @@ class FlowEngine:
         self.streams = streams
         n_link, n_src = net.n_links, len(net.source_ids)
         self._link_effects: list[dict[int, float]] = [{} for _ in range(n_link)]
-        self._berths_down: dict[int, list[int]] = {
-            i: [0] * t.berths for i, t in net.terminal_of_link.items()
+        self._berths: dict[int, TerminalBerths] = {
+            i: TerminalBerths(t.berths) for i, t in net.terminal_of_link.items()
         }
         self._src_effects: list[dict[int, float]] = [{} for _ in range(n_src)]
         self.link_cap = list(net.link_cap)
@@ -133,12 +134,33 @@ class FlowEngine:
 
     def berths_up(self, link: int) -> list[int]:
         """Return the indices of a terminal's berths that are in service."""
-        return [b for b, d in enumerate(self._berths_down[link]) if d == 0]
+        return self._berths[link].up()
 
     def berth_down(self, link: int, berth: int, delta: int) -> None:
-        """Take a berth out of service (``delta=+1``) or return it (``delta=-1``)."""
-        self._berths_down[link][berth] += delta
+        """Start (``delta=+1``) or end (``delta=-1``) a per-berth outage of one berth."""
+        self._berths[link].outage(berth, delta)
         self._recompute("link", link)
+
+    def hold_berths(self, link: int, berths: list[int], demand: int) -> int:
+        """Start an event that keeps ``demand`` berths of a terminal out; return its handle.
+
+        It claims ``berths`` (in service) at once and, while it lasts with fewer than
+        ``demand``, each berth that comes back into service (see
+        :mod:`sim.model.terminal_berths`).
+        """
+        book = self._berths[link]
+        handle = book.open(demand)
+        for b in berths:
+            book.claim(handle, b)
+            self._recompute("link", link)
+        return handle
+
+    def release_berths(self, link: int, handle: int) -> None:
+        """End an event started with :meth:`hold_berths`; its berths come back one by one."""
+        book = self._berths[link]
+        for b in book.close(handle):
+            book.free(b)
+            self._recompute("link", link)
 
     def _recompute(self, kind: str, index: int) -> None:
         if kind == "link":
@@ -147,8 +169,7 @@ class FlowEngine:
                 factor *= 1.0 - f
             term = self.net.terminal_of_link.get(index)
             if term is not None:
-                up = sum(1 for d in self._berths_down[index] if d == 0)
-                factor *= self._terminal_share(index, term, up)
+                factor *= self._terminal_share(index, term, self._berths[index].n_up)
             self.link_cap[index] = self._nominal[index] * factor
             self._cap_key = tuple(self.link_cap)
         else:
@@ -202,7 +223,8 @@ class FlowEngine:
             return bool(self._src_effects[index])
         if self._link_effects[index]:
             return True
-        return any(d for d in self._berths_down.get(index, ()))
+        book = self._berths.get(index)
+        return book is not None and book.n_up < len(book.down)
 
     # ------------------------------------------------------------------ storage and cargoes
     def lift(self, storage: int, amount: float) -> simpy.Event | None:

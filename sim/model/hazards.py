@@ -48,6 +48,9 @@ class EventRecord:
     recovery_days: float
     capacity_lost: float
     berths_lost: int
+    """Berths the event keeps out of service: its demand (``berths_lost`` of the effect, 1 for a
+    per-berth hazard, 0 when not effective), even while fewer are free to take (see
+    :mod:`sim.model.terminal_berths`)."""
     effective: bool
     scripted: bool
 
@@ -275,11 +278,16 @@ class HazardRunner:
             n_berths, lost, recovery = 0, fraction, 0.0
             if not effective:
                 lost = 0.0
-            elif kind == "terminal" and (berth is not None or berths_lost):
+            elif kind == "terminal" and berth is not None:
+                eng.berth_down(idx, berth, +1)
+                n_berths, lost = 1, 0.0
+                undo.append(self._berth_back(idx, berth))
+            elif kind == "terminal" and berths_lost:
+                # A demand for berths_lost berths: those in service now (random ones for a
+                # hazard, the first for a scripted event), then each that comes back while the
+                # event lasts (sim/model/terminal_berths.py).
                 up = eng.berths_up(idx)
-                if berth is not None:
-                    chosen = [berth]
-                elif rng is None:
+                if rng is None:
                     chosen = up[:berths_lost]
                 else:
                     chosen = (
@@ -287,10 +295,9 @@ class HazardRunner:
                         if up
                         else []
                     )
-                for b in chosen:
-                    eng.berth_down(idx, int(b), +1)
-                n_berths, lost = len(chosen), 0.0
-                undo.append(self._berths_back(idx, [int(b) for b in chosen]))
+                h = eng.hold_berths(idx, [int(b) for b in chosen], berths_lost)
+                n_berths, lost = berths_lost, 0.0
+                undo.append(self._hold_off(idx, h))
             elif kind in ("pipeline", "terminal"):
                 h = eng.add_effect("link", idx, lost)
                 undo.append(self._effect_off("link", idx, h, lost, 0.0, 1))
@@ -326,10 +333,15 @@ class HazardRunner:
             if gen is not None:
                 env.process(gen)
 
-    def _berths_back(self, idx: int, berths: list[int]) -> Callable[[], None]:
+    def _berth_back(self, idx: int, berth: int) -> Callable[[], None]:
         def fn() -> None:
-            for b in berths:
-                self.engine.berth_down(idx, b, -1)
+            self.engine.berth_down(idx, berth, -1)
+
+        return fn
+
+    def _hold_off(self, idx: int, handle: int) -> Callable[[], None]:
+        def fn() -> None:
+            self.engine.release_berths(idx, handle)
 
         return fn
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from sim.config.distributions import fraction_mean
-from sim.config.models import Config, Pipeline, Shuttle, Terminal
+from sim.config.models import Config, Pipeline, PortTraffic, Shuttle, Terminal
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 STORE_WEIGHT = 1.0
@@ -325,12 +325,16 @@ def shuttle_capacity_mt_per_day(shuttle: Shuttle) -> float:
     """Steady-state lifting capacity of a shuttle with cargo always waiting and room always free.
 
     Each tanker delivers ``dwt x mean payload factor`` per cycle (two sailings, loading,
-    discharging and two port calls). If the fleet needs more berth time per day than the berths
-    at either end offer, throughput scales down by that shortfall. Exact for a deterministic
-    shuttle of identical tankers.
+    discharging and two port calls, each with its mean delay). If the fleet needs more berth
+    time per day than the berths at either end offer (less the mean berth time third-party
+    calls take there), throughput scales down by that shortfall. Exact for a deterministic
+    shuttle of identical tankers without third-party calls.
     """
     factor = fraction_mean(shuttle.payload_factor)
     port = shuttle.port_time_hours / HOURS_PER_DAY
+    if shuttle.port_delay is not None:
+        port += shuttle.port_delay.mean()
+    sail_delay = 0.0 if shuttle.sailing_delay is None else shuttle.sailing_delay.mean()
     rate = origin_busy = dest_busy = 0.0
     for cls in shuttle.fleet:
         if cls.count == 0:
@@ -338,12 +342,27 @@ def shuttle_capacity_mt_per_day(shuttle: Shuttle) -> float:
         cargo_t = cls.dwt_t * factor
         load = cargo_t / (shuttle.load_rate_t_per_hour * HOURS_PER_DAY)
         dis = cargo_t / (shuttle.discharge_rate_t_per_hour * HOURS_PER_DAY)
-        sail = shuttle.distance_nm / (cls.speed_knots * HOURS_PER_DAY)
+        sail = shuttle.distance_nm / (cls.speed_knots * HOURS_PER_DAY) + sail_delay
         cargoes_per_day = cls.count / (2 * sail + load + dis + 2 * port)
         rate += cargoes_per_day * cargo_t * 1e-6
         origin_busy += cargoes_per_day * (load + port)
         dest_busy += cargoes_per_day * (dis + port)
     if rate == 0.0:
         return 0.0
-    berth_limit = min(shuttle.origin_berths / origin_busy, shuttle.destination_berths / dest_busy)
+    free_origin = shuttle.origin_berths - _traffic_berths(shuttle.origin_traffic)
+    free_dest = shuttle.destination_berths - _traffic_berths(shuttle.destination_traffic)
+    berth_limit = max(0.0, min(free_origin / origin_busy, free_dest / dest_busy))
     return rate * min(1.0, berth_limit)
+
+
+def _traffic_berths(traffic: PortTraffic | None) -> float:
+    """Mean number of berths third-party calls occupy (offered load, calls/day x days)."""
+    if traffic is None:
+        return 0.0
+    if traffic.calls_per_year is not None:
+        per_day = traffic.calls_per_year / DAYS_PER_YEAR
+    else:
+        assert traffic.interarrival is not None
+        gap = traffic.interarrival.mean()
+        per_day = 1.0 / gap if gap > 0 else float("inf")
+    return per_day * traffic.berth_time.mean()

@@ -16,7 +16,8 @@ SPMs that came back on different days):
 ``berths_lost``
     Berths (SPMs) out of service, terminals only; then ``capacity_lost`` must be blank and the
     terminal's ``capacity_by_berths`` table sets the capacity. The first berths in service are
-    taken, so berth numbers carry no meaning.
+    taken, then berths as they come back while the effect lasts, so effects add up (2 and 1 of
+    3 SPMs leave none) and berth numbers carry no meaning.
 ``cause``
     Cause class (optional; blank means ``scripted``).
 ``notes``
