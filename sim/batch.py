@@ -33,7 +33,7 @@ from sim.config.loader import config_hash, read_yaml, validate_config
 from sim.config.models import Config
 from sim.dirlock import RunDirLock
 from sim.errors import InputError, Problem, RunError
-from sim.executors import Executor
+from sim.executors import Executor, check_executor_options
 from sim.limits import MAX_REPLICATIONS
 from sim.progress import Progress
 from sim.rundir import (
@@ -331,6 +331,7 @@ def run(
     n = cfg.run.replications if replications is None else int(replications)
     owned = isinstance(executor, str)  # else an open executor shared by several runs
     check_run_options(n, chunk_size, workers, executor if owned else "serial", target_rel_ci)
+    check_executor_options(executor, workers, scheduler)
     out_dir = Path(out) if out is not None else Path(tempfile.mkdtemp(prefix="corridor-sim-"))
     # One session per directory, from the first check to the last write (sim/dirlock.py).
     with RunDirLock(out_dir):
