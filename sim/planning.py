@@ -19,8 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.batch import default_chunk_size, plan_chunks
+from sim.errors import InputError, Problem
+from sim.executors import check_executor_options
 from sim.experiments import load_experiment
+from sim.limits import MAX_REPLICATIONS
 from sim.runner import Model
+
+MAX_PILOT = 1_000
+"""Most pilot replications (``--pilot``): enough for a stable median time per replication."""
 
 RUN_OVERHEAD_S = 0.4
 """Writing, summarising and listing one run directory (config dump, manifest, summary)."""
@@ -65,12 +71,18 @@ def plan_experiment(
     seed: int | None = None,
 ) -> Plan:
     """Load and validate an experiment, time a pilot of the base, and estimate the wall time."""
+    check_executor_options(executor, workers, None)
+    if not 2 <= pilot <= MAX_PILOT:
+        raise InputError(Problem("--pilot", f"expected 2 to {MAX_PILOT}, got {pilot}"))
     exp, base, _ = load_experiment(path)
-    n = replications or exp.replications
+    n = exp.replications if replications is None else int(replications)
+    if not 2 <= n <= MAX_REPLICATIONS:
+        raise InputError(
+            Problem("--replications", f"an experiment needs 2 to {MAX_REPLICATIONS}, got {n}")
+        )
     root = exp.seed if seed is None else seed
     kinds = Counter(r.kind for r in exp.expanded().values())
     w = 1 if executor == "serial" else max(1, workers or os.cpu_count() or 1)
-    pilot = max(2, int(pilot))
     t0 = time.perf_counter()
     model = Model(base)
     times = []
