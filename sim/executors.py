@@ -42,6 +42,12 @@ CheckFn = Callable[[Any, Any, str], Any]
 """``check(result, task, worker)``: return the result if it is what ``task`` should give, else
 raise :class:`~sim.errors.RunError` naming ``worker`` and the task."""
 
+TLS_HINT = (
+    "a tls:// scheduler needs this client's certificate in Dask's configuration "
+    "(distributed.comm.tls.ca-file, .client.cert and .client.key; see docs/reliability.md, "
+    "'Clusters')"
+)
+
 MAIN_GUARD_HINT = (
     "a script that starts a run with worker processes must do so under "
     '`if __name__ == "__main__":` (worker processes are spawned and import the script '
@@ -214,6 +220,8 @@ class DaskExecutor:
             try:
                 self._client = Client(scheduler, timeout=30)
             except (ValueError, TypeError) as exc:
+                if scheduler.startswith("tls://"):
+                    raise InputError(Problem("--scheduler", TLS_HINT)) from None
                 raise InputError(
                     Problem("--scheduler", f"not a scheduler address ({exc})")
                 ) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -278,3 +279,69 @@ def test_readme_python_example_runs_under_the_main_guard():
     ]
     assert top_level_calls == []
     assert "sim.run(" in ast.unparse(guard[0])
+
+
+# --------------------------------------------------------------------------- clusters over TLS
+
+
+def _self_signed(tmp_path):
+    """A throw-away certificate and key (the CA, scheduler, workers and client share them)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=corridor-sim-test", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    return str(cert), str(key)
+
+
+def test_dask_scheduler_over_tls_takes_credentials_from_dask_config(cfg, tmp_path):
+    """docs/reliability.md, 'Clusters': a tls:// scheduler with the client's certificate in
+    Dask's configuration (here dask.config.set; in practice ~/.config/dask or DASK_* variables)."""
+    pytest.importorskip("dask.distributed")
+    import dask
+    from dask.distributed import LocalCluster
+    from distributed.security import Security
+
+    cert, key = _self_signed(tmp_path)
+    roles = ("scheduler", "worker", "client")
+    creds = {f"tls_{r}_{k}": v for r in roles for k, v in (("cert", cert), ("key", key))}
+    security = Security(tls_ca_file=cert, require_encryption=True, **creds)
+    expected = run(cfg, replications=4, seed=5, executor="serial", out=tmp_path / "serial")
+    with LocalCluster(
+        n_workers=1,
+        processes=False,
+        protocol="tls://",
+        security=security,
+        dashboard_address=None,
+    ) as cluster:
+        assert cluster.scheduler_address.startswith("tls://")
+        settings = {
+            "distributed.comm.require-encryption": True,
+            "distributed.comm.tls.ca-file": cert,
+            "distributed.comm.tls.client.cert": cert,
+            "distributed.comm.tls.client.key": key,
+        }
+        with dask.config.set(settings):
+            got = run(
+                cfg,
+                replications=4,
+                seed=5,
+                executor="dask",
+                scheduler=cluster.scheduler_address,
+                out=tmp_path / "tls",
+                chunk_size=2,
+            )
+    pd.testing.assert_frame_equal(expected.replications, got.replications)
+
+
+def test_tls_scheduler_without_credentials_says_what_is_missing():
+    pytest.importorskip("dask.distributed")
+    from sim.errors import InputError
+
+    with pytest.raises(InputError, match=r"--scheduler: a tls:// scheduler needs this client's"):
+        DaskExecutor(scheduler="tls://127.0.0.1:1")
