@@ -31,7 +31,8 @@ SETS = ["--set", "run.horizon_days=180"]
 
 def _argv(out: Path, executor: str = "serial", timeseries: bool = False) -> list:
     argv = ["run", SMALL_YAML, *SETS, "-n", N, "--seed", SEED, "--chunk-size", CHUNK]
-    argv += ["--executor", executor, "--workers", 2, "-q", "--out", out]
+    argv += ["--executor", executor, "-q", "--out", out]
+    argv += [] if executor == "serial" else ["--workers", 2]  # serial has one worker
     return argv + (["--timeseries"] if timeseries else [])
 
 
