@@ -312,8 +312,9 @@ def check_executor_options(executor: object, workers: int | None, scheduler: str
     """Refuse executor options that would be ignored or cannot work.
 
     ``executor`` is a name or an open executor (which brings its own workers). A worker
-    count is 1 to :data:`~sim.limits.MAX_WORKERS`; ``serial`` has one worker; a scheduler
-    address needs ``dask`` and brings its own workers.
+    count is 1 to :data:`~sim.limits.MAX_WORKERS`; a scheduler address needs ``dask`` and
+    brings its own workers. (``serial`` accepts and ignores a worker count, so that code can
+    switch executors with one argument; its output and manifest say "1 (serial)".)
 
     Raises
     ------
@@ -343,14 +344,6 @@ def check_executor_options(executor: object, workers: int | None, scheduler: str
             Problem(
                 "--workers",
                 "the Dask cluster at --scheduler has its own workers; leave --workers out",
-            )
-        )
-    if executor == "serial" and workers not in (None, 1):
-        raise InputError(
-            Problem(
-                "--workers",
-                f"the serial executor runs in this process (one worker), got {workers}; use "
-                "--executor processes for more",
             )
         )
     if executor in ("processes", "dask") and _importing_main():

@@ -31,8 +31,7 @@ SETS = ["--set", "run.horizon_days=180"]
 
 def _argv(out: Path, executor: str = "serial", timeseries: bool = False) -> list:
     argv = ["run", SMALL_YAML, *SETS, "-n", N, "--seed", SEED, "--chunk-size", CHUNK]
-    argv += ["--executor", executor, "-q", "--out", out]
-    argv += [] if executor == "serial" else ["--workers", 2]  # serial has one worker
+    argv += ["--executor", executor, "--workers", 2, "-q", "--out", out]
     return argv + (["--timeseries"] if timeseries else [])
 
 

@@ -40,10 +40,9 @@ RUN = ["--set", "run.horizon_days=30", "-n", 2, "-q"]
             "--workers",
             "has its own workers",
         ),
-        (["--executor", "serial", "--workers", 2], "--workers", "serial executor"),
         (["--workers", 0], "--workers", f"expected 1 to {MAX_WORKERS}"),
     ],
-    ids=["scheduler-processes", "scheduler-serial", "workers-with-scheduler", "serial", "zero"],
+    ids=["scheduler-processes", "scheduler-serial", "workers-with-scheduler", "zero"],
 )
 def test_run_refuses_ignored_executor_options(tmp_path, extra, option, words):
     out = tmp_path / "out"
@@ -72,7 +71,6 @@ def _experiment(tmp_path):
     "extra, option, words",
     [
         (["--workers", 0], "--workers", "expected 1 to"),
-        (["--executor", "serial", "--workers", 3], "--workers", "serial executor"),
     ],
 )
 def test_experiment_refuses_ignored_worker_counts(tmp_path, extra, option, words):
@@ -99,7 +97,6 @@ def test_plan_refuses_ignored_values(tmp_path, extra, option, words):
     "extra, option, words",
     [
         (["--workers", 0], "--workers", "expected 1 to"),
-        (["--executor", "serial", "--workers", 2], "--workers", "serial executor"),
         (["-n", 0], "--replications", "expected at least 1, got 0"),
     ],
 )
