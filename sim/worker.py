@@ -176,8 +176,8 @@ def stop_with_parent(kernel_signal: bool = True) -> None:
     sends SIGKILL when the parent dies (``prctl(PR_SET_PDEATHSIG)``; ``kernel_signal=False``
     leaves it out, for tests of the rest); everywhere, a daemon thread waits on the parent's
     sentinel and exits the process, and :func:`exit_if_orphaned` is checked before every
-    replication and every file written. Does nothing in a process not started by
-    :mod:`multiprocessing`.
+    replication and before a chunk's files are written. Does nothing in a process not started
+    by :mod:`multiprocessing`.
     """
     global _watching_parent
     parent = mp.parent_process()
