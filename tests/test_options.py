@@ -97,7 +97,7 @@ def test_plan_refuses_ignored_values(tmp_path, extra, option, words):
     "extra, option, words",
     [
         (["--workers", 0], "--workers", "expected 1 to"),
-        (["-n", 0], "--replications", "expected at least 1, got 0"),
+        (["-n", 0], "--replications", "per knock-out, got 0"),
     ],
 )
 def test_criticality_refuses_ignored_values(tmp_path, extra, option, words):
