@@ -36,7 +36,7 @@ from sim.config.loader import config_hash, read_yaml, validate_config
 from sim.config.models import Config
 from sim.dirlock import RunDirLock
 from sim.errors import InputError, Problem, RunError
-from sim.executors import Executor
+from sim.executors import Executor, check_executor_options
 from sim.integrity import check_all_chunks, checked_chunk_sums, read_verified_table
 from sim.limits import MAX_REPLICATIONS
 from sim.progress import Progress, report_precision
@@ -377,6 +377,7 @@ def run(
     n = cfg.run.replications if replications is None else int(replications)
     owned = isinstance(executor, str)  # else an open executor shared by several runs
     check_run_options(n, chunk_size, workers, executor if owned else "serial", target_rel_ci)
+    check_executor_options(executor, workers, scheduler)
     temporary = out is None
     out_dir = Path(tempfile.mkdtemp(prefix="corridor-sim-")) if temporary else Path(out).absolute()
     try:

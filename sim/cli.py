@@ -143,7 +143,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split-date", help="also fit rates before/after this date, YYYY-MM-DD")
     p.add_argument(
         "--split-regimes",
-        default="calm,conflict",
         metavar="BEFORE,AFTER",
         help="config regimes the two periods become (default: calm,conflict)",
     )
@@ -156,7 +155,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--season-prior",
         type=float,
-        default=12.0,
         help="weight of the flat seasonal prior in pseudo-events (default 12)",
     )
     p.add_argument("--report-dir", help="report directory (default: beside --out, *_report)")

@@ -52,7 +52,7 @@ import pandas as pd
 from sim.batch import resolve_seed
 from sim.config.loader import validate_config
 from sim.config.models import Config, Hazard
-from sim.errors import InputError, Problem
+from sim.errors import InputError, Problem, RunError
 from sim.executors import make_executor
 from sim.limits import MAX_HORIZON_DAYS, MAX_REPLICATIONS
 from sim.model.sampling import duration_sampler
@@ -406,11 +406,42 @@ def criticality(
     return CriticalityResult(table, by_start.drop(columns=["replication"]), settings)
 
 
+def check_rows(rows: object, task: KnockoutTask, worker: str) -> list[dict[str, Any]]:
+    """Return ``rows`` if they are exactly what :func:`run_knockout` gives for ``task``.
+
+    Raises
+    ------
+    RunError
+        Naming ``worker`` and the knock-out, when anything else came back from a worker.
+    """
+    keys = {"asset", "start", "replication", "duration_days", "repair_hazard", *METRICS}
+    ok = (
+        type(rows) is list
+        and len(rows) == len(task.replications)
+        and all(
+            type(r) is dict
+            and set(r) == keys
+            and (r["asset"], r["start"], r["replication"]) == (task.asset, task.start, k)
+            and type(r["repair_hazard"]) is str
+            and all(type(r[m]) in (int, float, np.float64) for m in ("duration_days", *METRICS))
+            for r, k in zip(rows, task.replications)
+        )
+    )
+    if not ok:
+        raise RunError(
+            f"{worker} returned an unexpected result ({type(rows).__name__[:60]}) for the "
+            f"knock-out of '{task.asset or 'reference'}' at {task.start}; refusing it. Workers "
+            "must run the same corridor-sim version, and only trusted machines may join the "
+            "cluster (see docs/reliability.md, 'Clusters')"
+        )
+    return rows  # type: ignore[return-value]
+
+
 def _run_tasks(tasks, workers, executor, progress) -> pd.DataFrame:
     ex = make_executor(executor, workers)
     rows: list[dict[str, Any]] = []
     try:
-        for i, part in enumerate(ex.run(tasks, fn=run_knockout), start=1):
+        for i, part in enumerate(ex.run(tasks, fn=run_knockout, check=check_rows), start=1):
             rows.extend(part)
             if progress is not None:
                 progress(i, len(tasks))

@@ -13,6 +13,11 @@ Results never depend on the executor: each chunk is a pure function of its task.
 
 ``close(cancel=True)`` stops at once (interrupts, errors): chunks in flight are abandoned, which
 is safe because a chunk's files appear only complete (atomic rename, replications file last).
+
+Every result that comes back from a worker passes a check (``check``, by default
+:func:`sim.worker.check_report`) before the coordinator uses it: anything but the exact
+expected type and fields stops the run with a :class:`~sim.errors.RunError` naming the worker
+and the chunk. Pool workers exit when the coordinator dies (:func:`sim.worker.stop_with_parent`).
 """
 
 from __future__ import annotations
@@ -23,15 +28,31 @@ import signal
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Protocol
+from typing import Any, Protocol
 
 from sim.errors import InputError, Problem, RunError
-from sim.worker import ChunkReport, ChunkTask, run_chunk
+from sim.limits import MAX_WORKERS
+from sim.worker import ChunkReport, ChunkTask, check_report, run_chunk, stop_with_parent
 
 MAX_POOL_RESTARTS = 5
 EXECUTORS = ("serial", "processes", "dask")
 
 ChunkFn = Callable[[ChunkTask], ChunkReport]
+CheckFn = Callable[[Any, Any, str], Any]
+"""``check(result, task, worker)``: return the result if it is what ``task`` should give, else
+raise :class:`~sim.errors.RunError` naming ``worker`` and the task."""
+
+TLS_HINT = (
+    "a tls:// scheduler needs this client's certificate in Dask's configuration "
+    "(distributed.comm.tls.ca-file, .client.cert and .client.key; see docs/reliability.md, "
+    "'Clusters')"
+)
+
+MAIN_GUARD_HINT = (
+    "a script that starts a run with worker processes must do so under "
+    '`if __name__ == "__main__":` (worker processes are spawned and import the script '
+    "again; see the README's Python example)"
+)
 
 
 class Executor(Protocol):
@@ -40,8 +61,10 @@ class Executor(Protocol):
     name: str
     workers: int
 
-    def run(self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk) -> Iterator[ChunkReport]:
-        """Yield ``fn(task)`` for every task, in completion order."""
+    def run(
+        self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk, check: CheckFn = check_report
+    ) -> Iterator[ChunkReport]:
+        """Yield ``check(fn(task), task, worker)`` for every task, in completion order."""
         ...
 
     def close(self, cancel: bool = False) -> None:
@@ -55,10 +78,12 @@ class SerialExecutor:
     name = "serial"
     workers = 1
 
-    def run(self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk) -> Iterator[ChunkReport]:
+    def run(
+        self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk, check: CheckFn = check_report
+    ) -> Iterator[ChunkReport]:
         """Yield one report per task, in order."""
         for task in tasks:
-            yield fn(task)
+            yield check(fn(task), task, "this process")
 
     def close(self, cancel: bool = False) -> None:
         """Nothing to release."""
@@ -78,6 +103,7 @@ class ProcessExecutor:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = max(1, workers or os.cpu_count() or 1)
         self._pool: ProcessPoolExecutor | None = None
+        self._started: Any = None
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # One BLAS thread per worker (as Dask's nanny does): the workers already fill the
@@ -85,13 +111,18 @@ class ProcessExecutor:
         # environment; a value the user set is kept.
         for var in _BLAS_THREAD_VARS:
             os.environ.setdefault(var, "1")
+        ctx = mp.get_context("spawn")
+        self._started = ctx.RawValue("i", 0)  # set by the first worker that starts up
         return ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=mp.get_context("spawn"),
-            initializer=_ignore_sigint,
+            mp_context=ctx,
+            initializer=_init_worker,
+            initargs=(self._started,),
         )
 
-    def run(self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk) -> Iterator[ChunkReport]:
+    def run(
+        self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk, check: CheckFn = check_report
+    ) -> Iterator[ChunkReport]:
         """Yield reports as chunks finish; resubmit chunks lost with a dead worker."""
         pending = list(tasks)
         restarts = 0
@@ -122,8 +153,10 @@ class ProcessExecutor:
                         queue.insert(0, task)
                         continue
                     pending.remove(task)
-                    yield report
+                    yield check(report, task, "a worker process")
             if broken:
+                if self._started is not None and not self._started.value:
+                    _raise_if_start_up_failed(self._pool)
                 restarts += 1
                 if restarts > MAX_POOL_RESTARTS:
                     raise RunError(
@@ -187,6 +220,8 @@ class DaskExecutor:
             try:
                 self._client = Client(scheduler, timeout=30)
             except (ValueError, TypeError) as exc:
+                if scheduler.startswith("tls://"):
+                    raise InputError(Problem("--scheduler", TLS_HINT)) from None
                 raise InputError(
                     Problem("--scheduler", f"not a scheduler address ({exc})")
                 ) from None
@@ -194,12 +229,16 @@ class DaskExecutor:
                 raise RunError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 
-    def run(self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk) -> Iterator[ChunkReport]:
+    def run(
+        self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk, check: CheckFn = check_report
+    ) -> Iterator[ChunkReport]:
         """Yield reports as chunks finish (Dask reschedules chunks lost with a worker)."""
         from dask.distributed import KilledWorker, as_completed
 
-        futures = self._client.map(fn, list(tasks), pure=False, retries=3)
+        tasks = list(tasks)
+        futures = self._client.map(fn, tasks, pure=False, retries=3)
         self._futures = futures
+        task_of = {fut.key: task for fut, task in zip(futures, tasks)}
         for fut in as_completed(futures):
             try:
                 report = fut.result()
@@ -208,7 +247,15 @@ class DaskExecutor:
                     f"Dask workers kept dying while running a chunk ({exc}); finished chunks "
                     "are kept: resume the run once the cause is fixed"
                 ) from None
-            yield report
+            yield check(report, task_of[fut.key], self._worker_of(fut))
+
+    def _worker_of(self, fut: Any) -> str:
+        """Name the worker holding a result (for error messages)."""
+        try:
+            where = self._client.who_has(fut).get(fut.key) or ()
+        except Exception:  # noqa: BLE001 - a name for a message, never an error of its own
+            where = ()
+        return f"Dask worker {', '.join(map(str, where))}" if where else "a Dask worker"
 
     def close(self, cancel: bool = False) -> None:
         """Close the client and any local cluster (with ``cancel``, drop unfinished tasks)."""
@@ -226,13 +273,92 @@ class DaskExecutor:
 _BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def _ignore_sigint() -> None:
-    """Pool initializer: leave SIGINT (Ctrl-C on the process group) to the coordinator."""
+def _init_worker(started: Any) -> None:
+    """Pool initializer: ignore SIGINT, exit when the coordinator dies, report the start-up.
+
+    Ctrl-C reaches the whole process group; only the coordinator decides how to stop.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    stop_with_parent()
+    started.value = 1
+
+
+def _raise_if_start_up_failed(pool: ProcessPoolExecutor | None) -> None:
+    """Explain a pool none of whose workers got through start-up.
+
+    A worker killed by a signal (out of memory, ``kill -9``) has a negative exit code and is
+    worth replacing; one that exits with a positive code before its initializer ran failed in
+    Python while importing (most often: the main script, imported again by the spawned worker,
+    started a run itself) and would fail the same way each time.
+    """
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
+        proc.join(timeout=5)  # the pool's manager thread is ending them; wait for exit codes
+    codes = sorted({p.exitcode for p in procs if p.exitcode is not None and p.exitcode > 0})
+    if codes:
+        raise RunError(
+            f"worker processes failed while starting (exit code {', '.join(map(str, codes))}); "
+            f"their error is shown above. Most often {MAIN_GUARD_HINT}"
+        )
+
+
+def _importing_main() -> bool:
+    """Return True in a spawned child that is still importing the parent's main module."""
+    # The flag multiprocessing itself checks before starting a process (spawn.py).
+    return bool(getattr(mp.current_process(), "_inheriting", False))
+
+
+def check_executor_options(executor: object, workers: int | None, scheduler: str | None) -> None:
+    """Refuse executor options that would be ignored or cannot work.
+
+    ``executor`` is a name or an open executor (which brings its own workers). A worker
+    count is 1 to :data:`~sim.limits.MAX_WORKERS`; a scheduler address needs ``dask`` and
+    brings its own workers. (``serial`` accepts and ignores a worker count, so that code can
+    switch executors with one argument; its output and manifest say "1 (serial)".)
+
+    Raises
+    ------
+    InputError
+        Naming the option and why.
+    RuntimeError
+        When a spawned worker process, importing the main script again, would start a pool
+        (the script lacks ``if __name__ == "__main__":``).
+    """
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        raise InputError(Problem("--workers", f"expected 1 to {MAX_WORKERS}, got {workers}"))
+    if not isinstance(executor, str):
+        if workers is not None or scheduler is not None:
+            option = "--workers" if workers is not None else "--scheduler"
+            raise InputError(Problem(option, "not used with an open executor (it has its own)"))
+        return
+    if scheduler is not None and executor != "dask":
+        raise InputError(
+            Problem(
+                "--scheduler",
+                f"only used with --executor dask (the executor is {executor}); add "
+                "--executor dask or leave --scheduler out",
+            )
+        )
+    if scheduler is not None and workers is not None:
+        raise InputError(
+            Problem(
+                "--workers",
+                "the Dask cluster at --scheduler has its own workers; leave --workers out",
+            )
+        )
+    if executor in ("processes", "dask") and _importing_main():
+        raise RuntimeError(f"corridor-sim: {MAIN_GUARD_HINT}")
 
 
 def make_executor(name: str, workers: int | None = None, scheduler: str | None = None) -> Executor:
-    """Create the executor called ``name`` (``serial``, ``processes`` or ``dask``)."""
+    """Create the executor called ``name`` (``serial``, ``processes`` or ``dask``).
+
+    Raises
+    ------
+    InputError
+        For options that would be ignored (see :func:`check_executor_options`).
+    """
+    check_executor_options(name, workers, scheduler)
     if name == "serial":
         return SerialExecutor()
     if name == "processes":

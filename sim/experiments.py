@@ -44,7 +44,7 @@ from sim.config.models import Config, Ident
 from sim.config.paths import resolve_reference
 from sim.designs import MAX_POINTS, Design, Point, Scalar, factorial_points, set_line
 from sim.errors import ConfigError, InputError, Problem
-from sim.executors import make_executor
+from sim.executors import check_executor_options, make_executor
 from sim.limits import MAX_REPLICATIONS
 from sim.overlays import (
     Additions,
@@ -417,6 +417,7 @@ def run_experiment(
     (EMA Workbench layout, see :mod:`sim.ema`) and, for a Sobol' design, ``sobol.parquet``/
     ``.csv``.
     """
+    check_executor_options(executor, workers, None)  # before the output directory is claimed
     exp, base, scenarios = load_experiment(path)
     n = experiment_replications(exp, replications)
     root = exp.seed if seed is None else seed

@@ -51,8 +51,9 @@ MAX_SCRIPTED_EVENTS = 10_000
 
 MAX_EVENTS_PER_REPLICATION = 200_000
 """Disruption events one replication may have. Configs whose expected count (arrival
-candidates of Poisson hazards, up/down cycles of renewal hazards, scripted events) exceeds half
-of it are refused up front; a replication that still draws more stops with an error."""
+candidates of Poisson hazards, up/down cycles of renewal hazards, scripted events; one per
+asset an event hits) exceeds half of it are refused up front; a replication that still draws
+more stops with an error."""
 
 MAX_TANKER_VOYAGES_PER_REPLICATION = 200_000
 """Expected round trips of all tankers in one replication (horizon / shortest round trip)."""
@@ -67,7 +68,9 @@ MAX_PRICE_STEPS = 200_000
 MAX_STEPS_PER_REPLICATION = 5_000_000
 """SimPy events one run of the model may process (a replication of the shipped config needs
 about 5,000; this is a minute or more of work). A replication that reaches it stops with
-:class:`~sim.runner.TooManyStepsError` instead of running on forever."""
+:class:`~sim.runner.TooManyStepsError` instead of running on forever. Configs whose expected
+steps (SimPy events and routing re-solves, see :func:`sim.config.budget.expected_steps`)
+exceed half of it are refused up front."""
 
 MAX_CHUNK_SIZE = 100_000
 """Replications per chunk file (``--chunk-size``)."""

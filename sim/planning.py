@@ -20,9 +20,13 @@ from pathlib import Path
 
 from sim.batch import default_chunk_size, plan_chunks, resolve_seed
 from sim.errors import InputError, Problem
+from sim.executors import check_executor_options
 from sim.experiments import experiment_replications, load_experiment
 from sim.limits import MAX_PILOT_REPLICATIONS, MAX_WORKERS
 from sim.runner import Model
+
+MAX_PILOT = 1_000
+"""Most pilot replications (``--pilot``): enough for a stable median time per replication."""
 
 RUN_OVERHEAD_S = 0.4
 """Writing, summarising and listing one run directory (config dump, manifest, summary)."""
@@ -74,6 +78,7 @@ def plan_experiment(
         For a bad experiment file, or a replication count, seed, worker count or pilot size
         outside :mod:`sim.limits` (checked before anything is built).
     """
+    check_executor_options(executor, workers, None)
     exp, base, _ = load_experiment(path)
     n = experiment_replications(exp, replications)
     root = resolve_seed(exp.seed if seed is None else seed, exp.seed)

@@ -16,3 +16,17 @@ def die_once(task: ChunkTask) -> ChunkReport:
         marker.touch()
         os._exit(3)
     return run_chunk(task)
+
+
+class LookalikeReport(ChunkReport):
+    """A subclass of the report: the coordinator must accept only the exact type."""
+
+
+def foreign_report(task: ChunkTask) -> object:
+    """Return something other than a chunk report (as a hostile or mismatched worker might)."""
+    return {"start": task.start, "stop": task.stop, "n_ok": task.stop - task.start}
+
+
+def lookalike_report(task: ChunkTask) -> ChunkReport:
+    """Return a report subclass with the right fields."""
+    return LookalikeReport(task.start, task.stop, task.stop - task.start, 0, 0.1)

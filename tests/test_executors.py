@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import time
 
 import pandas as pd
 import pytest
-from conftest import small_config
-from crash_helpers import die_once
+from conftest import ROOT, SMALL_YAML, small_config
+from crash_helpers import LookalikeReport, die_once, foreign_report, lookalike_report
 
 import sim
 from sim.batch import run
+from sim.errors import RunError
 from sim.executors import DaskExecutor, ProcessExecutor, SerialExecutor
 from sim.rundir import read_table
-from sim.worker import ChunkTask
+from sim.worker import ChunkReport, ChunkTask, check_report
 
 
 @pytest.fixture(scope="module")
@@ -157,3 +163,185 @@ def test_pool_broken_while_submitting_is_rebuilt(cfg, tmp_path, monkeypatch):
     assert _collect(executor, _tasks(cfg, proc_dir)) == expected
     assert broken_once["done"]
     pd.testing.assert_frame_equal(read_table(serial_dir), read_table(proc_dir))
+
+
+# --------------------------------------------------------------------------- reports from workers
+
+TASK = ChunkTask("{}", "h", 1, 0, 2, "/nowhere")
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        {"start": 0, "stop": 2, "n_ok": 2, "n_failed": 0, "seconds": 0.1},
+        (0, 2, 2, 0, 0.1),
+        None,
+        LookalikeReport(0, 2, 2, 0, 0.1),
+        ChunkReport(2, 4, 2, 0, 0.1),
+        ChunkReport(0, 2, 3, 0, 0.1),
+        ChunkReport(0, 2, 1, 0, 0.1),
+        ChunkReport(0, 2, True, 1, 0.1),
+        ChunkReport(0, 2, 2.0, 0, 0.1),
+        ChunkReport(0, 2, -1, 3, 0.1),
+        ChunkReport(0, 2, 2, 0, float("nan")),
+        ChunkReport(0, 2, 2, 0, -1.0),
+        ChunkReport(0, 2, 2, 0, "0.1"),
+    ],
+    ids=lambda r: type(r).__name__ if not isinstance(r, ChunkReport) else repr(r)[11:],
+)
+def test_a_result_that_is_not_exactly_a_chunk_report_is_refused(report):
+    with pytest.raises(RunError, match=r"worker 7 returned an unexpected result .* chunk-0+-0+2;"):
+        check_report(report, TASK, "worker 7")
+
+
+def test_the_expected_report_passes():
+    good = ChunkReport(0, 2, 1, 1, 0.25)
+    assert check_report(good, TASK, "worker 7") is good
+
+
+@pytest.mark.parametrize("fn", [foreign_report, lookalike_report])
+def test_process_pool_refuses_a_foreign_result(cfg, tmp_path, fn):
+    """Before: whatever a worker returned was used as the chunk's report."""
+    with pytest.raises(RunError, match=r"a worker process returned an unexpected result"):
+        _collect(ProcessExecutor(1), _tasks(cfg, tmp_path, n=2), fn=fn)
+
+
+def test_dask_refuses_a_foreign_result_naming_the_worker(cfg, tmp_path):
+    pytest.importorskip("dask.distributed")
+    match = r"Dask worker tcp://[\d.:]+ returned an unexpected result \(dict\) for chunk chunk-"
+    with pytest.raises(RunError, match=match):
+        _collect(DaskExecutor(workers=1), _tasks(cfg, tmp_path, n=2), fn=foreign_report)
+
+
+def test_criticality_rows_are_checked():
+    from sim.criticality import KnockoutTask, check_rows
+
+    task = KnockoutTask("{}", "pipe", ("pipe",), "2026-01-01", 30.0, 1, (0,))
+    row = {
+        "asset": "pipe",
+        "start": "2026-01-01",
+        "replication": 0,
+        "duration_days": 30.0,
+        "repair_hazard": "fixed",
+        **dict.fromkeys(("shut_in_mt", "revenue_loss_usd", "deferred_mt", "exported_mt"), 1.0),
+    }
+    assert check_rows([row], task, "w") == [row]
+    for bad in ([], [row, row], [{**row, "replication": 1}], [{**row, "x": 1}], ([row],)):
+        with pytest.raises(RunError, match="knock-out of 'pipe'"):
+            check_rows(bad, task, "w")
+
+
+# --------------------------------------------------------------------------- the main-script guard
+
+UNGUARDED = """
+import sim
+cfg = sim.load_config({config!r}, ["run.horizon_days=30"])
+res = sim.run(cfg, replications=4, seed=42, workers=2, out={out!r})
+print("rows", len(res.replications))
+"""
+
+
+@pytest.mark.parametrize("guarded", [False, True])
+def test_a_script_without_the_main_guard_is_told_why(tmp_path, guarded):
+    """The README's snippet saved as a script: without the guard the run stopped with 'worker
+    processes died 6 times (out of memory? killed?)'; now the first failure says why."""
+    body = UNGUARDED.format(config=str(SMALL_YAML), out=str(tmp_path / "run"))
+    if guarded:
+        body = "if __name__ == '__main__':\n" + "".join(f"    {ln}\n" for ln in body.split("\n"))
+    script = tmp_path / "study.py"
+    script.write_text(body)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=300
+    )
+    if guarded:
+        assert done.returncode == 0 and "rows 4" in done.stdout, done.stderr
+        return
+    last = done.stderr.strip().splitlines()[-1]
+    assert done.returncode != 0
+    assert last.startswith("sim.errors.RunError: worker processes failed while starting")
+    assert 'if __name__ == "__main__":' in last
+    assert "out of memory" not in done.stderr and "died" not in done.stderr
+    assert time.perf_counter() - t0 < 60  # the first failure, not six pool rebuilds
+
+
+def test_readme_python_example_runs_under_the_main_guard():
+    import ast
+
+    text = (ROOT / "README.md").read_text()
+    block = text.split("```python\n", 1)[1].split("```", 1)[0]
+    tree = ast.parse(block)
+    guard = [n for n in tree.body if isinstance(n, ast.If) and "__main__" in ast.unparse(n.test)]
+    assert guard, "the README's Python example needs `if __name__ == '__main__':`"
+    top_level_calls = [
+        ast.unparse(n) for n in tree.body if not isinstance(n, (ast.If, ast.Import, ast.ImportFrom))
+    ]
+    assert top_level_calls == []
+    assert "sim.run(" in ast.unparse(guard[0])
+
+
+# --------------------------------------------------------------------------- clusters over TLS
+
+
+def _self_signed(tmp_path):
+    """A throw-away certificate and key (the CA, scheduler, workers and client share them)."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=corridor-sim-test", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    return str(cert), str(key)
+
+
+def test_dask_scheduler_over_tls_takes_credentials_from_dask_config(cfg, tmp_path):
+    """docs/reliability.md, 'Clusters': a tls:// scheduler with the client's certificate in
+    Dask's configuration (here dask.config.set; in practice ~/.config/dask or DASK_* variables)."""
+    pytest.importorskip("dask.distributed")
+    import dask
+    from dask.distributed import LocalCluster
+    from distributed.security import Security
+
+    cert, key = _self_signed(tmp_path)
+    roles = ("scheduler", "worker", "client")
+    creds = {f"tls_{r}_{k}": v for r in roles for k, v in (("cert", cert), ("key", key))}
+    security = Security(tls_ca_file=cert, require_encryption=True, **creds)
+    expected = run(cfg, replications=4, seed=5, executor="serial", out=tmp_path / "serial")
+    with LocalCluster(
+        n_workers=1,
+        processes=False,
+        protocol="tls://",
+        security=security,
+        dashboard_address=None,
+    ) as cluster:
+        assert cluster.scheduler_address.startswith("tls://")
+        settings = {
+            "distributed.comm.require-encryption": True,
+            "distributed.comm.tls.ca-file": cert,
+            "distributed.comm.tls.client.cert": cert,
+            "distributed.comm.tls.client.key": key,
+        }
+        with dask.config.set(settings):
+            got = run(
+                cfg,
+                replications=4,
+                seed=5,
+                executor="dask",
+                scheduler=cluster.scheduler_address,
+                out=tmp_path / "tls",
+                chunk_size=2,
+            )
+    pd.testing.assert_frame_equal(expected.replications, got.replications)
+
+
+def test_tls_scheduler_without_credentials_says_what_is_missing():
+    pytest.importorskip("dask.distributed")
+    from sim.errors import InputError
+
+    with pytest.raises(InputError, match=r"--scheduler: a tls:// scheduler needs this client's"):
+        DaskExecutor(scheduler="tls://127.0.0.1:1")

@@ -365,3 +365,86 @@ def test_an_import_error_without_a_stop_request_is_not_swallowed(monkeypatch):
     with pytest.raises(ImportError, match="nowhere"):
         cli.main(["validate", str(SMALL_YAML)])
     assert sim.interrupts.stop_behind(ImportError("x")) is None
+
+
+def _run_files(run_dir: Path) -> dict[str, int]:
+    """Every file under the run directory's table folders, with its modification time."""
+    return {
+        str(f.relative_to(run_dir)): f.stat().st_mtime_ns
+        for folder in ("replications", "events", "timeseries", "failures")
+        for f in (run_dir / folder).glob("*")
+    }
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_killed_coordinator_takes_its_workers_with_it(tmp_path):
+    """SIGKILL of `python -m sim run` leaves no worker running or writing.
+
+    Before: the pool's workers finished the chunk in hand and took more from the queue,
+    writing chunk files for seconds after the run-directory lock had been released.
+    """
+    out = tmp_path / "run"
+    argv = _run_argv(out)
+    # Chunks of ~2 s (8 replications of 100 years): both workers are mid-chunk at the kill.
+    argv[argv.index(SETS[1])] = "run.horizon_days=36500"
+    argv[argv.index("--chunk-size") + 1] = 8
+    argv[argv.index("-n") + 1] = 200
+    proc = _sim(*argv)
+    assert _wait_for(lambda: len(chunk_files(out, "replications")) >= 1, 180, proc), proc.poll()
+    time.sleep(0.3)
+    workers = _workers(proc.pid)
+    family = _children(proc.pid)
+    assert len(workers) == 2, workers
+    try:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)  # reaped: the kernel has told its children
+        before = _run_files(out)
+        survivors = lambda: [p for p in family if _alive(p)]  # noqa: E731
+        assert _wait_for(lambda: not survivors(), 5), survivors()
+        time.sleep(2.5)  # a chunk takes ~2 s: a surviving worker would have written by now
+        assert _run_files(out) == before
+        assert (out / "manifest.json").is_file()
+    finally:
+        for p in family:  # a failure must not leave orphans behind
+            if _alive(p):
+                os.kill(p, signal.SIGKILL)
+        proc.stdout.close()
+        proc.stderr.close()
+    COUNTS["coordinator-kill:processes"]["passed"] += 1
+
+
+ORPHAN_SCRIPT = """
+import multiprocessing as mp, sys, time
+from pathlib import Path
+from sim.worker import stop_with_parent
+
+def child(marker):
+    stop_with_parent(kernel_signal=False)
+    Path(marker).touch()
+    time.sleep(120)
+
+if __name__ == "__main__":
+    p = mp.get_context("spawn").Process(target=child, args=(sys.argv[1],))
+    p.start()
+    print(p.pid, flush=True)
+    time.sleep(120)
+"""
+
+
+def test_worker_exits_with_its_parent_without_the_kernel_signal(tmp_path):
+    """The portable watch (a thread waiting on the parent's sentinel) alone ends an orphan."""
+    script, marker = tmp_path / "parent.py", tmp_path / "ready"
+    script.write_text(ORPHAN_SCRIPT)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(marker)], stdout=subprocess.PIPE, text=True, env=_env()
+    )
+    child = int(proc.stdout.readline())
+    try:
+        assert _wait_for(marker.exists, 60, proc)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert _wait_for(lambda: not _alive(child), 5)
+    finally:
+        if _alive(child):
+            os.kill(child, signal.SIGKILL)
+        proc.stdout.close()

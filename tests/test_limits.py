@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
+import simpy
 import yaml
 from conftest import SMALL_YAML, cfg_dict
 from fuzz_support import run_cli
@@ -12,7 +14,7 @@ from fuzz_support import run_cli
 import sim
 from sim import limits, runner
 from sim.config import validate_config
-from sim.config.budget import EXPECTED_EVENTS_LIMIT
+from sim.config.budget import EXPECTED_EVENTS_LIMIT, expected_hazard_events, expected_steps
 from sim.errors import MAX_PROBLEMS_SHOWN, ConfigError
 
 
@@ -247,3 +249,169 @@ def test_bounded_stepping_equals_env_run():
     finally:
         runner.run_until = original
     assert bounded == unbounded
+
+
+# --------------------------------------------------------------------------- simulation steps
+
+
+def _hz(assets: list[str], rate: float, **extra) -> dict:
+    return {
+        "h": {
+            "assets": assets,
+            "cause": "technical",
+            "arrivals": {"process": "poisson", "rate_per_year": rate},
+            "duration": {"dist": "fixed", "value_days": 1e-4},
+            **extra,
+        }
+    }
+
+
+def _ramping(steps: int) -> list[dict]:
+    return [
+        {"id": "field", "production_mt_per_year": 10, "ramp_up_days": 1e-3, "ramp_steps": steps}
+    ]
+
+
+def _pipes(n: int) -> dict:
+    return {
+        "pipelines": [{"id": f"p{i}", "capacity_mt_per_year": 12} for i in range(n)],
+        "routes": [
+            {"id": f"r{i}", "source": "field", "path": [f"p{i}"], "market": "mkt"} for i in range(n)
+        ],
+    }
+
+
+def _terminal(berths: int) -> dict:
+    return {
+        "terminals": [{"id": "term", "capacity_mt_per_year": 12, "berths": berths}],
+        "routes": [{"id": "r", "source": "field", "path": ["pipe", "term"], "market": "mkt"}],
+    }
+
+
+def _scripted(n: int) -> list[dict]:
+    return [{"asset": "field", "start": "2026-02-01", "duration_days": 1e-4} for _ in range(n)]
+
+
+RENEWAL = {
+    "h": {
+        "assets": ["pipe"],
+        "cause": "technical",
+        "arrivals": {"process": "renewal", "uptime": {"dist": "fixed", "value_days": 0.2}},
+        "duration": {"dist": "fixed", "value_days": 0.1},
+    }
+}
+
+STEP_CASES = {
+    "pipe": cfg_dict(hazards=_hz(["pipe"], 2000)),
+    "ramp": cfg_dict(sources=_ramping(10), hazards=_hz(["field"], 2000)),
+    "assets": cfg_dict(**_pipes(5), hazards=_hz([f"p{i}" for i in range(5)], 2000)),
+    "berths_lost": cfg_dict(**_terminal(8), hazards=_hz(["term"], 2000, effect={"berths_lost": 8})),
+    "per_berth": cfg_dict(**_terminal(8), hazards=_hz(["term"], 250, per_berth=True)),
+    "scripted-ramp": cfg_dict(sources=_ramping(10), scripted_events=_scripted(500)),
+    "renewal": cfg_dict(hazards=RENEWAL),
+}
+
+
+def _measured_steps(cfg, monkeypatch) -> int:
+    """SimPy events and routing re-solves of the disrupted run of one replication."""
+    from simpy.core import URGENT, StopSimulation
+
+    from sim.model.engine import FlowEngine
+
+    counts = {"refresh": 0, "steps": []}
+    refresh = FlowEngine.refresh
+
+    def counting_refresh(self, *args, **kwargs):
+        counts["refresh"] += 1
+        return refresh(self, *args, **kwargs)
+
+    def counting_run(env, horizon, max_steps):
+        counts["refresh"] = 0
+        stop = simpy.Event(env)
+        stop._ok, stop._value = True, None
+        env.schedule(stop, URGENT, horizon - env.now)
+        stop.callbacks.append(StopSimulation.callback)
+        n = 0
+        try:
+            while True:
+                n += 1
+                env.step()
+        except StopSimulation:
+            counts["steps"].append(n + counts["refresh"])
+
+    monkeypatch.setattr(FlowEngine, "refresh", counting_refresh)
+    monkeypatch.setattr(runner, "run_until", counting_run)
+    sim.Model(cfg).simulate(seed=3)
+    return counts["steps"][0]  # the disrupted run comes first, then its twin
+
+
+@pytest.mark.parametrize("case", list(STEP_CASES))
+def test_expected_steps_match_a_replication(case, monkeypatch):
+    """The budget's step estimate is what a replication does, within Poisson noise (4 sd)."""
+    cfg = validate_config(STEP_CASES[case])
+    parts = expected_steps(cfg)
+    estimate = sum(steps for steps, _ in parts.values())
+    events = sum(expected_hazard_events(cfg, hz) for hz in cfg.hazards.values())
+    measured = _measured_steps(cfg, monkeypatch)
+    # Poisson counts have a relative sd of 1/sqrt(events); scripted and renewal counts are
+    # fixed. The 1% covers the few steps of a run without events.
+    poisson = any(hz.arrivals.process == "poisson" for hz in cfg.hazards.values())
+    tolerance = 4 / math.sqrt(events) if poisson else 0.0
+    assert abs(measured / estimate - 1) <= tolerance + 0.01, (measured, estimate)
+
+
+def test_tanker_steps_are_bounded_by_the_estimate(monkeypatch):
+    cfg = sim.load_config(SMALL_YAML, ["hazards={}", "scripted_events=[]"])
+    estimate = sum(steps for steps, _ in expected_steps(cfg).values())
+    assert _measured_steps(cfg, monkeypatch) <= estimate
+
+
+THREE_YEARS = {"horizon_days": 3 * 365.25}  # 30,000 events at the largest rate, 10,000/yr
+EXPLOITS = {
+    # Before: ~110 s per replication (into the step guard) while passing every limit.
+    "ramp_steps": (
+        cfg_dict(run=THREE_YEARS, sources=_ramping(100), hazards=_hz(["field"], 10_000)),
+        "sources[0].ramp_steps: one replication would take ~6.18e+06 simulation steps",
+    ),
+    "berths_lost": (
+        cfg_dict(
+            run=THREE_YEARS,
+            **_terminal(64),
+            hazards=_hz(["term"], 10_000, effect={"berths_lost": 64}),
+        ),
+        "hazards.h.effect.berths_lost: one replication would take ~3.96e+06 simulation steps",
+    ),
+    "assets": (
+        cfg_dict(**_pipes(64), hazards=_hz([f"p{i}" for i in range(64)], 2_000)),
+        "hazards.h.arrivals.rate_per_year: one replication would see ~1.28e+05 disruption "
+        "events (hazard 'h' alone: ~1.28e+05, 64 assets per event)",
+    ),
+    "voyages-and-events": (
+        None,  # built from SMALL_YAML below
+        "shuttles[0]: one replication would take ~2.",
+    ),
+}
+
+
+def _voyages_and_events() -> dict:
+    """Tanker voyages and events each just under their own limits, together over the steps."""
+    data = yaml.safe_load(SMALL_YAML.read_text())
+    rate = 9_000
+    horizon = 0.95 * EXPECTED_EVENTS_LIMIT / rate * 365.25
+    data["run"]["horizon_days"] = horizon
+    data["hazards"] = _hz(["main_pipe"], rate)
+    data["scripted_events"] = []
+    voyages = 0.95 * limits.MAX_TANKER_VOYAGES_PER_REPLICATION
+    trip_days = 3 * horizon / voyages  # 3 tankers; sailing time negligible, port time twice
+    data["shuttles"][0].update(distance_nm=0.001, port_time_hours=trip_days / 2 * 24)
+    return data
+
+
+@pytest.mark.parametrize("case", list(EXPLOITS))
+def test_configs_multiplying_work_per_event_are_refused(tmp_path, case):
+    data, fragment = EXPLOITS[case]
+    if data is None:
+        data = _voyages_and_events()
+    rc, err = _validate(tmp_path, data)
+    assert rc == 2 and fragment in err, err
+    assert len(err.strip().splitlines()) == 1

@@ -13,8 +13,9 @@ import pandas as pd
 
 from sim.calibration.catalog import CATALOG_ASSETS, CAUSE_CLASSES, load_catalog
 from sim.calibration.fit import SMALL_SAMPLE
-from sim.calibration.groups import fit_groups, groups_table, hazard_entry
+from sim.calibration.groups import DEFAULT_SPLIT_REGIMES, fit_groups, groups_table, hazard_entry
 from sim.calibration.report import REPORT_FILES, write_report
+from sim.calibration.seasonal import DEFAULT_PRIOR_EVENTS
 from sim.config import load_config
 from sim.config.yamlsafe import dump_yaml
 from sim.errors import InputError, Problem
@@ -108,6 +109,33 @@ def _print_table(table: pd.DataFrame, split: bool) -> None:
         )
 
 
+_NEEDS = (
+    # (option, attribute, option it needs, attribute, why)
+    ("--split-regimes", "split_regimes", "--split-date", "split_date", "names the two periods"),
+    ("--split-causes", "split_causes", "--split-date", "split_date", "chooses what is split"),
+    ("--season-prior", "season_prior", "--seasonal", "seasonal", "weights the monthly profiles"),
+)
+
+
+def check_option_combinations(args: argparse.Namespace) -> None:
+    """Refuse options that would do nothing: each needs another option to mean anything.
+
+    Raises
+    ------
+    InputError
+        Naming the option, the option it needs and why.
+    """
+    for option, attr, needed, needed_attr, why in _NEEDS:
+        if getattr(args, attr, None) is not None and not getattr(args, needed_attr, None):
+            raise InputError(
+                Problem(option, f"only used with {needed} (it {why}); add {needed} or leave it out")
+            )
+    if getattr(args, "report_dir", None) is not None and getattr(args, "no_report", False):
+        raise InputError(
+            Problem("--report-dir", "not used with --no-report; leave one of them out")
+        )
+
+
 GENERATED = "# Hazards FITTED by `corridor-sim calibrate`"
 """First characters of every YAML file ``calibrate`` writes: only such a file is replaced."""
 REPORT_KIND = "calibrate"
@@ -133,6 +161,11 @@ def _outputs(args: argparse.Namespace) -> tuple[Path, Path | None]:
 
 def calibrate_command(args: argparse.Namespace, default_config: str) -> int:
     """Run ``corridor-sim calibrate`` with parsed arguments; return the exit code."""
+    check_option_combinations(args)
+    if args.split_regimes is None:
+        args.split_regimes = ",".join(DEFAULT_SPLIT_REGIMES)
+    if args.season_prior is None:
+        args.season_prior = DEFAULT_PRIOR_EVENTS
     out, report_dir = _outputs(args)
     as_of = _date(args.as_of, "--as-of") if args.as_of else None
     split = _date(args.split_date, "--split-date") if args.split_date else None

@@ -2,10 +2,12 @@
 
 Each value of a config is bounded on its own by the schema; this module bounds what they add up
 to, against :mod:`sim.limits`: the number of assets, routes, hazards, tankers and scripted
-events, the disruption events and regime changes a replication should expect, the tanker
-voyages it will sail and its price steps. A config over a limit is refused before anything
-runs, with the key path of the part that contributes most, so a unit slip cannot turn into a
-run that never ends.
+events, the disruption events (one per asset an event hits) and regime changes a replication
+should expect, the tanker voyages it will sail, its price steps, and the simulation steps all
+of these take together (:func:`expected_steps`: an event's own SimPy events plus every routing
+re-solve it causes, which ramp steps, berths taken out one by one and common-cause assets
+multiply). A config over a limit is refused before anything runs, with the key path of the
+part that contributes most, so a unit slip cannot turn into a run that never ends.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from sim.limits import (
     MAX_PRICE_STEPS,
     MAX_ROUTES,
     MAX_SCRIPTED_EVENTS,
+    MAX_STEPS_PER_REPLICATION,
     MAX_TANKER_VOYAGES_PER_REPLICATION,
     MAX_TANKERS,
     MIN_ROUND_TRIP_DAYS,
@@ -31,6 +34,23 @@ from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 EXPECTED_EVENTS_LIMIT = MAX_EVENTS_PER_REPLICATION // 2
 """Expected disruption events (or Poisson arrival candidates) a config may ask for; half the
 runtime cap, so that a replication drawing more than expected still fits under it."""
+
+EXPECTED_STEPS_LIMIT = MAX_STEPS_PER_REPLICATION // 2
+"""Expected simulation steps (SimPy events and routing re-solves) of one run of the model; half
+the runtime step guard, for the same reason."""
+
+EVENT_STEPS = 4
+"""SimPy events of one Poisson event besides its effects: the arrival, the event's process
+starting and ending, its duration (``test_limits.py`` checks every estimate against a run)."""
+RENEWAL_EVENT_STEPS = 2
+"""SimPy events of one renewal cycle besides its effects: the up-time and the duration."""
+HIT_STEPS = 2
+"""Routing re-solves of one asset hit: the effect starts, the effect ends."""
+VOYAGE_STEPS = 12
+"""SimPy events and re-solves of one tanker round trip (two berth requests, four timeouts,
+lifting and landing)."""
+REGIME_STEPS = 1
+"""SimPy events of one regime change."""
 
 
 def _mean_days(dist: DurationDist) -> float:
@@ -47,6 +67,30 @@ def hazard_copies(cfg: Config, hz: Hazard) -> int:
         return 1
     berths = {t.id: t.berths for t in cfg.terminals}
     return sum(berths.get(a, 1) for a in hz.assets)
+
+
+def hits_per_event(hz: Hazard) -> int:
+    """Return the assets one event of ``hz`` hits (one for a ``per_berth`` copy)."""
+    return 1 if hz.per_berth else len(hz.assets)
+
+
+def hit_steps(cfg: Config, asset: str, berths_lost: int | None) -> tuple[int, str, str]:
+    """Return the steps one event adds for one asset it hits, and the key and reason behind them.
+
+    An effect starts and ends (:data:`HIT_STEPS` re-solves). A source with a ramp re-solves at
+    each of its ``ramp_steps`` steps, and each step is a SimPy event; a terminal losing
+    ``berths_lost`` berths re-solves once per berth, on the way out and back. The key is
+    ``""`` when nothing multiplies the steps.
+    """
+    for i, src in enumerate(cfg.sources):
+        if src.id == asset and src.ramp_up_days > 0 and src.ramp_steps > 1:
+            why = f"outages of source '{asset}' end in {src.ramp_steps}-step ramps"
+            return 2 * (src.ramp_steps + 1), f"sources[{i}].ramp_steps", why
+    berths = {t.id: t.berths for t in cfg.terminals}
+    if berths_lost and berths_lost > 1 and asset in berths:
+        lost = min(berths_lost, berths[asset])
+        return HIT_STEPS * lost, "berths_lost", f"events take {lost} berths out one by one"
+    return HIT_STEPS, "", ""
 
 
 def expected_hazard_events(cfg: Config, hz: Hazard) -> float:
@@ -110,6 +154,8 @@ def check_budget(cfg: Config) -> list[Problem]:
     problems += _check_events(cfg)
     problems += _check_regimes(cfg)
     problems += _check_shuttles(cfg)
+    if not problems:  # the step count would only repeat a limit already exceeded
+        problems += _check_steps(cfg)
     steps = math.ceil(cfg.run.horizon_days / cfg.economics.price.step_days - 1e-9)
     if steps > MAX_PRICE_STEPS:
         problems.append(
@@ -122,9 +168,17 @@ def check_budget(cfg: Config) -> list[Problem]:
     return problems
 
 
+def _rate_key(name: str, hz: Hazard) -> str:
+    key = "rate_per_year" if hz.arrivals.process == "poisson" else "uptime"
+    return f"hazards.{name}.arrivals.{key}"
+
+
 def _check_events(cfg: Config) -> list[Problem]:
+    # One event record per asset an event hits: the events table's rows and the routing work.
     per_hazard = {
-        name: expected_hazard_events(cfg, hz) for name, hz in cfg.hazards.items() if hz.enabled
+        name: expected_hazard_events(cfg, hz) * hits_per_event(hz)
+        for name, hz in cfg.hazards.items()
+        if hz.enabled
     }
     total = sum(per_hazard.values()) + len(cfg.scripted_events)
     if total <= EXPECTED_EVENTS_LIMIT:
@@ -134,9 +188,10 @@ def _check_events(cfg: Config) -> list[Problem]:
         where, what = "scripted_events", "scripted events"
     else:
         hz = cfg.hazards[worst]
-        key = "rate_per_year" if hz.arrivals.process == "poisson" else "uptime"
-        where = f"hazards.{worst}.arrivals.{key}"
+        where = _rate_key(worst, hz)
         what = f"hazard '{worst}' alone: ~{per_hazard[worst]:.3g}"
+        if hits_per_event(hz) > 1:
+            what += f", {hits_per_event(hz)} assets per event"
     shown = "infinitely many" if math.isinf(total) else f"~{total:.3g}"
     return [
         Problem(
@@ -248,3 +303,70 @@ def _check_shuttles(cfg: Config) -> list[Problem]:
             )
         )
     return problems
+
+
+def expected_steps(cfg: Config) -> dict[str, tuple[float, str]]:
+    """Estimate the simulation steps of one run of the model, by the key that causes them.
+
+    Returns ``{key path: (steps, reason)}``; the steps add up to the estimate for the whole
+    run. Poisson hazards count their arrival candidates, so the estimate is an upper bound.
+    """
+    parts: dict[str, tuple[float, str]] = {}
+
+    def add(key: str, steps: float, why: str) -> None:
+        parts[key] = (parts.get(key, (0.0, why))[0] + steps, why)
+
+    for name, hz in cfg.hazards.items():
+        if not hz.enabled:
+            continue
+        events = expected_hazard_events(cfg, hz)
+        own = _rate_key(name, hz), f"hazard '{name}' has ~{events:.3g} events"
+        per_event = EVENT_STEPS if hz.arrivals.process == "poisson" else RENEWAL_EVENT_STEPS
+        add(own[0], events * per_event, own[1])
+        for i, asset in enumerate(hz.assets[: hits_per_event(hz)]):
+            berths_lost = None if hz.per_berth else hz.effect.berths_lost
+            steps, key, why = hit_steps(cfg, asset, berths_lost)
+            if key == "berths_lost":
+                key, why = f"hazards.{name}.effect.berths_lost", f"{name}'s {why}"
+            elif not key and i:
+                key = f"hazards.{name}.assets"
+                why = f"each event of '{name}' hits {len(hz.assets)} assets"
+            elif not key:
+                key, why = own
+            add(key, events * steps, why)
+    for ev in cfg.scripted_events:
+        steps, key, why = hit_steps(cfg, ev.asset, ev.berths_lost)
+        if not key.startswith("sources["):
+            key, why = "scripted_events", f"{len(cfg.scripted_events)} scripted events"
+        add(key, EVENT_STEPS + steps, why)
+    for i, sh in enumerate(cfg.shuttles):
+        trip = shortest_round_trip_days(sh)
+        if trip >= MIN_ROUND_TRIP_DAYS:
+            voyages = sum(c.count for c in sh.fleet) * cfg.run.horizon_days / trip
+            add(f"shuttles[{i}]", voyages * VOYAGE_STEPS, f"tankers sail ~{voyages:.3g} trips")
+    for name, st in (cfg.regimes.states if cfg.regimes else {}).items():
+        if st.mean_sojourn_days is not None:
+            changes = cfg.run.horizon_days / st.mean_sojourn_days
+            key = f"regimes.states.{name}.mean_sojourn_days"
+            add(key, changes * REGIME_STEPS, f"the regime changes ~{changes:.3g} times")
+    return parts
+
+
+def _check_steps(cfg: Config) -> list[Problem]:
+    """Refuse a config whose replications would take more steps than the limit allows."""
+    parts = expected_steps(cfg)
+    total = sum(steps for steps, _ in parts.values())
+    if total <= EXPECTED_STEPS_LIMIT:
+        return []
+    key = max(parts, key=lambda k: parts[k][0])
+    steps, why = parts[key]
+    shown = "infinitely many" if math.isinf(total) else f"~{total:.3g}"
+    return [
+        Problem(
+            key,
+            f"one replication would take {shown} simulation steps (SimPy events and routing "
+            f"re-solves), ~{steps:.3g} of them because {why}; at most {EXPECTED_STEPS_LIMIT:,} "
+            "are allowed (lower the rate, the ramp steps, the berths or assets per event, or "
+            "the horizon)",
+        )
+    ]
