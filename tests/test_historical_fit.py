@@ -14,6 +14,7 @@ from sim.calibration import load_catalog
 from sim.config import load_config
 from sim.errors import InputError
 from sim.replay import load_schedule
+from sim.report import build_report
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -115,6 +116,8 @@ def test_script_writes_the_table_and_the_docs_section(tmp_path, default, capsys,
     assert fit.main([str(res.path), "--years", "2024", "--update-docs"]) == 0
     table = pd.read_csv(res.path / "tables" / "historical_fit.csv")
     assert table["year"].tolist() == [2024] and table["left_out"].tolist() == ["E29"]
+    page = build_report(res)  # the run's report shows the stored table
+    assert "Historical fit: 2022-2025" in page and "<td class='t'>E29</td>" in page
     reps = res.replications
     assert table.loc[0, "revenue_percentile"] == fit.percentile_rank(
         reps["revenue_loss_usd"], table.loc[0, "loss_usd"]
