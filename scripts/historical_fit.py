@@ -19,7 +19,7 @@ so a loss equal to every replication's sits at the 50th percentile).
 
 Planned field turnarounds (schedule rows with cause ``maintenance`` on a source, e.g. E29) are
 replayed only when the run's config models them: ``--turnarounds auto`` (the default) includes
-them when the config has a maintenance hazard on a source, and leaves them out otherwise, so that
+them when the config has an enabled maintenance hazard on a source, and leaves them out otherwise, so that
 a year is never charged for an event the run cannot produce. SPM maintenance (on the terminal)
 always stays in.
 
@@ -125,7 +125,9 @@ def _leaves_out_turnarounds(cfg: Config, mode: str) -> bool:
         return mode == "exclude"
     kinds = cfg.asset_ids()
     modelled = any(
-        h.cause == Cause.maintenance and any(kinds.get(a) == "source" for a in h.assets)
+        h.enabled
+        and h.cause == Cause.maintenance
+        and any(kinds.get(a) == "source" for a in h.assets)
         for h in cfg.hazards.values()
     )
     return not modelled

@@ -34,6 +34,7 @@ __all__ = [
     "delivered_total",
     "event_rows",
     "held_at",
+    "held_grades",
     "offset_ledger",
     "on_grid",
     "replication_row",
@@ -68,6 +69,9 @@ class GridFlows:
     markets: np.ndarray
     links: np.ndarray
     shuttles: np.ndarray
+    barrels: np.ndarray | None = None
+    """Barrels sold per step and market when sources declare crude grades (else ``None``:
+    each market's ``bbl_per_t`` applies)."""
 
     @classmethod
     def build(cls, net: Network, raw: RawRun, grid: np.ndarray) -> GridFlows:
@@ -85,7 +89,57 @@ class GridFlows:
             if len(pts):
                 shuttles[:, j] = _weighted_histogram(pts[:, 0], pts[:, 1], grid)
         links = np.ascontiguousarray(steps[:, raw.layout["link_flow"]])
-        return cls(markets, links, shuttles)
+        barrels = _barrels(net, legs, markets.shape) if net.graded else None
+        return cls(markets, links, shuttles, barrels)
+
+
+def held_grades(net: Network, raw: RawRun) -> tuple[float, ...] | None:
+    """Barrels per tonne of the oil on each leg over the whole run (``None`` without grades).
+
+    A leg pooling several routes carries the mix that entered their first legs over the run
+    (equal weights when nothing entered): the grade oil held in a storage at the horizon is
+    valued at.
+    """
+    if not net.graded:
+        return None
+
+    def make() -> tuple[float, ...]:
+        totals = raw.total("segment_flow")
+        grades = list(net.leg_grade)
+        for leg, members in net.grade_mix:
+            weights = np.array([totals[first] * share for first, share, _ in members])
+            if weights.sum() <= 0:
+                weights = np.ones(len(members))
+            grades[leg] = float(weights @ np.array([g for _, _, g in members]) / weights.sum())
+        return tuple(grades)
+
+    return raw.cached("held_grades", make)
+
+
+def _barrels(net: Network, legs: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Barrels sold per step and market: each leg's tonnes times the grade of its oil.
+
+    A leg pooling several routes sells the mix that entered their first legs in the same
+    step (over the whole run when nothing entered in that step; equal weights when nothing
+    entered at all); a leg of one route sells that route's grade.
+    """
+    out = np.zeros(shape)
+    totals = legs.sum(axis=0)
+    for leg, members in net.grade_mix:
+        market = net.segments[leg].end_market
+        grades = np.array([g for _, _, g in members])
+        if len(members) == 1 or np.all(grades == grades[0]):
+            out[:, market] += legs[:, leg] * grades[0]
+            continue
+        weights = np.stack([legs[:, first] * share for first, share, _ in members], axis=1)
+        overall = np.array([totals[first] * share for first, share, _ in members])
+        if overall.sum() <= 0:
+            overall = np.ones(len(members))
+        entered = weights.sum(axis=1)
+        weights[entered <= 0] = overall
+        mix = weights @ grades / weights.sum(axis=1)
+        out[:, market] += legs[:, leg] * mix
+    return out
 
 
 def _weighted_histogram(values: np.ndarray, weights: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -118,6 +172,8 @@ class Valuation:
     link_tariff: np.ndarray
     shuttle_freight: np.ndarray
     discount: np.ndarray
+    _market_bbl: np.ndarray = field(default_factory=lambda: np.ones(0))
+    _market_transport: np.ndarray = field(default_factory=lambda: np.zeros(0))
     _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     """Results already computed, by argument identity (the arguments are kept alive here)."""
 
@@ -139,6 +195,8 @@ class Valuation:
             np.asarray([a.tariff_usd_per_t for a in links]),
             np.asarray([s.freight_usd_per_t for s in net.cfg.shuttles]),
             disc,
+            bbl_per_t,
+            transport,
         )
 
     def revenue(self, flows: GridFlows) -> float:
@@ -152,29 +210,63 @@ class Valuation:
         return hit[1]
 
     def _revenue(self, flows: GridFlows) -> float:
-        sales = np.sum(flows.markets * self.market_unit)
+        if flows.barrels is None:
+            sales = np.sum(flows.markets * self.market_unit)
+        else:
+            sales = np.sum(self.step_sales(flows))
         costs = flows.links @ self.link_tariff + flows.shuttles @ self.shuttle_freight
         return float((sales - np.sum(costs * self.discount)) * 1e6)
 
+    def step_sales(self, flows: GridFlows, steps: np.ndarray | None = None) -> np.ndarray:
+        """Discounted sales (Mt x USD/t) per price step of ``flows``.
+
+        ``steps`` gives, for each row of ``flows``, the price step it falls in (default: row i
+        is step i). With crude grades the barrels actually sold are priced; otherwise each
+        market's tonne value applies.
+        """
+        rows = slice(None) if steps is None else steps
+        if flows.barrels is None:
+            return np.sum(flows.markets * self.market_unit[rows], axis=1)
+        per_bbl = self.per_barrel[rows]
+        transport = self.transport_unit[rows]
+        return np.sum(flows.barrels * per_bbl - flows.markets * transport, axis=1)
+
+    @cached_property
+    def per_barrel(self) -> np.ndarray:
+        """Discounted USD per barrel sold, per price step and market (crude grades)."""
+        unit_bbl = self.market_unit + self.transport_unit
+        return unit_bbl / self._market_bbl
+
+    @cached_property
+    def transport_unit(self) -> np.ndarray:
+        """Discounted transport cost per tonne, per price step and market."""
+        return self.discount[:, None] * self._market_transport
+
     def storage_values(
-        self, net: Network, step: int = -1, at: float | None = None
+        self,
+        net: Network,
+        step: int = -1,
+        at: float | None = None,
+        grades: tuple[float, ...] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """USD per tonne of oil held in each storage and on each shuttle at the horizon.
 
         Oil in a storage is worth its best way to a market at the last price step, net of the
         tariffs and freight still to pay, discounted to the horizon; oil on a tanker is worth
         its destination storage's value less the freight paid on landing. ``step`` and ``at``
-        value it instead at another price step, discounted to day ``at`` (year ends).
+        value it instead at another price step, discounted to day ``at`` (year ends). With crude
+        grades, ``grades`` gives the barrels per tonne of the oil on each leg (see
+        :func:`held_grades`; default :attr:`Network.leg_grade`).
         The arrays are shared by all calls with the same arguments: do not modify them.
         """
-        key = ("storage_values", id(net), step, at)
+        key = ("storage_values", id(net), step, at, grades)
         hit = self._memo.get(key)
         if hit is None:
-            hit = self._memo[key] = (net, self._storage_values(net, step, at))
+            hit = self._memo[key] = (net, self._storage_values(net, step, at, grades))
         return hit[1]
 
     def _storage_values(
-        self, net: Network, step: int, at: float | None
+        self, net: Network, step: int, at: float | None, grades: tuple[float, ...] | None
     ) -> tuple[np.ndarray, np.ndarray]:
         at_day = self.grid[-1] if at is None else at
         market_value = (
@@ -184,9 +276,25 @@ class Valuation:
         ).tolist()
         tariff = self.link_tariff.tolist()
         freight = self.shuttle_freight.tolist()
+        if net.graded:  # value each leg's oil at its own grade
+            rate = net.cfg.economics.discount_rate_per_year
+            scale = float(np.exp(-rate * at_day / DAYS_PER_YEAR) / self.discount[step])
+            per_bbl, transport = self.per_barrel[step], self.transport_unit[step]
+            grade = net.leg_grade if grades is None else grades
+            leg_value = [
+                (per_bbl[s.end_market] * grade[i] - transport[s.end_market]) * scale
+                if s.end_market is not None
+                else 0.0
+                for i, s in enumerate(net.segments)
+            ]
+        else:
+            leg_value = [
+                market_value[s.end_market] if s.end_market is not None else 0.0
+                for s in net.segments
+            ]
         legs = [
-            (seg.start_storage, seg.end_market, seg.end_storage, sum(tariff[i] for i in seg.links))
-            for seg in net.segments
+            (seg.start_storage, leg_value[i], seg.end_storage, sum(tariff[k] for k in seg.links))
+            for i, seg in enumerate(net.segments)
             if seg.start_storage is not None
         ]
         ends = [
@@ -197,8 +305,8 @@ class Valuation:
         # Values propagate upstream; a storage chain is at most as long as the storage count.
         for _ in range(n_st + 1):
             new = [-math.inf] * n_st
-            for start, market, end, cost in legs:
-                v = (market_value[market] if market is not None else value[end]) - cost
+            for start, sale, end, cost in legs:
+                v = (sale if end is None else value[end]) - cost
                 new[start] = max(new[start], v)
             for j, (o, d) in enumerate(ends):
                 new[o] = max(new[o], value[d] - freight[j])
@@ -211,7 +319,7 @@ class Valuation:
 
     def inventory_change(self, net: Network, raw: RawRun) -> float:
         """Value (USD) of the change in oil held in storage and on tankers over the run."""
-        per_storage, per_shuttle = self.storage_values(net)
+        per_storage, per_shuttle = self.storage_values(net, grades=held_grades(net, raw))
         held = float((raw.levels[-1] - raw.levels[0]) @ per_storage) if len(per_storage) else 0.0
         for j, sid in enumerate(net.shuttle_ids):
             tankers = raw.tankers.get(sid, [])
@@ -295,7 +403,8 @@ def replication_row(
     for i, route in enumerate(net.routes):
         row[f"exported_mt.{route.id}"] = float(by_route[i])
     for i, name in enumerate(net.link_ids):
-        _spare(row, name, float(links[i]), float(twin_links[i]), net.link_cap[i] * horizon, years)
+        cap = (net.link_cap[i] + net.link_surge[i]) * horizon  # usable plus any surge
+        _spare(row, name, float(links[i]), float(twin_links[i]), cap, years)
     for _j, sh in enumerate(net.cfg.shuttles):
         got = sum(t.delivered_mt for t in raw.tankers.get(sh.id, []))
         base = sum(t.delivered_mt for t in twin.raw.tankers.get(sh.id, []))

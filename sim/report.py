@@ -44,6 +44,56 @@ def _parameter_uncertainty(summary: dict) -> list[str]:
     ]
 
 
+def _headline_band(summary: dict) -> str:
+    """Sentence on the parameter-uncertainty band of the mean loss (second-order runs only)."""
+    split = (summary.get("parameter_uncertainty") or {}).get("revenue_loss_usd")
+    if not split:
+        return ""
+    return (
+        f" Second-order Monte Carlo over {int(split['parameter_sets']):,} parameter sets: "
+        "the expected annual loss itself is uncertain, its 5-95% band across parameter sets "
+        f"is <b>{split['conditional_mean_p5'] / 1e6:,.0f} to "
+        f"{split['conditional_mean_p95'] / 1e6:,.0f} USD million</b> (standard error of the "
+        f"mean, both sources: {split['se_mean'] / 1e6:,.0f})."
+    )
+
+
+def _historical_fit(run: RunResult) -> list[str]:
+    """Section placing the recorded years in this run's distribution, when it was computed."""
+    path = run.path / "tables" / "historical_fit.csv"
+    head = "<h2>Historical fit: 2022-2025 in this distribution</h2>"
+    if not path.is_file():
+        return [
+            head,
+            "<p class='note'>Not computed for this run: <code>python scripts/historical_fit.py "
+            f"{html.escape(str(run.path))}</code> replays the recorded years on this network and "
+            "places them here.</p>",
+        ]
+    fit = pd.read_csv(path)
+    shown = pd.DataFrame(
+        {
+            "year": fit["year"].astype(int).astype(str),
+            "events left out": fit["left_out"].fillna("").astype(str),
+            "revenue loss (USD m)": fit["loss_usd"] / 1e6,
+            "percentile": fit["revenue_percentile"],
+            "volume lost (Mt)": fit["volume_lost_mt"],
+            "volume percentile": fit["volume_percentile"],
+        }
+    )
+    return [
+        head,
+        "<p>Each recorded year's events (<code>seeds/replay_&lt;year&gt;.csv</code>) replayed on "
+        "this run's network at its reference price, and the empirical percentile of that loss "
+        "among this run's years (<code>scripts/historical_fit.py</code>, "
+        "<code>docs/calibration.md</code> §11). A calibrated default puts each between p10 and "
+        "p97.</p>",
+        table(
+            shown,
+            {"percentile": num(1), "volume lost (Mt)": num(2), "volume percentile": num(1)},
+        ),
+    ]
+
+
 def _assumptions(run: RunResult) -> pd.DataFrame:
     cfg = run.config
     rows = []
@@ -349,7 +399,8 @@ def build_report(run: RunResult) -> str:
         f"error {a['se'] / 1e6:,.1f}); average annual volume not produced "
         f"<b>{v['aal']:,.2f} Mt</b> (standard error {v['se']:,.2f}); 100-year aggregate "
         f"revenue loss (PML) <b>{losses.pml(ylt, 100) / 1e6:,.0f} USD million</b>. "
-        f"{a['n']:,} replications, {a['years']:,} replication-years.</p>",
+        f"{a['n']:,} replications, {a['years']:,} replication-years.{_headline_band(summary)}"
+        "</p>",
         horizon_note,
         "<h2>Run</h2>",
         table(_meta(run, summary), numeric_text=False),
@@ -386,6 +437,7 @@ def build_report(run: RunResult) -> str:
         "<h3>Offset ledger: where blocked exports went</h3>",
         table(_ledger(reps, years_per_rep), {"share of blocked (%)": num(1)}),
         *_parameter_uncertainty(summary),
+        *_historical_fit(run),
         "<h2>Summary statistics (per replication, over the whole horizon)</h2>",
         table(_summary_stats(summary["metrics"]), {"P(>0)": num(2)}),
         "<h2>Assumptions and sources</h2>",

@@ -160,7 +160,7 @@ class Model:
         """
         cfg, net = self.cfg, self.net
         env = simpy.Environment()
-        engine = FlowEngine(env, net, self.solver)
+        engine = FlowEngine(env, net, self.solver, streams)
         states = [ShuttleState(env) for _ in cfg.shuttles]
         hazards = HazardRunner(
             env, engine, net, streams, lambda i, d: states[i].block(d), rates=rates

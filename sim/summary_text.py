@@ -123,7 +123,7 @@ def _wrap(text: str) -> list[str]:
     return textwrap.wrap(text, WIDTH, break_on_hyphens=False)
 
 
-def _meaning(metrics: dict[str, Any], horizon: str) -> list[str]:
+def _meaning(metrics: dict[str, Any], horizon: str, split: Any = None) -> list[str]:
     text = (
         f"Each replication is {horizon} with disruptions, paired with its undisrupted twin: "
         "the same horizon on the same price path without disruptions. Losses are twin minus run."
@@ -139,6 +139,19 @@ def _meaning(metrics: dict[str, Any], horizon: str) -> list[str]:
         if twin > 0:
             text += f", {100 * loss / twin:.1f}% of it"
         text += "."
+    band = split.get("revenue_loss_usd") if isinstance(split, dict) else None
+    if isinstance(band, dict):
+        scale, unit, digits = display_unit("revenue_usd")
+        low = _stat(band, "conditional_mean_p5")
+        high = _stat(band, "conditional_mean_p95")
+        sets = _stat(band, "parameter_sets")
+        if all(math.isfinite(x) for x in (low, high, sets)):
+            text += (
+                f" Second-order Monte Carlo ({int(sets):,} parameter sets, hazard rates drawn "
+                "from their catalog evidence): the expected loss itself is uncertain, "
+                f"{number(low / scale, digits)} to {number(high / scale, digits)} {unit} "
+                "across parameter sets (5-95%)."
+            )
     return _wrap(text)
 
 
@@ -238,10 +251,10 @@ def format_summary(
     metrics = summary.get("metrics", {})
     rows, shown = _headline_rows(metrics)
     headers = ["metric", "unit", *(label for _, label in STATS), "P(>0)"]
-    lines = [*_meaning(metrics, _horizon_text(horizon_days, start_date)), ""]
+    split = summary.get("parameter_uncertainty")
+    lines = [*_meaning(metrics, _horizon_text(horizon_days, start_date), split), ""]
     lines += render_table(headers, rows)
     lines += _wrap(_low_tail_note(shown))
-    split = summary.get("parameter_uncertainty")
     if split:
         lines += _split_lines(split)
     if run_dir is not None:

@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from sim.accounting import GridFlows, RawRun, TwinView, Valuation, held_at
+from sim.accounting import GridFlows, RawRun, TwinView, Valuation, held_at, held_grades
 from sim.model.network import Network
 
 MIN_YEAR_DAYS = 1.0
@@ -83,7 +83,9 @@ def _held_value(
         held = held_at(run, inner)
         steps = np.clip(np.searchsorted(val.grid, inner, side="left") - 1, 0, len(val.grid) - 2)
         for i, (day, step) in enumerate(zip(inner, steps)):
-            per_storage, per_shuttle = val.storage_values(net, int(step), float(day))
+            per_storage, per_shuttle = val.storage_values(
+                net, int(step), float(day), held_grades(net, run)
+            )
             stored = float(held[i, :-1] @ per_storage) if len(per_storage) else 0.0
             on_board = float(held[i, -1] * per_shuttle.mean()) if len(per_shuttle) else 0.0
             values[i + 1] = stored + on_board
@@ -101,11 +103,11 @@ def revenue_by_year(net: Network, run: RawRun, val: Valuation, bounds: np.ndarra
     parent = np.clip(np.searchsorted(val.grid, starts, side="right") - 1, 0, len(val.grid) - 2)
     year = np.clip(np.searchsorted(bounds, starts, side="right") - 1, 0, len(bounds) - 2)
     flows = GridFlows.build(net, run, grid)
-    sales = np.sum(flows.markets * val.market_unit[parent], axis=1)
+    sales = val.step_sales(flows, parent)
     costs = flows.links @ val.link_tariff + flows.shuttles @ val.shuttle_freight
     cash = (sales - costs * val.discount[parent]) * 1e6
     by_year = np.bincount(year, weights=cash, minlength=len(bounds) - 1)
-    per_storage_end, _ = val.storage_values(net)
+    per_storage_end, _ = val.storage_values(net, grades=held_grades(net, run))
     return by_year + np.diff(_held_value(net, run, val, bounds, per_storage_end))
 
 

@@ -86,24 +86,16 @@ def test_e19_band_and_monthly_target(table, inputs):
         backtest.with_event_end(schedule, "E99", dt.date(2022, 12, 15))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "current mechanisms (one-SPM share fixed at 0.55): event shortfall 6.66-8.64 Mt vs 3.44 "
-        "recorded (+94% to +151%, band ±40%); exports 61.08-59.11 vs 64.3 Mt (-5.0% to -8.1%, "
-        "passes at the lower end); CPC Sep 2022 2.69 vs 3.377 Mt (-20.3%, band ±15%). "
-        "At a one-SPM share of 0.67 all three pass (docs/calibration.md §10)."
-    ),
-)
 def test_backtest_2022_targets_hold(capsys):
     assert backtest.main([]) == 0
     assert "3 of 3 targets pass" in capsys.readouterr().out
 
 
 def test_backtest_script_reports_each_target_and_fails_cleanly(capsys, tmp_path):
-    code = backtest.main(["--set", "terminals.cpc_terminal.capacity_by_berths.1=0.67"])
+    # a one-SPM share of 0.45 is refuted by the record: every target fails, exit code 1
+    code = backtest.main(["--set", "terminals.cpc_terminal.capacity_by_berths.1=0.45"])
     out = capsys.readouterr().out
-    assert code == 0 and "3 of 3 targets pass" in out
+    assert code == 1 and "0 of 3 targets pass (3 fail)" in out
     assert "E19 to 8 Nov" in out and "E19 to 15 Dec" in out and "±40%" in out
     bad = tmp_path / "s.csv"
     bad.write_text("catalog_event,asset,start_date,duration_days\nE19,nowhere,2022-08-05,3\n")

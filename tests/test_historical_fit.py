@@ -14,6 +14,7 @@ from sim.calibration import load_catalog
 from sim.config import load_config
 from sim.errors import InputError
 from sim.replay import load_schedule
+from sim.report import build_report
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
@@ -88,12 +89,22 @@ def test_new_schedules_load_and_flag_planned_maintenance(default):
 
 
 def test_turnarounds_follow_the_runs_hazards(default):
-    assert not fit._leaves_out_turnarounds(default, "auto")  # the default models turnarounds
+    # the default defines turnaround hazards but leaves them off: they are not modelled
+    assert fit._leaves_out_turnarounds(default, "auto")
+    enabled = default.model_copy(
+        update={
+            "hazards": {
+                k: h.model_copy(update={"enabled": True}) if "turnaround" in k else h
+                for k, h in default.hazards.items()
+            }
+        }
+    )
+    assert not fit._leaves_out_turnarounds(enabled, "auto")
     no_turnarounds = default.model_copy(
         update={"hazards": {k: h for k, h in default.hazards.items() if "turnaround" not in k}}
     )
     assert fit._leaves_out_turnarounds(no_turnarounds, "auto")
-    assert fit._leaves_out_turnarounds(default, "exclude")
+    assert fit._leaves_out_turnarounds(enabled, "exclude")
     assert not fit._leaves_out_turnarounds(no_turnarounds, "include")
 
 
@@ -104,7 +115,9 @@ def test_script_writes_the_table_and_the_docs_section(tmp_path, default, capsys,
     monkeypatch.setattr(fit, "DOC", doc)
     assert fit.main([str(res.path), "--years", "2024", "--update-docs"]) == 0
     table = pd.read_csv(res.path / "tables" / "historical_fit.csv")
-    assert table["year"].tolist() == [2024] and table["left_out"].isna().all()
+    assert table["year"].tolist() == [2024] and table["left_out"].tolist() == ["E29"]
+    page = build_report(res)  # the run's report shows the stored table
+    assert "Historical fit: 2022-2025" in page and "<td class='t'>E29</td>" in page
     reps = res.replications
     assert table.loc[0, "revenue_percentile"] == fit.percentile_rank(
         reps["revenue_loss_usd"], table.loc[0, "loss_usd"]
@@ -112,12 +125,12 @@ def test_script_writes_the_table_and_the_docs_section(tmp_path, default, capsys,
     md = (res.path / "tables" / "historical_fit.md").read_text()
     text = doc.read_text()
     assert text.startswith(f"before\n{fit.BEGIN}\n") and text.endswith(f"{fit.END}\nafter\n")
-    assert md in text and "old" not in text and "| 2024 | 2 | - |" in md
-    # leaving the turnaround out lowers 2024's loss (E29 cut Kashagan by 60 % for 35 days)
-    assert fit.main([str(res.path), "--years", "2024", "--turnarounds", "exclude"]) == 0
-    without = pd.read_csv(res.path / "tables" / "historical_fit.csv")
-    assert without.loc[0, "left_out"] == "E29"
-    assert without.loc[0, "loss_usd"] < table.loc[0, "loss_usd"] - 1e8
+    assert md in text and "old" not in text and "| 2024 | 1 | E29 |" in md
+    # counting the turnaround raises 2024's loss (E29 cut Kashagan by 60 % for 35 days)
+    assert fit.main([str(res.path), "--years", "2024", "--turnarounds", "include"]) == 0
+    with_it = pd.read_csv(res.path / "tables" / "historical_fit.csv")
+    assert with_it["left_out"].isna().all()
+    assert with_it.loc[0, "loss_usd"] > table.loc[0, "loss_usd"] + 1e8
     capsys.readouterr()
     # bad input: one line, exit 2, nothing rewritten
     assert fit.main([]) == 2 and "exactly one" in capsys.readouterr().err

@@ -386,6 +386,25 @@ EXPLOITS = {
         "hazards.h.arrivals.rate_per_year: one replication would see ~1.28e+05 disruption "
         "events (hazard 'h' alone: ~1.28e+05, 64 assets per event)",
     ),
+    # Issue 14's mechanisms: restart ramps and planned-outage retries multiply work per event.
+    "restart_ramp": (
+        cfg_dict(
+            run=THREE_YEARS,
+            sources=[
+                {"id": "field", "production_mt_per_year": 10, "restart_ramp_days": 1e-3}
+                | {"ramp_steps": 100}
+            ],
+            hazards=_hz(["pipe"], 10_000),
+        ),
+        "sources[0].restart_ramp_days: one replication would take ~6.",
+    ),
+    "planning_retries": (
+        cfg_dict(
+            run=THREE_YEARS,
+            hazards=_hz(["pipe"], 5_000, planning={"exclusive": True, "retry_days": 0.5}),
+        ),
+        "hazards.h.planning.retry_days: one replication would take ~3.",
+    ),
     "voyages-and-events": (
         None,  # built from SMALL_YAML below
         "shuttles[0]: one replication would take ~2.",

@@ -16,6 +16,7 @@ from sim.cli import print_summary
 from sim.config import validate_config
 from sim.config.loader import config_hash
 from sim.model.parameters import draw_rates
+from sim.report import build_report
 from sim.runner import Model
 from sim.units import DAYS_PER_YEAR
 from sim.variance import variance_split
@@ -64,6 +65,7 @@ def test_off_means_bit_identical(make_cfg):
 
 def test_off_means_bit_identical_on_the_default_config():
     data = yaml.safe_load((ROOT / "configs" / "kazakhstan.yaml").read_text())
+    data["run"]["parameter_sets"] = None  # the shipped default turns second-order runs on
     base = Model(validate_config(data))
     for hz in data["hazards"].values():
         hz["rate_uncertainty"] = {"events": 3, "exposure_years": 4.0}
@@ -133,4 +135,13 @@ def test_second_order_run_matches_the_closed_form(make_cfg, tmp_path):
     assert "revenue_loss_usd" in split
     out = io.StringIO()
     print_summary(json.loads((res.path / "summary.json").read_text()), file=out)
-    assert "variance split" in out.getvalue() and "parameter share %" in out.getvalue()
+    text = " ".join(out.getvalue().split())
+    assert "variance split" in text and "parameter share %" in text
+    # the headline says the mean loss is uncertain, with the set means' 5-95% band
+    band = split["revenue_loss_usd"]
+    low, high = (f"{band[k] / 1e6:,.1f}" for k in ("conditional_mean_p5", "conditional_mean_p95"))
+    assert "Second-order Monte Carlo (200 parameter sets" in text
+    assert f"{low} to {high} USD m across parameter sets (5-95%)" in text
+    page = build_report(res)
+    assert "Second-order Monte Carlo over 200 parameter sets" in page
+    assert "Historical fit" in page and "scripts/historical_fit.py" in page

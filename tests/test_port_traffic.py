@@ -265,6 +265,12 @@ def test_unused_keys_leave_the_config_hash_alone():
     for key in ("port_delay", "sailing_delay", "origin_traffic", "destination_traffic"):
         assert data["shuttles"][0].pop(key) is None
     assert data["run"].pop("parameter_sets") is None  # an earlier addition, also left out
+    for source in data["sources"]:  # later additions too (sim.config.loader._LATER_KEYS)
+        assert source.pop("restart_ramp_days") == 0.0 and source.pop("bbl_per_t") is None
+    for pipe in data["pipelines"]:
+        assert pipe.pop("access_mt_per_year") is None and pipe.pop("surge") is None
+    for market in data["markets"]:
+        assert market.pop("blend") is False
     payload = json.dumps(data, sort_keys=True, separators=(",", ":"))
     assert config_hash(plain) == hashlib.sha256(payload.encode()).hexdigest()
     busy = _cfg(dict(SHUTTLE, sailing_delay={"dist": "exponential", "mean_days": 0.2}))

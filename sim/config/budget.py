@@ -13,6 +13,7 @@ part that contributes most, so a unit slip cannot turn into a run that never end
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from sim.config.distributions import DurationDist
 from sim.config.models import Config, Hazard, PortTraffic, Shuttle
@@ -334,6 +335,7 @@ def expected_steps(cfg: Config) -> dict[str, tuple[float, str]]:
             elif not key:
                 key, why = own
             add(key, events * steps, why)
+    _add_reactions(cfg, add)
     for ev in cfg.scripted_events:
         steps, key, why = hit_steps(cfg, ev.asset, ev.berths_lost)
         if not key.startswith("sources["):
@@ -350,6 +352,47 @@ def expected_steps(cfg: Config) -> dict[str, tuple[float, str]]:
             key = f"regimes.states.{name}.mean_sojourn_days"
             add(key, changes * REGIME_STEPS, f"the regime changes ~{changes:.3g} times")
     return parts
+
+
+def _add_reactions(cfg: Config, add: Callable[[str, float, str], None]) -> None:
+    """Count what planned-outage rules, restart ramps and surges add (issue 14 mechanisms).
+
+    A planned outage may wait for its months (one step) and, when exclusive, retry every
+    ``retry_days`` for at most the horizon. Each disruption (hazard or scripted event) may ease a
+    congestion cut once per source with a restart ramp (``ramp_steps`` steps) and request and
+    release each surge (``steps`` + 2); both are upper bounds.
+    """
+    horizon = cfg.run.horizon_days
+    events = float(len(cfg.scripted_events))
+    for name, hz in cfg.hazards.items():
+        if not hz.enabled:
+            continue
+        n = expected_hazard_events(cfg, hz)
+        events += n
+        rules = hz.planning
+        if rules is not None:
+            waits = 1.0 + (horizon / rules.retry_days if rules.exclusive else 0.0)
+            add(
+                f"hazards.{name}.planning.retry_days",
+                n * waits,
+                f"planned outages of '{name}' may wait and retry ~{waits:.3g} times each",
+            )
+    for i, src in enumerate(cfg.sources):
+        if src.restart_ramp_days > 0:
+            add(
+                f"sources[{i}].restart_ramp_days",
+                events * 2 * (src.ramp_steps + 1),
+                f"~{events:.3g} disruptions may each end in a {src.ramp_steps}-step restart "
+                f"of '{src.id}'",
+            )
+    for i, pipe in enumerate(cfg.pipelines):
+        if pipe.surge is not None:
+            add(
+                f"pipelines[{i}].surge.steps",
+                events * 2 * (pipe.surge.steps + 2),
+                f"~{events:.3g} disruptions may each call '{pipe.id}''s {pipe.surge.steps}-step "
+                "surge",
+            )
 
 
 def _check_steps(cfg: Config) -> list[Problem]:

@@ -347,26 +347,36 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     return validate_config(data, str(path), origins)
 
 
-SHUTTLE_ADDITIONS = ("port_delay", "sailing_delay", "origin_traffic", "destination_traffic")
-"""Shuttle keys added after run-directory format 1 (left out of the hash while unset)."""
+_LATER_KEYS: dict[str, dict[str, Any]] = {
+    "sources": {"restart_ramp_days": 0.0, "bbl_per_t": None},
+    "pipelines": {"access_mt_per_year": None, "surge": None},
+    "markets": {"blend": False},
+    "shuttles": {
+        "port_delay": None,
+        "sailing_delay": None,
+        "origin_traffic": None,
+        "destination_traffic": None,
+    },
+    "hazards": {"rate_uncertainty": None, "planning": None},
+}
+"""Keys added to the schema after run-directory format 1, by section, with their defaults."""
 
 
 def _without_unset_additions(data: dict[str, Any]) -> dict[str, Any]:
     """Drop keys added to the schema after run-directory format 1 while they hold defaults.
 
-    A config that does not use ``run.parameter_sets``, ``hazards.*.rate_uncertainty`` or the
-    shuttle keys in :data:`SHUTTLE_ADDITIONS` hashes as it did before those keys existed, so older
-    run directories can still be resumed.
+    A config that does not use a later key (``run.parameter_sets``, those in
+    :data:`_LATER_KEYS`) hashes as it did before the key existed, so older run directories
+    can still be resumed.
     """
     if data.get("run", {}).get("parameter_sets") is None:
         data["run"].pop("parameter_sets", None)
-    for hz in data.get("hazards", {}).values():
-        if hz.get("rate_uncertainty") is None:
-            hz.pop("rate_uncertainty", None)
-    for sh in data.get("shuttles", []):
-        for key in SHUTTLE_ADDITIONS:
-            if sh.get(key) is None:
-                sh.pop(key, None)
+    for section, defaults in _LATER_KEYS.items():
+        items = data.get(section, [])
+        for item in items.values() if isinstance(items, dict) else items:
+            for key, default in defaults.items():
+                if key in item and item[key] == default:
+                    del item[key]
     return data
 
 

@@ -19,6 +19,7 @@ from sim.config.distributions import (
     FractionDist,
     NonNeg,
     Positive,
+    fraction_mean,
 )
 from sim.limits import (
     MAX_HORIZON_DAYS,
@@ -66,6 +67,14 @@ class Source(_Strict):
     """After one of its own outages ends, production returns to full over this many days."""
     ramp_steps: Annotated[int, Field(ge=1, le=100)] = 4
     """The ramp is a staircase of this many equal steps (flows stay piecewise constant)."""
+    restart_ramp_days: NonNeg = 0.0
+    """After a congestion shut-in (no way out for its oil) ends, production returns from the
+    level it was cut to over this many days, in ``ramp_steps`` steps (wells, separators and
+    pumps restart gradually). 0: at once."""
+    bbl_per_t: Annotated[float, Field(gt=5, lt=10)] | None = None
+    """Barrels per tonne of this source's crude grade; ``None`` uses each market's
+    ``bbl_per_t``. Revenue counts the barrels of the oil actually sold (see
+    :mod:`sim.accounting`)."""
     source: str | None = None
 
 
@@ -84,14 +93,46 @@ class Storage(_Strict):
         return self
 
 
+class Surge(_Strict):
+    """Extra capacity a link can offer only after shippers renominate (a nomination lag).
+
+    When oil is shut in anywhere for want of a way out, the link asks for ``extra_mt_per_year``
+    more; nothing extra flows for ``lag_days`` (nominations, rail transit, tank-car
+    positioning), then the extra comes in ``steps`` equal steps, the first at ``lag_days`` and
+    the last at ``lag_days + ramp_days``. A request is dropped if the shut-in ends before the
+    lag is over; the extra is withdrawn once the link carries no more than its capacity
+    without it (the need is over). Each new need waits the full lag again.
+    """
+
+    extra_mt_per_year: NonNeg
+    lag_days: NonNeg = 0.0
+    ramp_days: NonNeg = 0.0
+    steps: Annotated[int, Field(ge=1, le=100)] = 1
+
+
 class Pipeline(_Strict):
-    """A capacity-limited link: pipeline, rail corridor, or a sea lane modelled as a flow."""
+    """A capacity-limited link: pipeline, rail corridor, or a sea lane modelled as a flow.
+
+    ``capacity_mt_per_year`` is what the link can carry for the network's shippers at once.
+    ``access_mt_per_year`` caps it further where contracts, not pipe, limit the shippers (e.g.
+    booked capacity in a third party's pipeline); routing uses the smaller of the two and spare
+    capacity is counted against it. ``surge`` adds capacity after a nomination lag.
+    """
 
     id: Ident
     capacity_mt_per_year: NonNeg
+    access_mt_per_year: NonNeg | None = None
+    surge: Surge | None = None
     tariff_usd_per_t: NonNeg = 0.0
     mode: Literal["pipeline", "rail", "sea", "other"] = "pipeline"
     source: str | None = None
+
+    @property
+    def usable_mt_per_year(self) -> float:
+        """Capacity the routing may use before any surge: ``min(capacity, access)``."""
+        if self.access_mt_per_year is None:
+            return self.capacity_mt_per_year
+        return min(self.capacity_mt_per_year, self.access_mt_per_year)
 
 
 class Terminal(_Strict):
@@ -99,14 +140,15 @@ class Terminal(_Strict):
 
     ``capacity_by_berths`` gives the share of ``capacity_mt_per_year`` available with k berths
     up: ``proportional`` (k / berths) or a table such as ``{3: 1.0, 2: 1.0, 1: 0.55, 0: 0.0}``.
+    An entry may be a fraction distribution (``{dist: uniform, low: 0.55, high: 0.8}``): a
+    share is then drawn each time the terminal comes down to that many berths, and holds until
+    the count changes (how well one mooring copes differs from outage to outage).
     """
 
     id: Ident
     capacity_mt_per_year: NonNeg
     berths: Annotated[int, Field(ge=1, le=64)]
-    capacity_by_berths: Literal["proportional"] | dict[int, Annotated[float, Field(ge=0, le=1)]] = (
-        "proportional"
-    )
+    capacity_by_berths: Literal["proportional"] | dict[int, FractionDist] = "proportional"
     tariff_usd_per_t: NonNeg = 0.0
     source: str | None = None
 
@@ -118,13 +160,15 @@ class Terminal(_Strict):
                 raise ValueError(
                     f"capacity_by_berths must have one entry for each of 0..{self.berths} berths"
                 )
-            shares = [self.capacity_by_berths[k] for k in sorted(want)]
+            shares = [fraction_mean(self.capacity_by_berths[k]) for k in sorted(want)]
             if any(b < a for a, b in zip(shares, shares[1:])):
-                raise ValueError("capacity_by_berths must not decrease as berths are added")
+                raise ValueError(
+                    "capacity_by_berths must not decrease (in mean) as berths are added"
+                )
         return self
 
-    def share(self, berths_up: int) -> float:
-        """Share of full capacity available with ``berths_up`` berths in service."""
+    def share(self, berths_up: int) -> FractionDist:
+        """Return the share with ``berths_up`` berths up (a number or a distribution)."""
         if self.capacity_by_berths == "proportional":
             return berths_up / self.berths
         return self.capacity_by_berths[berths_up]
@@ -212,6 +256,10 @@ class Market(_Strict):
         float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False)
     ] = 0.0
     bbl_per_t: Annotated[float, Field(gt=5, lt=10)] = 7.5
+    blend: bool = False
+    """Oil sold here is priced as the market's own stream (``bbl_per_t``), whatever its source
+    grade: a pipeline blend settled by a quality bank (Transneft's Urals/KEBCO, say).
+    Otherwise a source's ``bbl_per_t`` applies where set."""
     transport_cost_usd_per_t: NonNeg = 0.0
     source: str | None = None
 
@@ -294,6 +342,22 @@ class RateUncertainty(_Strict):
         return self.events + self.prior_events
 
 
+class Planning(_Strict):
+    """Rules for a planned outage (maintenance): when it may start.
+
+    An arrival of the hazard is the date the work falls due. It starts then only if the
+    calendar month is one of ``months`` (1 = January; all months when omitted) and, with
+    ``exclusive``, the asset is otherwise fully in service (for a terminal: every berth up; for
+    a pipeline or source: no other outage active). Otherwise the start is deferred: to the first
+    day of the next allowed month, or by ``retry_days`` while the asset is impaired, until both
+    rules hold. The outage then lasts its drawn duration.
+    """
+
+    months: Annotated[list[Annotated[int, Field(ge=1, le=12)]], Field(min_length=1)] | None = None
+    exclusive: bool = False
+    retry_days: Annotated[float, Field(ge=0.5, le=366, allow_inf_nan=False)] = 7.0
+
+
 class Hazard(_Strict):
     """A source of disruptions on one asset, or on several at once (common cause)."""
 
@@ -308,6 +372,8 @@ class Hazard(_Strict):
     enabled: bool = True
     rate_uncertainty: RateUncertainty | None = None
     """Evidence behind ``rate_per_year``; used only when ``run.parameter_sets`` is set."""
+    planning: Planning | None = None
+    """Scheduling rules of a planned outage; ``None``: it starts when it arrives."""
     source: str | None = None
 
 

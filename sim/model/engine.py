@@ -17,11 +17,16 @@ from bisect import insort
 from dataclasses import dataclass, field
 from heapq import heappop, heappush
 
+import numpy as np
 import simpy
 from simpy.core import NORMAL
 
+from sim.config.models import Terminal
 from sim.model.network import Network
+from sim.model.reactions import Reactions as _Reactions
+from sim.model.sampling import fraction_sampler
 from sim.model.solver import EMPTY, FREE, FULL, JUNCTION, FlowSolution, FlowSolver
+from sim.model.streams import Streams
 from sim.model.terminal_berths import TerminalBerths
 
 LEVEL_EPS = 1e-9
@@ -54,10 +59,17 @@ class FlowEngine:
         Routing solver (may be shared between replications of the same network).
     """
 
-    def __init__(self, env: simpy.Environment, net: Network, solver: FlowSolver) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        net: Network,
+        solver: FlowSolver,
+        streams: Streams | None = None,
+    ) -> None:
         self.env = env
         self.net = net
         self.solver = solver
+        self.streams = streams
         n_link, n_src = net.n_links, len(net.source_ids)
         self._link_effects: list[dict[int, float]] = [{} for _ in range(n_link)]
         self._berths: dict[int, TerminalBerths] = {
@@ -92,6 +104,14 @@ class FlowEngine:
         self._last_key: tuple | None = None
         self._next_handle = 0
         self.solution: FlowSolution | None = None
+        self._nominal = list(net.link_cap)
+        """Capacity of each link before outages (Mt/day): its usable capacity plus any surge
+        granted so far."""
+        self._shares: dict[int, tuple[int, float]] = {}
+        """Terminal -> (berths up, share drawn for that count) where the table has a
+        distribution."""
+        self._share_rngs: dict[int, np.random.Generator] = {}
+        self._reactions = _Reactions.build(self) if _Reactions.needed(net) else None
 
     # ------------------------------------------------------------------ capacity effects
     def add_effect(self, kind: str, index: int, fraction: float) -> int:
@@ -149,8 +169,8 @@ class FlowEngine:
                 factor *= 1.0 - f
             term = self.net.terminal_of_link.get(index)
             if term is not None:
-                factor *= term.share(self._berths[index].n_up)
-            self.link_cap[index] = self.net.link_cap[index] * factor
+                factor *= self._terminal_share(index, term, self._berths[index].n_up)
+            self.link_cap[index] = self._nominal[index] * factor
             self._cap_key = tuple(self.link_cap)
         else:
             factor = 1.0
@@ -159,6 +179,52 @@ class FlowEngine:
             self.source_avail[index] = self.net.source_rate[index] * factor
             self._avail_key = tuple(self.source_avail)
         self.refresh()
+
+    def _terminal_share(self, index: int, term: Terminal, up: int) -> float:
+        """Share of a terminal's capacity with ``up`` berths in service.
+
+        A table entry that is a distribution is drawn when the count becomes ``up`` and kept
+        while it stays there (stream ``("terminal", id, "share")``).
+        """
+        share = term.share(up)
+        held = self._shares.get(index)
+        if isinstance(share, (int, float)):
+            if held is not None:
+                del self._shares[index]
+            return float(share)
+        if held is not None and held[0] == up:
+            return held[1]
+        rng = self._share_rngs.get(index)
+        if rng is None:
+            if self.streams is None:
+                raise RuntimeError("a terminal share distribution needs the replication's streams")
+            rng = self._share_rngs[index] = self.streams.get("terminal", term.id, "share")
+        drawn = fraction_sampler(share)(rng)
+        self._shares[index] = (up, drawn)
+        return drawn
+
+    @property
+    def storage_states(self) -> list[int]:
+        """Current state of each storage (``FREE``, ``FULL``, ``EMPTY`` or ``JUNCTION``)."""
+        return self._states
+
+    def nominal_capacity(self, link: int) -> float:
+        """Return a link's capacity before outages (Mt/day)."""
+        return self._nominal[link]
+
+    def set_nominal(self, link: int, capacity: float) -> None:
+        """Set a link's capacity before outages (Mt/day), e.g. as a surge is granted."""
+        self._nominal[link] = capacity
+        self._recompute("link", link)
+
+    def impaired(self, kind: str, index: int) -> bool:
+        """Return True while an outage holds part of a link (``kind="link"``) or source down."""
+        if kind == "source":
+            return bool(self._src_effects[index])
+        if self._link_effects[index]:
+            return True
+        book = self._berths.get(index)
+        return book is not None and book.n_up < len(book.down)
 
     # ------------------------------------------------------------------ storage and cargoes
     def lift(self, storage: int, amount: float) -> simpy.Event | None:
@@ -218,6 +284,8 @@ class FlowEngine:
             self._last_key = key
             self.solution = self.solver.solve(*key)
         sol = self.solution
+        if self._reactions is not None:
+            self._reactions.check(sol)
         self.net_rate = sol.storage_net
         self._moving = sol.moving
         point = (now, sol, tuple(levels), self.in_transit, self._cap_key)

@@ -21,7 +21,7 @@ from typing import Any
 
 import simpy
 
-from sim.config.models import Config, Hazard, Regimes
+from sim.config.models import Config, Hazard, Planning, Regimes
 from sim.limits import MAX_EVENTS_PER_REPLICATION
 from sim.model.engine import FlowEngine
 from sim.model.network import Network
@@ -71,6 +71,16 @@ class Calendar:
     def month(self, t: float) -> int:
         """Calendar month (0 = January) of simulation day ``t``."""
         return self.months[max(0, bisect.bisect_right(self.bounds, t) - 1)]
+
+    def until_month(self, t: float, months: set[int]) -> float:
+        """Days from ``t`` to the start of the next month in ``months`` (0 = January).
+
+        Past the calendar's end (the horizon plus a month) it returns a time beyond it.
+        """
+        for j in range(bisect.bisect_right(self.bounds, t), len(self.bounds)):
+            if self.months[j] in months:
+                return self.bounds[j] - t
+        return self.bounds[-1] + 366.0 - t
 
 
 class RegimeChain:
@@ -194,6 +204,25 @@ class HazardRunner:
                 continue
             env.process(self._occur(name, hz, assets, berth, dur(rng_dur), rng_eff, frac))
 
+    def _defer(self, rules: Planning, assets: list[str]) -> Generator[Any, Any, None]:
+        """Wait until a planned outage may start (see :class:`~sim.config.models.Planning`)."""
+        env, net, eng = self.env, self.net, self.engine
+        allowed = None if rules.months is None else {m - 1 for m in rules.months}
+        while True:
+            if allowed is not None and self.calendar.month(env.now) not in allowed:
+                yield env.timeout(self.calendar.until_month(env.now, allowed))
+                continue
+            if rules.exclusive and any(
+                eng.impaired(
+                    "source" if net.asset_kind[a] == "source" else "link", net.asset_index[a]
+                )
+                for a in assets
+                if net.asset_kind[a] in ("source", "pipeline", "terminal")
+            ):
+                yield env.timeout(rules.retry_days)
+                continue
+            return
+
     def _scripted(self, i: int) -> Generator[Any, Any, None]:
         ev = self.cfg.scripted_events[i]
         yield self.env.timeout(float((ev.start - self.cfg.run.start_date).days))
@@ -215,6 +244,8 @@ class HazardRunner:
     def _occur(self, name, hz, assets, berth, duration, rng_eff, frac) -> Generator[Any, Any, None]:
         effective = float(rng_eff.random()) < hz.effect.probability
         fraction = frac(rng_eff)
+        if hz.planning is not None:
+            yield from self._defer(hz.planning, assets)
         yield from self._apply(
             name,
             hz.cause.value,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from sim.config.distributions import fraction_mean
-from sim.config.models import Config, PortTraffic, Shuttle, Terminal
+from sim.config.models import Config, Pipeline, PortTraffic, Shuttle, Terminal
 from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 STORE_WEIGHT = 1.0
@@ -63,6 +63,60 @@ class Network:
     segments: list[Segment]
     asset_kind: dict[str, str] = field(default_factory=dict)
     asset_index: dict[str, int] = field(default_factory=dict)
+    link_surge: list[float] = field(default_factory=list)
+    """Extra capacity (Mt/day) each link can get after a nomination lag (0 without a surge)."""
+
+    @cached_property
+    def graded(self) -> bool:
+        """True when some source declares its own crude grade (``bbl_per_t``)."""
+        return any(s.bbl_per_t is not None for s in self.cfg.sources)
+
+    @cached_property
+    def route_grade(self) -> tuple[float, ...]:
+        """Barrels per tonne of the oil sold by each route.
+
+        Its source's grade, unless the market is a blend (or the source declares none): then
+        the market's ``bbl_per_t``.
+        """
+        cfg = self.cfg
+        out = []
+        for r in self.routes:
+            market = cfg.markets[r.market]
+            grade = cfg.sources[r.source].bbl_per_t
+            out.append(market.bbl_per_t if market.blend or grade is None else grade)
+        return tuple(out)
+
+    @cached_property
+    def leg_grade(self) -> tuple[float, ...]:
+        """Nominal barrels per tonne of each leg: the mean grade of the routes passing it.
+
+        Exact for a leg out of a source (one grade); for a leg out of a storage that pools
+        several grades it ranks routes only (revenue uses the mix actually sold, see
+        :meth:`grade_mix`). Legs no route passes get their market's (or 0 for storage legs).
+        """
+        sums = [0.0] * len(self.segments)
+        counts = [0] * len(self.segments)
+        for r, grade in zip(self.routes, self.route_grade):
+            for leg in r.segments:
+                sums[leg] += grade
+                counts[leg] += 1
+        return tuple(t / n if n else 0.0 for t, n in zip(sums, counts))
+
+    @cached_property
+    def grade_mix(self) -> tuple[tuple[int, tuple[tuple[int, float, float], ...]], ...]:
+        """For each leg to a market: (leg, ((first leg, share of it, grade), ...)).
+
+        The oil sold through a leg that pools routes is taken to be the mix of what entered
+        those routes' first legs over the same price step; ``share`` splits a first leg that
+        several of the pooled routes start with.
+        """
+        out = []
+        for members in self._routes_by_final_leg:
+            leg = self.routes[members[0][0]].segments[-1]
+            out.append(
+                (leg, tuple((first, 1.0 / n, self.route_grade[ri]) for ri, first, n in members))
+            )
+        return tuple(out)
 
     @property
     def n_links(self) -> int:
@@ -118,13 +172,14 @@ class Network:
         cfg = self.cfg
         tariff = [a.tariff_usd_per_t for a in (*cfg.pipelines, *cfg.terminals)]
         value = []
-        for seg in self.segments:
+        for i, seg in enumerate(self.segments):
             cost = sum(tariff[i] for i in seg.links)
             if seg.end_market is None:
                 value.append(STORE_WEIGHT - cost)
             else:
                 m = cfg.markets[seg.end_market]
-                sale = (brent_usd_per_bbl + m.price_differential_usd_per_bbl) * m.bbl_per_t
+                grade = self.leg_grade[i] if self.graded else m.bbl_per_t
+                sale = (brent_usd_per_bbl + m.price_differential_usd_per_bbl) * grade
                 value.append(sale - m.transport_cost_usd_per_t - cost)
         best = [-float("inf")] * len(self.storage_ids)
         for s, seg in enumerate(self.segments):
@@ -239,7 +294,17 @@ def compile_network(cfg: Config) -> Network:
     return Network(
         cfg=cfg,
         link_ids=link_ids,
-        link_cap=[a.capacity_mt_per_year / DAYS_PER_YEAR for a in links],
+        link_cap=[
+            (a.usable_mt_per_year if isinstance(a, Pipeline) else a.capacity_mt_per_year)
+            / DAYS_PER_YEAR
+            for a in links
+        ],
+        link_surge=[
+            a.surge.extra_mt_per_year / DAYS_PER_YEAR
+            if isinstance(a, Pipeline) and a.surge is not None
+            else 0.0
+            for a in links
+        ],
         link_kind=["pipeline"] * len(cfg.pipelines) + ["terminal"] * len(cfg.terminals),
         terminal_of_link={link_index[t.id]: t for t in cfg.terminals},
         storage_ids=[s.id for s in cfg.storages],

@@ -72,7 +72,11 @@ class ReplayResult:
 
 
 def replay_config(cfg: Config, schedule: Schedule, year: int) -> Config:
-    """Return the deterministic config that replays ``schedule`` over calendar year ``year``."""
+    """Return the deterministic config that replays ``schedule`` over calendar year ``year``.
+
+    Hazards and regimes are off, the price is fixed, and what would be drawn (payload factors,
+    berth shares) is set to its mean.
+    """
     data = cfg.model_dump(mode="json")
     data["name"] = f"{cfg.name}-replay-{year}"
     data["hazards"] = {}
@@ -89,6 +93,11 @@ def replay_config(cfg: Config, schedule: Schedule, year: int) -> Config:
     data["economics"]["price"].update(model="fixed", volatility_per_sqrt_year=0.0)
     for shuttle, raw in zip(cfg.shuttles, data["shuttles"]):
         raw["payload_factor"] = fraction_mean(shuttle.payload_factor)
+    for term, raw in zip(cfg.terminals, data["terminals"]):
+        if isinstance(term.capacity_by_berths, dict):  # drawn shares at their means
+            raw["capacity_by_berths"] = {
+                k: fraction_mean(v) for k, v in term.capacity_by_berths.items()
+            }
     return validate_config(data, f"{schedule.file} (replay of {year})")
 
 
