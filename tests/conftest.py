@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import os
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -28,6 +30,14 @@ BASE: dict[str, Any] = {
     "markets": [{"id": "mkt", "bbl_per_t": 7.5}],
     "routes": [{"id": "r", "source": "field", "path": ["pipe"], "market": "mkt"}],
 }
+
+
+def load_script(name: str) -> ModuleType:
+    """Import ``scripts/<name>.py`` (scripts are not a package) and return the module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def cfg_dict(**overrides: Any) -> dict[str, Any]:

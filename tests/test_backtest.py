@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from pathlib import Path
 
 import pytest
+from conftest import load_script
 
 from sim.calibration import load_catalog
 from sim.config import load_config
@@ -18,14 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
 
 
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
-
-backtest = _script("backtest_2022")
+backtest = load_script("backtest_2022")
 
 
 @pytest.fixture(scope="module")

@@ -12,12 +12,12 @@ and compare it with what 2022-2025 recorded:
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import load_script
 
 import sim
 from sim.config import load_config
@@ -34,12 +34,6 @@ BAND_USD = (0.8e9, 1.6e9)
 """Mean annual revenue loss the 2022-2025 record supports (issue 14)."""
 PERCENTILES = (10.0, 97.0)
 
-
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +55,7 @@ def test_mean_loss_in_the_historical_band(default_run):
 
 
 def test_recorded_years_spread_over_the_distribution(default, default_run):
-    fit = _script("historical_fit")
+    fit = load_script("historical_fit")
     years = fit.year_losses(default)
     assert years["left_out"].tolist() == ["", "", "E29", ""]  # turnarounds are not hazards
     losses = default_run.replications["revenue_loss_usd"].to_numpy()
