@@ -283,9 +283,9 @@ class FlowEngine:
         if key != self._last_key:
             self._last_key = key
             self.solution = self.solver.solve(*key)
+            if self._reactions is not None:
+                self._reactions.check(self.solution)
         sol = self.solution
-        if self._reactions is not None:
-            self._reactions.check(sol)
         self.net_rate = sol.storage_net
         self._moving = sol.moving
         point = (now, sol, tuple(levels), self.in_transit, self._cap_key)

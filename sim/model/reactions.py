@@ -85,9 +85,36 @@ class Reactions:
         ]
         self._cut = {k: 0.0 for k, *_ in self._ramps}
         self._ramping: set[int] = set()
+        self._buffers = buffers
+        self._calm = True
+        """Nothing requested, granted, cut or ramping (kept up to date by :meth:`check`)."""
+        self._quiet_memo: dict[int, tuple[FlowSolution, bool]] = {}
 
     def check(self, sol: FlowSolution) -> None:
-        """React to a new routing solution (called by every refresh)."""
+        """React to a new routing solution (called when the routing state changes).
+
+        While nothing is requested, granted, cut or ramping, a solution with no congestion
+        (no shut-in, no buffer filling) changes nothing, and is passed over at once.
+        """
+        if self._calm and self._quiet(sol):
+            return
+        self._react(sol)
+        self._calm = not any(self._cut.values()) and all(
+            st == _IDLE for st in self._state.values()
+        )
+
+    def _quiet(self, sol: FlowSolution) -> bool:
+        """Return True when ``sol`` has no congestion (memoised per solution object)."""
+        hit = self._quiet_memo.get(id(sol))
+        if hit is None or hit[0] is not sol:
+            shut = sol.rates[self._shut]
+            quiet = not bool((shut > _EPS).any()) and not any(
+                rate > _EPS for k, rate in sol.moving if k in self._buffers
+            )
+            hit = self._quiet_memo[id(sol)] = (sol, quiet)
+        return hit[1]
+
+    def _react(self, sol: FlowSolution) -> None:
         for i, surge, extra, feeders, stores in self._surges:
             needed = self._needed(sol, feeders, stores)
             state = self._state[i]
