@@ -15,6 +15,7 @@ such as a full disk, with its message in ``error``). Whatever the status, a chun
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -44,11 +45,14 @@ from sim.rundir import (
     CONFIG,
     MANIFEST,
     SUMMARY,
+    SUMMARY_SHA256,
+    atomic_write_bytes,
     atomic_write_json,
     chunk_complete,
     chunk_name,
     data_chunk_files,
     iter_column,
+    json_bytes,
     read_manifest,
     read_summary,
     remove_stale_temp_files,
@@ -153,7 +157,7 @@ class RunResult:
 
     def summary(self) -> pd.DataFrame:
         """Summary statistics, one row per metric (NaN where undefined, e.g. a CI for n = 1)."""
-        data = read_summary(self.path)
+        data = read_summary(self.path, self.manifest)
         return pd.DataFrame.from_dict(data["metrics"], orient="index").astype(float)
 
     @property
@@ -443,7 +447,9 @@ class _Batch:
                 summary["parameter_uncertainty"] = split
             failed = _count_failures(out)
             summary.update(failed=failed, seed=manifest["seed"], config_hash=self.chash)
-            atomic_write_json(out / SUMMARY, json_safe(summary))
+            data = json_bytes(json_safe(summary))
+            atomic_write_bytes(out / SUMMARY, data)
+            manifest[SUMMARY_SHA256] = hashlib.sha256(data).hexdigest()
             manifest["failed"] = failed
             manifest["timings"] = {
                 "wall_seconds_last_session": wall,

@@ -337,7 +337,7 @@ def _cmd_summary(args) -> int:
     from sim.batch import load_run
 
     res = load_run(args.run_dir, finished=True)
-    print_summary(read_summary(res.path), run=res)
+    print_summary(read_summary(res.path, res.manifest), run=res)
     return 0
 
 
