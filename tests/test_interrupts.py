@@ -355,6 +355,18 @@ def test_stop_inside_an_extension_import_exits_cleanly(monkeypatch, capsys, stop
     assert "interrupted" in err and "Traceback" not in err
 
 
+def test_resume_stopped_while_reading_its_directory_says_how_to_go_on(monkeypatch, capsys):
+    """Before: a Ctrl-C while resume read the run directory printed no resume hint."""
+    from sim import cli
+
+    def stop(path, finished=False):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sim.batch.load_run", stop)
+    assert cli.main(["resume", "/some/run"]) == 130
+    assert "finish with: corridor-sim resume /some/run" in capsys.readouterr().err
+
+
 def test_an_import_error_without_a_stop_request_is_not_swallowed(monkeypatch):
     from sim import cli
 
