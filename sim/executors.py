@@ -22,6 +22,7 @@ and the chunk. Pool workers exit when the coordinator dies (:func:`sim.worker.st
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import signal
@@ -137,7 +138,8 @@ class ProcessExecutor:
                 while queue and len(futures) < limit and not broken:
                     t = queue.pop(0)
                     try:
-                        futures[self._pool.submit(fn, t)] = t
+                        with _sigint_blocked():  # submit starts the worker processes
+                            futures[self._pool.submit(fn, t)] = t
                     except BrokenProcessPool:  # a worker died since the last check
                         queue.insert(0, t)
                         broken = True
@@ -273,12 +275,35 @@ class DaskExecutor:
 _BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread for the block: processes started in it inherit the mask.
+
+    A worker process is started with SIGINT blocked, so a Ctrl-C that reaches the process
+    group while the worker's interpreter starts and imports (before :func:`_init_worker`
+    ignores SIGINT) stays pending instead of ending it with a KeyboardInterrupt traceback.
+    The coordinator gets a SIGINT that arrived meanwhile as soon as the block ends.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no process groups to signal
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _init_worker(started: Any) -> None:
     """Pool initializer: ignore SIGINT, exit when the coordinator dies, report the start-up.
 
-    Ctrl-C reaches the whole process group; only the coordinator decides how to stop.
+    Ctrl-C reaches the whole process group; only the coordinator decides how to stop. The
+    worker started with SIGINT blocked (:func:`_sigint_blocked`); once it is ignored, a SIGINT
+    pending since then is dropped and the mask is lifted.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     stop_with_parent()
     started.value = 1
 
