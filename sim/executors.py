@@ -114,12 +114,22 @@ class ProcessExecutor:
             os.environ.setdefault(var, "1")
         ctx = mp.get_context("spawn")
         self._started = ctx.RawValue("i", 0)  # set by the first worker that starts up
-        return ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=ctx,
             initializer=_init_worker,
             initargs=(self._started,),
         )
+        # Start every worker now, before any task exists. CPython 3.11+ starts spawn workers
+        # one per submitted task instead, so a worker that died while the next was being
+        # started broke the pool under that start: the new worker got a queue the pool had
+        # just closed ("Bad file descriptor" traceback) and the run stopped as if workers
+        # could not start. (``_launch_processes`` is what the pool itself calls for ``fork``.)
+        launch = getattr(pool, "_launch_processes", None)
+        if launch is not None and not getattr(pool, "_processes", None):
+            with _sigint_blocked():
+                launch()
+        return pool
 
     def run(
         self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk, check: CheckFn = check_report
