@@ -151,9 +151,26 @@ class RunResult:
 
     @property
     def config(self) -> Config:
-        """The resolved config of the run."""
+        """The resolved config of the run, checked against the config hash of the manifest.
+
+        Raises
+        ------
+        InputError
+            When ``config.resolved.yaml`` is unreadable, invalid, or not the config the
+            results were computed with (changed or damaged since).
+        """
         path = self.path / CONFIG
-        return validate_config(read_yaml(path), str(path))
+        cfg = validate_config(read_yaml(path), str(path))
+        if config_hash(cfg) != self.manifest.get("config_hash"):
+            raise InputError(
+                Problem(
+                    "",
+                    "not the config this run was computed with (its hash differs from the "
+                    "config_hash in manifest.json): the file was changed or damaged",
+                ),
+                str(path),
+            )
+        return cfg
 
     def summary(self) -> pd.DataFrame:
         """Summary statistics, one row per metric (NaN where undefined, e.g. a CI for n = 1)."""

@@ -203,6 +203,20 @@ def test_changed_summary_is_refused_then_written_again_by_resume(copy, reference
     assert _resume(copy)[2] == ""  # complete again: nothing to do
 
 
+def test_changed_config_is_not_used_by_readers(copy):
+    """Before: a changed horizon in config.resolved.yaml was used by losses (its year bounds)
+    and printed by summary as the run's (found by scripts/hostile_campaign.py)."""
+    path = copy / "config.resolved.yaml"
+    path.write_text(path.read_text().replace("horizon_days: 60.0", "horizon_days: 61.0"))
+    rc, out, err = run_cli(["losses", copy])
+    assert rc == 2 and out == "" and err.startswith(f"error: {path}: not the config"), err
+    with pytest.raises(sim.InputError, match="config_hash in manifest.json"):
+        _ = sim.load_run(copy).config
+    rc, out, _ = run_cli(["summary", copy])  # the summary needs no config: it leaves it out
+    assert rc == 0 and "61 days" not in out and "60 days" not in out
+    assert "revenue_loss_usd" in out
+
+
 def _strip_checksums(run_dir):
     """Make the manifest look like one written before checksums existed."""
     man = json.loads((run_dir / "manifest.json").read_text())
