@@ -138,14 +138,14 @@ def _manifest_bytes(out: Path) -> bytes | None:
         return None
 
 
-def _check_stop(kill: Kill, ender: str, res: Result, out: Path, touched: bool) -> None:
+def _check_stop(kill: Kill, res: Result, out: Path, touched: bool) -> None:
     """Check a stopped session (see the module docstring).
 
     ``touched``: the session rewrote the manifest. One stopped before that (while importing
     or reading the directory) leaves the directory as the session before it left it, which
     after a SIGKILL may say ``running`` and hold temporary files: the next resume clears them.
     """
-    p = kill.problems
+    p, ender = kill.problems, kill.kind
     if res.timed_out:
         kill.outcome = "hang"
         p.append(f"no exit within {SESSION_TIMEOUT:.0f} s")
@@ -157,8 +157,10 @@ def _check_stop(kill: Kill, ender: str, res: Result, out: Path, touched: bool) -
         p.append(f"processes {res.survivors} outlived the coordinator")
     if ender == "worker SIGKILL":  # the run goes on without the worker
         expected = {0}
-    else:
-        expected = {0, EXIT[ender.split()[1]]}
+    else:  # a signal after the command ended (interpreter shut-down) kills by default: the
+        # shell shows 128 + N either way
+        name = ender.split()[1]
+        expected = {0, EXIT[name], -getattr(signal, name)}
     if res.rc not in expected and not res.timed_out:
         p.append(f"exit code {res.rc}, expected {sorted(expected)}: {res.err[-400:]}")
     if "SIGKILL" not in ender and res.rc != 0 and touched:
@@ -168,7 +170,8 @@ def _check_stop(kill: Kill, ender: str, res: Result, out: Path, touched: bool) -
             p.append(f"manifest does not match the chunk files: {exc}"[:400])
         if temp_files(out):
             p.append(f"temporary files left: {temp_files(out)[:3]}")
-        if "corridor-sim resume" not in res.err:
+        status = json.loads(_manifest_bytes(out) or b"{}").get("status")
+        if status != "complete" and "corridor-sim resume" not in res.err:
             p.append("no hint how to resume")
     if p and kill.outcome == "ok":
         kill.outcome = "unclear"
@@ -207,9 +210,10 @@ def trial(number: int, root: Path, rng: random.Random, kills: int, reference: On
         res = finish(proc, SESSION_TIMEOUT, t0)
         touched = _manifest_bytes(out) != before
         kill = hits[-1] if hits else None
-        for hit in hits:  # the last one decides how the session ends
+        for hit in hits:
             hit.rc = res.rc
-            _check_stop(hit, kill.kind, res, out, touched)  # counted; the trial goes on
+        if kill is not None:  # a session's problems count once, on the signal that ended it
+            _check_stop(kill, res, out, touched)  # counted; the trial goes on
         if kill is None and (res.rc != 0 or "Traceback" in res.err or res.survivors):
             t.problems.append(f"{session} without a stop: exit {res.rc} {res.err[-600:]}")
             break
