@@ -15,6 +15,7 @@ such as a full disk, with its message in ``error``). Whatever the status, a chun
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -44,11 +45,14 @@ from sim.rundir import (
     CONFIG,
     MANIFEST,
     SUMMARY,
+    SUMMARY_SHA256,
+    atomic_write_bytes,
     atomic_write_json,
     chunk_complete,
     chunk_name,
     data_chunk_files,
     iter_column,
+    json_bytes,
     read_manifest,
     read_summary,
     remove_stale_temp_files,
@@ -147,13 +151,30 @@ class RunResult:
 
     @property
     def config(self) -> Config:
-        """The resolved config of the run."""
+        """The resolved config of the run, checked against the config hash of the manifest.
+
+        Raises
+        ------
+        InputError
+            When ``config.resolved.yaml`` is unreadable, invalid, or not the config the
+            results were computed with (changed or damaged since).
+        """
         path = self.path / CONFIG
-        return validate_config(read_yaml(path), str(path))
+        cfg = validate_config(read_yaml(path), str(path))
+        if config_hash(cfg) != self.manifest.get("config_hash"):
+            raise InputError(
+                Problem(
+                    "",
+                    "not the config this run was computed with (its hash differs from the "
+                    "config_hash in manifest.json): the file was changed or damaged",
+                ),
+                str(path),
+            )
+        return cfg
 
     def summary(self) -> pd.DataFrame:
         """Summary statistics, one row per metric (NaN where undefined, e.g. a CI for n = 1)."""
-        data = read_summary(self.path)
+        data = read_summary(self.path, self.manifest)
         return pd.DataFrame.from_dict(data["metrics"], orient="index").astype(float)
 
     @property
@@ -443,7 +464,9 @@ class _Batch:
                 summary["parameter_uncertainty"] = split
             failed = _count_failures(out)
             summary.update(failed=failed, seed=manifest["seed"], config_hash=self.chash)
-            atomic_write_json(out / SUMMARY, json_safe(summary))
+            data = json_bytes(json_safe(summary))
+            atomic_write_bytes(out / SUMMARY, data)
+            manifest[SUMMARY_SHA256] = hashlib.sha256(data).hexdigest()
             manifest["failed"] = failed
             manifest["timings"] = {
                 "wall_seconds_last_session": wall,

@@ -309,11 +309,11 @@ def _cmd_run(args) -> int:
 def _cmd_resume(args) -> int:
     from sim.batch import load_run, run
 
-    prev = load_run(args.run_dir)
-    cfg = prev.config
-    man = prev.manifest
     t0 = time.perf_counter()
     try:
+        prev = load_run(args.run_dir)  # a stop while it is read also says how to go on
+        cfg = prev.config
+        man = prev.manifest
         result = run(
             cfg,
             seed=man["seed"],
@@ -337,7 +337,7 @@ def _cmd_summary(args) -> int:
     from sim.batch import load_run
 
     res = load_run(args.run_dir, finished=True)
-    print_summary(read_summary(res.path), run=res)
+    print_summary(read_summary(res.path, res.manifest), run=res)
     return 0
 
 

@@ -22,6 +22,7 @@ and the chunk. Pool workers exit when the coordinator dies (:func:`sim.worker.st
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import signal
@@ -113,12 +114,22 @@ class ProcessExecutor:
             os.environ.setdefault(var, "1")
         ctx = mp.get_context("spawn")
         self._started = ctx.RawValue("i", 0)  # set by the first worker that starts up
-        return ProcessPoolExecutor(
+        pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=ctx,
             initializer=_init_worker,
             initargs=(self._started,),
         )
+        # Start every worker now, before any task exists. CPython 3.11+ starts spawn workers
+        # one per submitted task instead, so a worker that died while the next was being
+        # started broke the pool under that start: the new worker got a queue the pool had
+        # just closed ("Bad file descriptor" traceback) and the run stopped as if workers
+        # could not start. (``_launch_processes`` is what the pool itself calls for ``fork``.)
+        launch = getattr(pool, "_launch_processes", None)
+        if launch is not None and not getattr(pool, "_processes", None):
+            with _sigint_blocked():
+                launch()
+        return pool
 
     def run(
         self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk, check: CheckFn = check_report
@@ -137,7 +148,8 @@ class ProcessExecutor:
                 while queue and len(futures) < limit and not broken:
                     t = queue.pop(0)
                     try:
-                        futures[self._pool.submit(fn, t)] = t
+                        with _sigint_blocked():  # submit starts the worker processes
+                            futures[self._pool.submit(fn, t)] = t
                     except BrokenProcessPool:  # a worker died since the last check
                         queue.insert(0, t)
                         broken = True
@@ -273,12 +285,35 @@ class DaskExecutor:
 _BLAS_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread for the block: processes started in it inherit the mask.
+
+    A worker process is started with SIGINT blocked, so a Ctrl-C that reaches the process
+    group while the worker's interpreter starts and imports (before :func:`_init_worker`
+    ignores SIGINT) stays pending instead of ending it with a KeyboardInterrupt traceback.
+    The coordinator gets a SIGINT that arrived meanwhile as soon as the block ends.
+    """
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no process groups to signal
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _init_worker(started: Any) -> None:
     """Pool initializer: ignore SIGINT, exit when the coordinator dies, report the start-up.
 
-    Ctrl-C reaches the whole process group; only the coordinator decides how to stop.
+    Ctrl-C reaches the whole process group; only the coordinator decides how to stop. The
+    worker started with SIGINT blocked (:func:`_sigint_blocked`); once it is ignored, a SIGINT
+    pending since then is dropped and the mask is lifted.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     stop_with_parent()
     started.value = 1
 

@@ -10,7 +10,6 @@ is in :mod:`sim.experiment_report`.
 from __future__ import annotations
 
 import html
-import json
 import math
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from sim.batch import RunResult
 from sim.experiment_report import build_comparison_report
 from sim.htmlpage import figure, num, page, table
 from sim.plots import metric_scale
+from sim.rundir import read_summary
 from sim.units import DAYS_PER_YEAR
 
 __all__ = ["build_comparison_report", "build_report", "write_report"]
@@ -354,7 +354,7 @@ _NOTES = (
 def build_report(run: RunResult) -> str:
     """Return the report of ``run`` as one HTML string."""
     man = run.manifest
-    summary = json.loads((run.path / "summary.json").read_text())
+    summary = read_summary(run.path, man)
     reps, events = run.replications, run.events
     bounds = run.year_bounds()
     years_per_rep = float(bounds[-1] - bounds[0]) / DAYS_PER_YEAR

@@ -4,7 +4,7 @@
 
     DIR/
       manifest.json          config hash, root seed, version, chunks (status, SHA-256), timings,
-                             host
+                             host, SHA-256 of summary.json
       config.resolved.yaml   the validated config with every default written out
       replications/          Parquet chunks, one row per replication (``chunk-<a>-<b>.parquet``)
       events/                Parquet chunks, one row per disruption event record
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import hashlib
 import io
 import json
 import os
@@ -149,11 +150,14 @@ def remove_stale_temp_files(run_dir: Path) -> int:
     return removed
 
 
+def json_bytes(obj: Any) -> bytes:
+    """Return the bytes :func:`atomic_write_json` writes for ``obj`` (sorted, indented)."""
+    return (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode()
+
+
 def atomic_write_json(path: Path, obj: Any) -> None:
     """Write JSON atomically (sorted keys, indented)."""
-    atomic_write_bytes(
-        path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode()
-    )
+    atomic_write_bytes(path, json_bytes(obj))
 
 
 def atomic_write_parquet(
@@ -226,8 +230,30 @@ def chunk_complete(run_dir: Path, name: str) -> bool:
     return all((run_dir / t / f"{name}.parquet").is_file() for t in ("replications", "events"))
 
 
-def read_summary(run_dir: Path) -> dict[str, Any]:
+SUMMARY_SHA256 = "summary_sha256"
+"""Manifest key: the SHA-256 of ``summary.json`` as the run wrote it."""
+
+
+def summary_intact(run_dir: Path, manifest: dict[str, Any] | None) -> bool:
+    """Return False when ``summary.json`` differs from the checksum ``manifest`` recorded.
+
+    A manifest without the checksum (written before it existed) trusts the file.
+    """
+    want = (manifest or {}).get(SUMMARY_SHA256)
+    if want is None:
+        return True
+    try:
+        data = (Path(run_dir) / SUMMARY).read_bytes()
+    except OSError:
+        return False
+    return hashlib.sha256(data).hexdigest() == want
+
+
+def read_summary(run_dir: Path, manifest: dict[str, Any] | None = None) -> dict[str, Any]:
     """Read ``summary.json`` of a finished run directory.
+
+    With the run's ``manifest``, the file must match the SHA-256 recorded there, so a
+    changed byte is never read as a different result.
 
     Raises
     ------
@@ -243,6 +269,15 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
                 f"`corridor-sim resume {run_dir}`",
             ),
             str(run_dir),
+        )
+    if not summary_intact(run_dir, manifest):
+        raise InputError(
+            Problem(
+                "",
+                "damaged summary (its SHA-256 differs from the one in manifest.json); "
+                f"write it again with `corridor-sim resume {run_dir}`",
+            ),
+            str(path),
         )
     try:
         data = json.loads(path.read_bytes().decode("utf-8"))

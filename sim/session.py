@@ -48,6 +48,7 @@ from sim.rundir import (
     host_info,
     read_manifest,
     remove_stale_temp_files,
+    summary_intact,
 )
 
 log = logging.getLogger("corridor_sim")
@@ -291,6 +292,12 @@ def prepare_dir(out: Path, cfg: Config, seed: int, resume: bool) -> dict[str, An
                 str(out),
             )
         check_chunks(out, man, repair=True)
+        if (out / SUMMARY).is_file() and not summary_intact(out, man):
+            log.warning(
+                "%s: damaged (its SHA-256 differs from manifest.json); writing it again",
+                out / SUMMARY,
+            )
+            (out / SUMMARY).unlink()
         return man
     if out.exists() and any(p.name != LOCK for p in out.iterdir()):
         raise InputError(Problem("", "output directory exists and is not empty"), str(out))
@@ -302,6 +309,7 @@ def is_complete(out: Path, manifest: dict[str, Any]) -> bool:
     return (
         manifest.get("status") == "complete"
         and (out / SUMMARY).is_file()
+        and summary_intact(out, manifest)
         and all(chunk_complete(out, name) for name in manifest["chunks"])
     )
 

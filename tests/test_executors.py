@@ -12,7 +12,13 @@ import time
 import pandas as pd
 import pytest
 from conftest import ROOT, SMALL_YAML, small_config
-from crash_helpers import LookalikeReport, die_once, foreign_report, lookalike_report
+from crash_helpers import (
+    LookalikeReport,
+    die_once,
+    foreign_report,
+    kill_self_once,
+    lookalike_report,
+)
 
 import sim
 from sim.batch import run
@@ -48,6 +54,37 @@ def test_dead_worker_is_replaced_and_chunk_retried(cfg, tmp_path):
     assert got == expected
     assert (proc_dir / ".died-0").exists()  # the crash really happened
     pd.testing.assert_frame_equal(read_table(serial_dir), read_table(proc_dir))
+
+
+def test_a_worker_dying_while_another_starts_is_replaced(tmp_path, monkeypatch, capfd):
+    """Before: the pool started its workers one per submitted task, so a worker that died
+    while the next one was being started broke the pool under the start: the new worker got a
+    closed queue ('OSError: Bad file descriptor' traceback) and the run stopped with 'worker
+    processes failed while starting' (found by scripts/hostile_campaign.py). The start of the
+    second worker is delayed here until the first has died."""
+    import multiprocessing.util as mp_util
+
+    real = mp_util.spawnv_passfds
+    started = []
+
+    def slow_second_worker(path, args, passfds):
+        if any(b"spawn_main" in os.fsencode(a) for a in args):
+            started.append(1)
+            if len(started) == 2:
+                time.sleep(4)  # the first worker imports, takes task 0 and dies meanwhile
+        return real(path, args, passfds)
+
+    monkeypatch.setattr(mp_util, "spawnv_passfds", slow_second_worker)
+    tasks = [(str(tmp_path / "died"), k) for k in range(6)]
+    ex = ProcessExecutor(2)
+    try:
+        got = sorted(ex.run(tasks, fn=kill_self_once, check=lambda r, t, w: r))
+    finally:
+        ex.close()
+    assert got == list(range(6))
+    assert (tmp_path / "died").exists()  # the worker really died
+    err = capfd.readouterr().err
+    assert "Traceback" not in err, err
 
 
 def test_dask_local_cluster_matches_serial(cfg, tmp_path):

@@ -61,12 +61,15 @@ def test_shipped_fitted_hazards_swap_in_for_the_hand_set_ones():
         ("link/outside.yaml", "relative to the config's directory"),
         ("missing.yaml", "included file not found"),
         (7, "expected a relative file path"),
+        ("loop.yaml", "cannot resolve 'loop.yaml' (Symlink loop"),  # was a RuntimeError
+        ("nul\x00.yaml", "cannot resolve"),
     ],
 )
 def test_unsafe_or_missing_paths(tmp_path, make_cfg_dict, entry, message):
     _write(tmp_path / "outside.yaml", {"hazards": {"x": HAZARD}})
     (tmp_path / "cfg").mkdir()
     os.symlink(tmp_path, tmp_path / "cfg" / "link")
+    os.symlink(tmp_path / "cfg" / "loop.yaml", tmp_path / "cfg" / "loop.yaml")
     cfg_path = _write(tmp_path / "cfg" / "c.yaml", make_cfg_dict(include_hazards=entry))
     with pytest.raises(ConfigError) as info:
         load_config(cfg_path)

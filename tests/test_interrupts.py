@@ -122,6 +122,18 @@ def _catches(pid: int, signum: int) -> bool:
     return bool(mask >> (signum - 1) & 1)
 
 
+def _ignores(pid: int, signum: int) -> bool:
+    """Return True when process ``pid`` ignores ``signum`` (Linux /proc)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    mask = next(
+        int(line.split()[1], 16) for line in status.splitlines() if line.startswith("SigIgn")
+    )
+    return bool(mask >> (signum - 1) & 1)
+
+
 def _children(pid: int) -> set[int]:
     """All descendant process ids of ``pid`` (Linux /proc)."""
     found, todo = set(), [pid]
@@ -257,6 +269,33 @@ def test_more_interrupt_trials(tmp_path, reference, seed, signum, group):
     _counted(tmp_path, reference, seed, signum, group)
 
 
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_sigint_to_a_starting_worker_is_ignored(tmp_path, reference):
+    """A SIGINT (Ctrl-C reaches the whole process group) while a worker process still imports.
+
+    Before: the worker ignored SIGINT only once its initializer ran, so a Ctrl-C while workers
+    started printed their KeyboardInterrupt tracebacks ('Fatal Python error:
+    init_import_site', found by scripts/hostile_campaign.py). The signal goes to the worker
+    alone here, so that the coordinator does not stop and the worker's reaction is seen.
+    """
+    out = tmp_path / "run"
+    proc = _sim(*_run_argv(out))
+
+    def importing() -> list[int]:  # Python's own SIGINT handler in place, not yet SIG_IGN
+        return [
+            w
+            for w in _workers(proc.pid)
+            if _catches(w, signal.SIGINT) and not _ignores(w, signal.SIGINT)
+        ]
+
+    assert _wait_for(lambda: bool(importing()), 60, proc), proc.poll()
+    for worker in importing():
+        os.kill(worker, signal.SIGINT)
+    rc, _, err = _finish(proc)
+    assert rc == 0 and "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    _assert_identical(out, reference)
+
+
 def test_interrupted_resume_resumes(tmp_path, reference):
     """A resume that is itself stopped by SIGTERM can be resumed again."""
     out = tmp_path / "run"
@@ -353,6 +392,18 @@ def test_stop_inside_an_extension_import_exits_cleanly(monkeypatch, capsys, stop
     assert cli.main(["validate", str(SMALL_YAML)]) == code
     err = capsys.readouterr().err
     assert "interrupted" in err and "Traceback" not in err
+
+
+def test_resume_stopped_while_reading_its_directory_says_how_to_go_on(monkeypatch, capsys):
+    """Before: a Ctrl-C while resume read the run directory printed no resume hint."""
+    from sim import cli
+
+    def stop(path, finished=False):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sim.batch.load_run", stop)
+    assert cli.main(["resume", "/some/run"]) == 130
+    assert "finish with: corridor-sim resume /some/run" in capsys.readouterr().err
 
 
 def test_an_import_error_without_a_stop_request_is_not_swallowed(monkeypatch):

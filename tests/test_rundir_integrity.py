@@ -181,11 +181,48 @@ def test_chunk_copied_over_another_is_refused_then_recomputed(copy, reference):
     )
 
 
+def test_changed_summary_is_refused_then_written_again_by_resume(copy, reference, caplog):
+    """Before: a changed number in summary.json was printed by `summary` and `report`, and a
+    resume of the complete run kept it (found by scripts/hostile_campaign.py)."""
+    path = copy / "summary.json"
+    original = path.read_bytes()
+    summary = json.loads(original)
+    summary["metrics"]["revenue_loss_usd"]["mean"] *= 10
+    path.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    for command in ("summary", "report"):
+        rc, out, err = run_cli([command, copy])
+        assert rc == 2 and out == "", (command, out)
+        assert f"error: {path}: damaged summary" in err and f"resume {copy}" in err, err
+    with pytest.raises(sim.InputError, match="damaged summary"):
+        sim.load_run(copy).summary()
+    with caplog.at_level(logging.WARNING, logger="corridor_sim"):
+        assert _resume(copy)[0] == 0
+    assert f"{path}: damaged" in caplog.text
+    assert path.read_bytes() == original
+    assert run_cli(["summary", copy])[0] == 0
+    assert _resume(copy)[2] == ""  # complete again: nothing to do
+
+
+def test_changed_config_is_not_used_by_readers(copy):
+    """Before: a changed horizon in config.resolved.yaml was used by losses (its year bounds)
+    and printed by summary as the run's (found by scripts/hostile_campaign.py)."""
+    path = copy / "config.resolved.yaml"
+    path.write_text(path.read_text().replace("horizon_days: 60.0", "horizon_days: 61.0"))
+    rc, out, err = run_cli(["losses", copy])
+    assert rc == 2 and out == "" and err.startswith(f"error: {path}: not the config"), err
+    with pytest.raises(sim.InputError, match="config_hash in manifest.json"):
+        _ = sim.load_run(copy).config
+    rc, out, _ = run_cli(["summary", copy])  # the summary needs no config: it leaves it out
+    assert rc == 0 and "61 days" not in out and "60 days" not in out
+    assert "revenue_loss_usd" in out
+
+
 def _strip_checksums(run_dir):
     """Make the manifest look like one written before checksums existed."""
     man = json.loads((run_dir / "manifest.json").read_text())
     for entry in man["chunks"].values():
         entry.pop("sha256")
+    man.pop("summary_sha256")
     (run_dir / "manifest.json").write_text(json.dumps(man))
     return man
 

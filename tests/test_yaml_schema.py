@@ -143,3 +143,14 @@ def test_resolved_config_reads_back_to_the_same_config(tmp_path):
     path = tmp_path / "resolved.yaml"
     path.write_text(dump_config(cfg))
     assert load_config(path) == cfg
+
+
+@pytest.mark.parametrize("text", ["a: &a [*a]\n", "b: &b {x: *b}\n", "c: &c [1, [2, *c]]\n"])
+def test_an_alias_inside_its_own_anchor_is_refused_at_once(tmp_path, text):
+    """Before: the node check walked the endless expansion, with ever longer key paths: a
+    config starting with `a: &a [*a]` hung `validate` (found by scripts/hostile_campaign.py)."""
+    path = tmp_path / "c.yaml"
+    path.write_text(text + SMALL_YAML.read_text())
+    rc, out, err = run_cli(["validate", path], timeout=20)
+    assert rc == 2 and out == "" and len(err.splitlines()) == 1, err
+    assert err.startswith(f"error: {path}: ") and "levels deep once aliases are expanded" in err

@@ -212,7 +212,10 @@ def include_hazards(
     for i, entry in enumerate(entries):
         where = INCLUDE_KEY if isinstance(value, str) else f"{INCLUDE_KEY}[{i}]"
         rel = Path(entry)
-        target = (base / rel).resolve()
+        try:
+            target = (base / rel).resolve()
+        except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL byte
+            raise ConfigError(Problem(where, f"cannot resolve '{entry}' ({exc})"), name) from None
         if rel.is_absolute() or entry.startswith("~") or not target.is_relative_to(base):
             raise ConfigError(
                 Problem(

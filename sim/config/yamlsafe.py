@@ -204,7 +204,9 @@ def check_nodes(node: yaml.Node, limit: int = MAX_NODES) -> None:
     ConfigError
         (without a file name) for a tag outside :data:`ALLOWED_TAGS` or a string with lone
         surrogates, naming the line, column and key path; :class:`TooLargeError` when the
-        document expands to more than ``limit`` nodes (aliases counted each time they are used).
+        document expands to more than ``limit`` nodes (aliases counted each time they are used)
+        or, through aliases, deeper than :data:`MAX_DEPTH` levels (an alias inside its own
+        anchor would expand for ever).
     """
     count = 0
     stack: list[tuple[yaml.Node, tuple[str, ...]]] = [(node, ())]
@@ -220,6 +222,14 @@ def check_nodes(node: yaml.Node, limit: int = MAX_NODES) -> None:
             )
         mark = n.start_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}"
+        if len(path) > MAX_DEPTH:  # aliases nest deeper than the text; `&a [*a]` without end
+            raise TooLargeError(
+                Problem(
+                    _key_path(path[:4]),
+                    f"invalid YAML: {where}: nested more than {MAX_DEPTH} levels deep once "
+                    "aliases are expanded (an alias inside its own anchor?)",
+                )
+            )
         if n.tag not in ALLOWED_TAGS:
             raise ConfigError(
                 Problem(
