@@ -11,14 +11,18 @@
       ema_results.tar.gz     EMA Workbench archive
       sobol.parquet          Sobol' indices (a Sobol' design only; and .csv)
       experiment.json        the experiment as run (name, seed, replications, scenarios ...)
+      checksums.json         SHA-256 of the four tables above and experiment.json, written last
       figures/, report.html  written by `corridor-sim experiment` and `corridor-sim report`
 
-A directory that is missing a file, or holds one that cannot be read or lacks what a reader
-needs, is refused with an :class:`~sim.errors.InputError` naming the file and what to do.
+A directory that is missing a file, or holds one that cannot be read, lacks what a reader needs
+or no longer matches its checksum, is refused with an :class:`~sim.errors.InputError` naming the
+file and what to do. Directories written before ``checksums.json`` existed are read without
+the checksum check.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,9 @@ from sim.outputs import MARKER, check_output_dir, claim_output_dir, owned_subdir
 from sim.safeio import read_input
 
 KIND = "experiment"
+CHECKSUMS = "checksums.json"
+CHECKED = ("comparison.parquet", ema.PARAMETERS, "sobol.parquet", "experiment.json")
+"""Files whose SHA-256 ``checksums.json`` records (those present when it is written)."""
 OUTPUT_NAMES = (
     "base",
     "scenarios",
@@ -41,6 +48,7 @@ OUTPUT_NAMES = (
     "sobol.parquet",
     "sobol.csv",
     "experiment.json",
+    CHECKSUMS,
     "figures",
     "report.html",
 )
@@ -108,9 +116,51 @@ def is_experiment_dir(path: str | Path) -> bool:
         return False
 
 
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def checksums(exp_dir: str | Path) -> dict[str, str]:
+    """Return ``{name: SHA-256}`` of the :data:`CHECKED` files present in ``exp_dir``."""
+    exp_dir = Path(exp_dir)
+    return {name: _sha256(exp_dir / name) for name in CHECKED if (exp_dir / name).is_file()}
+
+
+def verify(path: Path, hint: str) -> None:
+    """Refuse ``path`` when it differs from what ``checksums.json`` beside it records.
+
+    Raises
+    ------
+    InputError
+        When the file changed since the experiment wrote it, or ``checksums.json`` is damaged.
+    """
+    record = path.parent / CHECKSUMS
+    if not record.is_file():
+        return  # written before checksums existed
+    try:
+        sums = json.loads(read_input(record, "experiment checksums", limit=1 << 16).decode())
+        expected = sums.get(path.name) if isinstance(sums, dict) else None
+    except (ValueError, UnicodeDecodeError):
+        raise InputError(Problem("", f"damaged JSON; {hint}"), str(record)) from None
+    if expected is None:
+        if isinstance(sums, dict) and path.name not in sums and path.exists():
+            raise InputError(Problem("", f"not written by this experiment; {hint}"), str(path))
+        return
+    if not path.is_file() or _sha256(path) != expected:
+        raise InputError(
+            Problem("", f"changed since the experiment wrote it (checksum differs); {hint}"),
+            str(path),
+        )
+
+
 def _parquet(path: Path, required: tuple[str, ...], hint: str) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(Problem("", f"missing: {hint}"), str(path))
+    verify(path, hint)
     try:
         df = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many kinds for a damaged file
@@ -164,6 +214,7 @@ def read_meta(exp_dir: str | Path) -> dict[str, Any]:
     hint = _hint(exp_dir)
     if not path.is_file():
         raise InputError(Problem("", f"missing: {hint}"), str(path))
+    verify(path, hint)
     raw = read_input(path, "experiment record", limit=MAX_META_BYTES)
     try:
         meta = json.loads(raw.decode("utf-8"))
@@ -182,11 +233,14 @@ def read_meta(exp_dir: str | Path) -> dict[str, Any]:
 
 __all__ = [
     "COMPARISON_COLUMNS",
+    "CHECKSUMS",
     "KIND",
     "OUTPUT_NAMES",
+    "checksums",
     "claim",
     "is_experiment_dir",
     "read_comparison",
     "read_meta",
     "read_sobol",
+    "verify",
 ]

@@ -480,6 +480,8 @@ def run_experiment(
             "metrics": exp.metrics,
         },
     )
+    # Last: the record of what the experiment wrote, checked by every reader.
+    atomic_write_json(out_dir / experiment_dir.CHECKSUMS, experiment_dir.checksums(out_dir))
     return table
 
 

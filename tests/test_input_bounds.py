@@ -20,6 +20,8 @@ from conftest import ROOT, SMALL_YAML
 from fuzz_support import run_cli
 
 import sim
+from sim import experiment_dir as experiment_dir_module
+from sim.errors import InputError
 from sim.limits import MAX_INPUT_BYTES, MAX_REPLICATIONS
 
 CATALOG = ROOT / "seeds" / "disruption_events.csv"
@@ -239,6 +241,7 @@ def test_damaged_experiment_directory_gives_one_error(experiment_dir, tmp_path, 
     out = tmp_path / "out"
     shutil.copytree(built, out)
     name, data, fragment = DAMAGE[case]
+    (out / "checksums.json").unlink()  # a directory from before checksums: structure checks
     target = out / name
     if data is None:
         target.unlink()
@@ -254,6 +257,47 @@ def test_damaged_experiment_directory_gives_one_error(experiment_dir, tmp_path, 
         target.write_bytes(data)
     _one_error(_cli(["report", out]), fragment)
     assert not (out / "report.html").exists()
+
+
+CHANGED = {
+    # what the hostile campaign found: a digit changed in experiment.json was reported as real
+    "meta digit": (
+        "experiment.json",
+        lambda b: b.replace(b'"replications": 2', b'"replications": 5'),
+    ),
+    "comparison byte": ("comparison.parquet", lambda b: b[:200] + bytes([b[200] ^ 1]) + b[201:]),
+    "parameters byte": ("parameters.parquet", lambda b: b[:100] + bytes([b[100] ^ 1]) + b[101:]),
+    "sobol planted": ("sobol.parquet", None),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CHANGED))
+def test_changed_experiment_file_is_refused_and_resume_rewrites_it(experiment_dir, tmp_path, case):
+    exp, built = experiment_dir
+    out = tmp_path / "out"
+    shutil.copytree(built, out)
+    name, change = CHANGED[case]
+    target = out / name
+    if change is None:
+        shutil.copy(out / "comparison.parquet", target)
+        fragment = "not written by this experiment"
+    else:
+        before = target.read_bytes()
+        target.write_bytes(change(before))
+        assert target.read_bytes() != before
+        fragment = "checksum differs"
+    if name != "parameters.parquet":  # the report does not read the parameter table
+        _one_error(_cli(["report", out]), name, fragment)
+        assert not (out / "report.html").exists()
+    with pytest.raises(InputError, match=fragment):
+        experiment_dir_module.verify(target, "hint")
+    if change is None:
+        target.unlink()
+    argv = ["experiment", exp, "--out", out, "--resume", "--executor", "serial", "-q"]
+    rc, _, err = _cli(argv)
+    assert rc == 0, err
+    rc, _, err = _cli(["report", out])
+    assert rc == 0, err
 
 
 def test_damaged_scenario_run_is_reported_on_resume(experiment_dir, tmp_path):
