@@ -39,6 +39,7 @@ from hypothesis import strategies as st
 from test_fuzz_cli import DAMAGE as FUZZ_DAMAGE
 from test_fuzz_cli import _damage as fuzz_damage
 from test_input_bounds import DAMAGE as EXP_DAMAGE
+from test_input_bounds import damage_experiment
 
 RUN_SETS = ["--set", "run.horizon_days=60"]
 RUN_ARGS = ["-n", 6, "--seed", 9, "--chunk-size", 2]
@@ -344,18 +345,7 @@ EXP_MY_DAMAGE = [
 def _exp_damage(out: Path, kind: str, draw) -> None:
     """Apply one damage to an experiment directory (``test_input_bounds`` kinds and ours)."""
     if kind in EXP_DAMAGE:
-        name, data, _ = EXP_DAMAGE[kind]
-        target = out / name
-        if data is None:
-            target.unlink()
-        elif data == "columns":
-            pd.read_parquet(target).drop(columns=["mean_diff"]).to_parquet(target)
-        elif data == "no-seed":
-            meta = json.loads(target.read_text())
-            del meta["seed"]
-            target.write_text(json.dumps(meta))
-        else:
-            target.write_bytes(data)
+        damage_experiment(out, kind)
         return
     scenario = out / "scenarios" / "a"
     if kind == "comparison_flip":

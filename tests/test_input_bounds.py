@@ -235,13 +235,9 @@ DAMAGE = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(DAMAGE))
-def test_damaged_experiment_directory_gives_one_error(experiment_dir, tmp_path, case):
-    _, built = experiment_dir
-    out = tmp_path / "out"
-    shutil.copytree(built, out)
-    name, data, fragment = DAMAGE[case]
-    (out / "checksums.json").unlink()  # a directory from before checksums: structure checks
+def damage_experiment(out: Path, case: str) -> None:
+    """Apply damage ``case`` of :data:`DAMAGE` to the experiment directory ``out``."""
+    name, data, _ = DAMAGE[case]
     target = out / name
     if data is None:
         target.unlink()
@@ -255,7 +251,16 @@ def test_damaged_experiment_directory_gives_one_error(experiment_dir, tmp_path, 
         target.write_text(json.dumps(meta))
     else:
         target.write_bytes(data)
-    _one_error(_cli(["report", out]), fragment)
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGE))
+def test_damaged_experiment_directory_gives_one_error(experiment_dir, tmp_path, case):
+    _, built = experiment_dir
+    out = tmp_path / "out"
+    shutil.copytree(built, out)
+    (out / "checksums.json").unlink()  # a directory from before checksums: structure checks
+    damage_experiment(out, case)
+    _one_error(_cli(["report", out]), DAMAGE[case][2])
     assert not (out / "report.html").exists()
 
 
