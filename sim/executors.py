@@ -33,6 +33,7 @@ from typing import Any, Protocol
 
 from sim.errors import InputError, Problem, RunError
 from sim.limits import MAX_WORKERS
+from sim.spawning import spawn_context
 from sim.worker import ChunkReport, ChunkTask, check_report, run_chunk, stop_with_parent
 
 MAX_POOL_RESTARTS = 5
@@ -112,7 +113,7 @@ class ProcessExecutor:
         # environment; a value the user set is kept.
         for var in _BLAS_THREAD_VARS:
             os.environ.setdefault(var, "1")
-        ctx = mp.get_context("spawn")
+        ctx = spawn_context()
         self._started = ctx.RawValue("i", 0)  # set by the first worker that starts up
         pool = ProcessPoolExecutor(
             max_workers=self.workers,

@@ -13,10 +13,13 @@ host program's signal handling alone.
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 
 class Terminated(KeyboardInterrupt):
@@ -29,10 +32,40 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+def _redeliver_stops(previous_hook: Any) -> Any:
+    """Return an unraisable-exception hook that re-sends a stop request Python had to drop.
+
+    A signal's handler runs between two bytecodes of the main thread, which may be inside a
+    finaliser (``__del__``, a weakref callback, a garbage-collector pass). An exception raised
+    there cannot propagate: Python prints it as "Exception ignored in ..." and goes on, so the
+    stop would be lost and the run would finish with a traceback on screen. This hook prints
+    nothing for a stop request and sends the signal again a millisecond later from a timer
+    thread, when the finaliser has returned (sent at once, its handler would run inside this
+    hook, another place an exception cannot leave). Should it land in a finaliser again, the
+    same happens again. Other unraisable exceptions go to ``previous_hook``.
+    """
+
+    def hook(unraisable: Any) -> None:
+        exc_type = unraisable.exc_type
+        if not (isinstance(exc_type, type) and issubclass(exc_type, KeyboardInterrupt)):
+            previous_hook(unraisable)
+            return
+        signum = signal.SIGTERM if issubclass(exc_type, Terminated) else signal.SIGINT
+        timer = threading.Timer(0.001, os.kill, (os.getpid(), signum))
+        timer.daemon = True
+        try:
+            timer.start()
+        except RuntimeError:  # interpreter shutting down: the process is ending anyway
+            pass
+
+    return hook
+
+
 @contextmanager
 def stop_on_signals() -> Iterator[None]:
     """Within the block, SIGINT raises ``KeyboardInterrupt`` and SIGTERM raises ``Terminated``.
 
+    A stop that lands inside a finaliser is raised again outside it (:func:`_redeliver_stops`).
     The previous handlers are restored on exit. Outside the main thread (where Python cannot
     install handlers) the block runs unchanged.
     """
@@ -40,11 +73,14 @@ def stop_on_signals() -> Iterator[None]:
         yield
         return
     previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous_hook = sys.unraisablehook
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _raise_terminated)
+    sys.unraisablehook = _redeliver_stops(previous_hook)
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         for signum, handler in previous.items():
             signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
 

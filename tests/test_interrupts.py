@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +30,7 @@ from conftest import ROOT, SMALL_YAML
 from fuzz_support import COUNTS
 
 import sim
+import sim.spawning
 from sim.rundir import chunk_complete, chunk_files
 
 N, CHUNK, SEED = 24, 2, 17
@@ -499,3 +501,85 @@ def test_worker_exits_with_its_parent_without_the_kernel_signal(tmp_path):
         if _alive(child):
             os.kill(child, signal.SIGKILL)
         proc.stdout.close()
+
+
+class _RaisesInFinaliser:
+    """An object whose finaliser is interrupted, as a signal landing in ``__del__`` would be."""
+
+    def __init__(self, exc: type[KeyboardInterrupt]) -> None:
+        self.exc = exc
+
+    def __del__(self) -> None:
+        raise self.exc()
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, sim.interrupts.Terminated])
+def test_a_stop_that_lands_in_a_finaliser_is_raised_outside_it(capsys, exc):
+    """CI once printed "Exception ignored in ... KeyboardInterrupt": a stop Python had dropped.
+
+    The stop must neither print a traceback nor be lost: it is raised at the next bytecode
+    outside the finaliser, and the previous unraisable hook is back after the block.
+    """
+    hook = sys.unraisablehook
+    with pytest.raises(exc):
+        with sim.interrupts.stop_on_signals():
+            _RaisesInFinaliser(exc)  # dropped at once: its __del__ raises
+            for _ in range(1000):  # the redelivered signal's handler runs between these
+                time.sleep(0.001)
+            pytest.fail("the stop request was lost")
+    assert sys.unraisablehook is hook
+    err = capsys.readouterr().err
+    assert "Exception ignored" not in err and "Traceback" not in err, err
+
+
+def test_other_unraisable_exceptions_still_reach_the_previous_hook(monkeypatch):
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(u.exc_type))
+    with sim.interrupts.stop_on_signals():
+        _RaisesInFinaliser(ValueError)  # type: ignore[arg-type]
+    assert seen == [ValueError]
+
+
+_FAKE_COORDINATOR = """
+import os, subprocess, sys
+from sim.spawning import boot_program
+r, w = os.pipe()
+cmd = [sys.executable, "-c", boot_program(os.getpid(), pipe_handle=r), "--multiprocessing-fork"]
+child = subprocess.Popen(cmd, pass_fds=(r,))
+os.close(r)
+if sys.argv[1] == "dies":  # killed before it writes the start-up data: the pipe closes empty
+    os._exit(0)
+os.close(w)  # alive, but writes nothing: a real start-up failure
+sys.exit(child.wait())
+"""
+
+
+@pytest.mark.parametrize("coordinator", ["dies", "lives"])
+def test_a_worker_whose_coordinator_died_as_it_started_exits_quietly(coordinator):
+    """The hostile campaign's last traceback: SIGKILL while the pool starts a worker.
+
+    The worker reads an empty start-up pipe. With its coordinator gone it exits without a
+    word; with the coordinator alive the stock ``EOFError`` still shows (a real failure).
+    """
+    proc = subprocess.run(
+        [sys.executable, "-c", _FAKE_COORDINATOR, coordinator],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=60,  # returns once the worker, which shares stderr, has exited too
+    )
+    if coordinator == "dies":
+        assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    else:
+        assert proc.returncode == 1 and "EOFError" in proc.stderr, proc.stderr
+
+
+def test_pool_workers_start_through_the_quiet_boot_program(tmp_path):
+    """The process pool uses the quiet spawn context, and its workers still run chunks."""
+    ctx = sim.spawning.spawn_context()
+    assert ctx.get_start_method() == "spawn"
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        assert pool.submit(os.getpid).result(timeout=60) != os.getpid()
+        (proc,) = pool._processes.values()
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+    assert b"os.getppid() ==" in cmdline
