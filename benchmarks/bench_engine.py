@@ -23,7 +23,7 @@ import time
 import simpy
 
 import sim
-import sim.runner as runner
+import sim.replication.runner as runner
 
 
 class CountingEnvironment(simpy.Environment):
@@ -91,7 +91,7 @@ def main() -> None:
         m.solver.clear_cache()
         m.solver.n_solves = m.solver.n_basis_hits = 0
         gc.collect()
-        gc.freeze()  # as the batch workers do (sim/worker.py)
+        gc.freeze()  # as the batch workers do (sim/batch/worker.py)
         return m
 
     # Each pass uses a fresh model, so LP solutions are not reused from an earlier pass.

@@ -43,10 +43,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere: use this checkout's package
     sys.path.insert(0, str(ROOT))
 
+from sim.base.errors import InputError, Problem  # noqa: E402
 from sim.calibration import load_catalog  # noqa: E402
 from sim.config import load_config  # noqa: E402
 from sim.config.models import Config  # noqa: E402
-from sim.errors import InputError, Problem  # noqa: E402
 from sim.replay import Schedule, load_recorded, load_schedule, replay  # noqa: E402
 from sim.replay.recorded import TOTAL  # noqa: E402
 

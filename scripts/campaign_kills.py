@@ -41,7 +41,7 @@ from campaign_core import (
 from conftest import SMALL_YAML
 from test_interrupts import _assert_consistent, _catches, _wait_for, _workers
 
-from sim.rundir import chunk_files
+from sim.store.layout import chunk_files
 
 N, CHUNK, SEED = 60, 2, 17
 SETS = ["--set", "run.horizon_days=365"]

@@ -12,15 +12,16 @@ For each year, ``seeds/replay_<year>.csv`` is replayed on the run's own network
 the regime chain off, the year's events as scripted events, and the price fixed at the config's
 ``brent_usd_per_bbl`` with the config's discounting. Its loss is the same paired measure as a
 replication's: revenue and production lost against the undisrupted twin of the same year
-(:func:`sim.losses.year_loss_table` on the replay's replication row, so the definitions are the
+(:func:`~sim.analysis.losses.year_loss_table` on the replay's replication row, so the definitions
+are the
 run's by construction). Each year's loss is then placed in the run's distribution of annual
 losses by its empirical percentile rank, 100 x (#{x < v} + #{x = v} / 2) / n (ties count half,
 so a loss equal to every replication's sits at the 50th percentile).
 
 Planned field turnarounds (schedule rows with cause ``maintenance`` on a source, e.g. E29) are
-replayed only when the run's config models them: ``--turnarounds auto`` (the default) includes
-them when the config has an enabled maintenance hazard on a source, and leaves them out otherwise, so that
-a year is never charged for an event the run cannot produce. SPM maintenance (on the terminal)
+replayed only when the run's config models them: ``--turnarounds auto`` (the default)
+includes them when the config has an enabled maintenance hazard on a source and leaves them
+out otherwise, so that a year is never charged for an event the run cannot produce. SPM maintenance (on the terminal)
 always stays in.
 
 Writes ``RUN_DIR/tables/historical_fit.csv`` and ``.md``; ``--update-docs`` also rewrites the
@@ -43,14 +44,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere: use this checkout's package
     sys.path.insert(0, str(ROOT))
 
-from sim import losses  # noqa: E402
-from sim.batch import load_run, run  # noqa: E402
+from sim.analysis import losses  # noqa: E402
+from sim.base.errors import InputError, Problem, RunError  # noqa: E402
+from sim.batch.coordinator import load_run, run  # noqa: E402
 from sim.calibration import load_catalog  # noqa: E402
 from sim.config import load_config  # noqa: E402
 from sim.config.models import Cause, Config  # noqa: E402
-from sim.errors import InputError, Problem, RunError  # noqa: E402
 from sim.replay import Schedule, load_schedule, replay  # noqa: E402
-from sim.rundir import atomic_write_bytes  # noqa: E402
+from sim.store.layout import atomic_write_bytes  # noqa: E402
 
 YEARS = (2022, 2023, 2024, 2025)
 SEEDS = ROOT / "seeds"
@@ -61,7 +62,7 @@ END = "<!-- historical-fit: end -->"
 BAND = (10.0, 97.0)
 """Issue 14's target band for each year's revenue-loss percentile."""
 MEASURES = {"revenue": "loss_usd", "volume": "volume_lost_mt"}
-"""Measure -> column of :func:`sim.losses.year_loss_table`."""
+"""Measure -> column of :func:`sim.analysis.losses.year_loss_table`."""
 TURNAROUND_MODES = ("auto", "include", "exclude")
 
 
@@ -101,7 +102,7 @@ def fit_table(run_losses: pd.DataFrame, years: pd.DataFrame) -> pd.DataFrame:
     ----------
     run_losses:
         The run's annual losses, columns ``loss_usd`` and ``volume_lost_mt`` (one row per
-        replication-year, as :func:`sim.losses.year_loss_table`).
+        replication-year, as :func:`sim.analysis.losses.year_loss_table`).
     years:
         One row per historical year with ``year``, ``loss_usd`` and ``volume_lost_mt`` (other
         columns are kept).

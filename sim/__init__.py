@@ -18,10 +18,10 @@ __version__ = "0.1.0"
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from sim.batch import RunResult, load_run, run
+    from sim.base.errors import ConfigError, InputError
+    from sim.batch.coordinator import RunResult, load_run, run
     from sim.config import Config, load_config
-    from sim.errors import ConfigError, InputError
-    from sim.runner import Model, ReplicationResult, simulate
+    from sim.replication.runner import Model, ReplicationResult, simulate
 
 
 def _load(name: str) -> object:
@@ -29,11 +29,11 @@ def _load(name: str) -> object:
     if name in ("Config", "load_config"):
         import sim.config as module
     elif name in ("ConfigError", "InputError"):
-        import sim.errors as module
+        import sim.base.errors as module
     elif name in ("Model", "ReplicationResult", "simulate"):
-        import sim.runner as module
+        import sim.replication.runner as module
     elif name in ("RunResult", "load_run", "run"):
-        import sim.batch as module
+        import sim.batch.coordinator as module
     else:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
     return getattr(module, name)

@@ -1,6 +1,7 @@
 """Load and validate a disruption catalog CSV (the format of ``seeds/disruption_events.csv``).
 
-Every row is checked and all problems are reported at once, as one :class:`~sim.errors.InputError`
+Every row is checked and all problems are reported at once, in one
+:class:`~sim.base.errors.InputError`
 whose key paths carry the 1-based line number of the row in the CSV file (the header is line 1),
 e.g. ``line 7: start_date: not a date (got '2022-13-01')``.
 """
@@ -13,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.csvrows import missing_columns, parse_date, parse_float, read_csv_rows
-from sim.errors import InputError, Problem
+from sim.base.csvrows import missing_columns, parse_date, parse_float, read_csv_rows
+from sim.base.errors import InputError, Problem
 
 COLUMNS = (
     "event_id",

@@ -1,7 +1,7 @@
 """The work behind ``corridor-sim calibrate``: parse options, fit, print, write YAML and report.
 
 Every input (catalog, config, options) is checked before anything is written, so bad input
-ends with one :class:`~sim.errors.InputError` and no files.
+ends with one :class:`~sim.base.errors.InputError` and no files.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.base.errors import InputError, Problem
 from sim.calibration.catalog import CATALOG_ASSETS, CAUSE_CLASSES, load_catalog
 from sim.calibration.fit import SMALL_SAMPLE
 from sim.calibration.groups import DEFAULT_SPLIT_REGIMES, fit_groups, groups_table, hazard_entry
@@ -18,9 +19,8 @@ from sim.calibration.report import REPORT_FILES, write_report
 from sim.calibration.seasonal import DEFAULT_PRIOR_EVENTS
 from sim.config import load_config
 from sim.config.yamlsafe import dump_yaml
-from sim.errors import InputError, Problem
-from sim.outputs import check_generated_file, check_output_dir, claim_output_dir
-from sim.rundir import atomic_write_bytes
+from sim.store.layout import atomic_write_bytes
+from sim.store.outputs import check_generated_file, check_output_dir, claim_output_dir
 
 
 def _date(text: str, option: str) -> pd.Timestamp:
@@ -148,7 +148,7 @@ def _outputs(args: argparse.Namespace) -> tuple[Path, Path | None]:
     ------
     InputError
         When ``--out`` exists and is not a file calibrate wrote, or ``--report-dir`` holds files
-        it did not write (see :mod:`sim.outputs`).
+        it did not write (see :mod:`sim.store.outputs`).
     """
     out = Path(args.out)
     check_generated_file(out, GENERATED)

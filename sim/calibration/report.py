@@ -26,10 +26,10 @@ from matplotlib.ticker import LogLocator, NullLocator
 from sim.calibration.fit import MIN_DURATION_DAYS, SMALL_SAMPLE
 from sim.calibration.groups import GroupFit
 from sim.calibration.survival import kaplan_meier
-from sim.htmlpage import CSS as REPORT_CSS
-from sim.htmlpage import table as html_table
-from sim.plots import OKABE_ITO, plt  # plots sets the Agg backend
-from sim.rundir import atomic_write_bytes
+from sim.figures.run import OKABE_ITO, plt  # plots sets the Agg backend
+from sim.report.html import CSS as REPORT_CSS
+from sim.report.html import table as html_table
+from sim.store.layout import atomic_write_bytes
 
 _EXTRA_CSS = """
 .warn{color:#b00020;font-weight:600}td.l,th.l{text-align:left}

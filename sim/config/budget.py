@@ -1,7 +1,7 @@
 """Size checks on a consistent config: how much work one replication will be.
 
 Each value of a config is bounded on its own by the schema; this module bounds what they add up
-to, against :mod:`sim.limits`: the number of assets, routes, hazards, tankers and scripted
+to, against :mod:`sim.base.limits`: the number of assets, routes, hazards, tankers and scripted
 events, the disruption events (one per asset an event hits) and regime changes a replication
 should expect, the tanker voyages it will sail, its price steps, and the simulation steps all
 of these take together (:func:`expected_steps`: an event's own SimPy events plus every routing
@@ -15,10 +15,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from sim.config.distributions import DurationDist
-from sim.config.models import Config, Hazard, PortTraffic, Shuttle
-from sim.errors import Problem
-from sim.limits import (
+from sim.base.errors import Problem
+from sim.base.limits import (
     MAX_ASSETS,
     MAX_EVENTS_PER_REPLICATION,
     MAX_HAZARDS,
@@ -30,7 +28,9 @@ from sim.limits import (
     MAX_TANKERS,
     MIN_ROUND_TRIP_DAYS,
 )
-from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
+from sim.base.units import DAYS_PER_YEAR, HOURS_PER_DAY
+from sim.config.distributions import DurationDist
+from sim.config.models import Config, Hazard, PortTraffic, Shuttle
 
 EXPECTED_EVENTS_LIMIT = MAX_EVENTS_PER_REPLICATION // 2
 """Expected disruption events (or Poisson arrival candidates) a config may ask for; half the
@@ -128,7 +128,7 @@ def expected_calls(traffic: PortTraffic, horizon_days: float) -> float:
 
 
 def check_budget(cfg: Config) -> list[Problem]:
-    """Return every way ``cfg`` exceeds the limits of :mod:`sim.limits` (empty when it fits)."""
+    """Return every way ``cfg`` exceeds the limits of :mod:`sim.base.limits` (empty if it fits)."""
     problems: list[Problem] = []
     n_assets = sum(
         len(getattr(cfg, s))

@@ -16,12 +16,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.limits import MAX_MAGNITUDE
+from sim.base.limits import MAX_MAGNITUDE
 
 NonNeg = Annotated[float, Field(ge=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
-"""A finite number in [0, :data:`~sim.limits.MAX_MAGNITUDE`]."""
+"""A finite number in [0, :data:`~sim.base.limits.MAX_MAGNITUDE`]."""
 Positive = Annotated[float, Field(gt=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
-"""A finite number in (0, :data:`~sim.limits.MAX_MAGNITUDE`]."""
+"""A finite number in (0, :data:`~sim.base.limits.MAX_MAGNITUDE`]."""
 Unit = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 

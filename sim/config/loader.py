@@ -4,7 +4,7 @@ YAML is read by :mod:`sim.config.yamlsafe` (a safe YAML 1.2 core-schema loader t
 rejects duplicate keys, bounds the document size and alias expansion, and refuses tags outside
 the schema), so a hostile file cannot run code or exhaust memory. Validation
 errors from pydantic and from :mod:`sim.config.references` are turned into one
-:class:`~sim.errors.ConfigError` listing each problem with the file and key path.
+:class:`~sim.base.errors.ConfigError` listing each problem with the file and key path.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sim.base.errors import ConfigError, Problem
 from sim.config.budget import check_budget
 from sim.config.models import Config
 from sim.config.references import check_references
@@ -28,7 +29,6 @@ from sim.config.yamlsafe import (
     parse_yaml_value,
     read_yaml,
 )
-from sim.errors import ConfigError, Problem
 
 __all__ = [
     "apply_overrides",
@@ -133,7 +133,7 @@ def validate_config(
     ------
     ConfigError
         Listing every schema and cross-reference problem with its key path, or every limit of
-        :mod:`sim.limits` the config goes past (see :mod:`sim.config.budget`).
+        :mod:`sim.base.limits` the config goes past (see :mod:`sim.config.budget`).
     """
     try:
         cfg = Config.model_validate(data)

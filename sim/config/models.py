@@ -14,14 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sim.config.distributions import (
-    DurationDist,
-    FractionDist,
-    NonNeg,
-    Positive,
-    fraction_mean,
-)
-from sim.limits import (
+from sim.base.limits import (
     MAX_HORIZON_DAYS,
     MAX_MAGNITUDE,
     MAX_REPLICATIONS,
@@ -29,12 +22,19 @@ from sim.limits import (
     MAX_VOLATILITY,
     MIN_START_DATE,
 )
+from sim.config.distributions import (
+    DurationDist,
+    FractionDist,
+    NonNeg,
+    Positive,
+    fraction_mean,
+)
 
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")]
 """Identifier of an asset, route, market or hazard (letters, digits, ``_``, ``-``)."""
 
 Date = Annotated[dt.date, Field(ge=MIN_START_DATE, le=MAX_START_DATE)]
-"""A calendar date within the limits of :mod:`sim.limits` (1900-01-01 to 2200-12-31)."""
+"""A calendar date within the limits of :mod:`sim.base.limits` (1900-01-01 to 2200-12-31)."""
 
 
 class _Strict(BaseModel):
@@ -74,7 +74,7 @@ class Source(_Strict):
     bbl_per_t: Annotated[float, Field(gt=5, lt=10)] | None = None
     """Barrels per tonne of this source's crude grade; ``None`` uses each market's
     ``bbl_per_t``. Revenue counts the barrels of the oil actually sold (see
-    :mod:`sim.accounting`)."""
+    :mod:`sim.replication.accounting`)."""
     source: str | None = None
 
 
@@ -430,7 +430,7 @@ class Economics(_Strict):
 
     price: Price
     discount_rate_per_year: Annotated[float, Field(ge=0, le=1)] = 0.0
-    """Annual effective rate: cash at day t is worth (1 + r) ** (-t / 365.25) (sim/discount.py)."""
+    """Annual effective rate: cash at day t is worth (1 + r) ** (-t / 365.25) (base/discount)."""
 
 
 class RunSettings(_Strict):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from sim.base.errors import Problem
 from sim.config.distributions import UniformFraction
 from sim.config.models import Config, Shuttle
-from sim.errors import Problem
 
 LINK_KINDS = ("pipeline", "terminal")
 PATH_KINDS = ("pipeline", "terminal", "storage", "shuttle")

@@ -19,7 +19,7 @@ YAML 1.2 core schema instead:
 
 Duplicate keys, impossible dates, nesting deeper than :data:`MAX_DEPTH` and documents that
 expand past :data:`MAX_NODES` nodes (alias bombs) are errors too. Files are read through
-:func:`sim.safeio.read_input` (regular files only, at most 5 MB).
+:func:`sim.base.safeio.read_input` (regular files only, at most 5 MB).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from typing import Any
 
 import yaml
 
-from sim.errors import ConfigError, Problem
-from sim.safeio import has_surrogates, read_input
+from sim.base.errors import ConfigError, Problem
+from sim.base.safeio import has_surrogates, read_input
 
 MAX_NODES = 200_000
 """Most nodes a document may expand to, aliases counted each time they are used."""
@@ -272,7 +272,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     ------
     ConfigError
         If the file is missing, not a regular file (a FIFO or a device is never opened for
-        reading), larger than :data:`~sim.limits.MAX_INPUT_BYTES`, not UTF-8, not YAML, or not
+        reading), larger than :data:`~sim.base.limits.MAX_INPUT_BYTES`, not UTF-8, not YAML, or not
         a mapping.
     """
     name = str(path)

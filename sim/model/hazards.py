@@ -21,17 +21,17 @@ from typing import Any
 
 import simpy
 
+from sim.base.limits import MAX_EVENTS_PER_REPLICATION
+from sim.base.units import DAYS_PER_YEAR
 from sim.config.models import Config, Hazard, Planning, Regimes
-from sim.limits import MAX_EVENTS_PER_REPLICATION
 from sim.model.engine import FlowEngine
 from sim.model.network import Network
 from sim.model.sampling import duration_sampler, fraction_sampler
 from sim.model.streams import Streams
-from sim.units import DAYS_PER_YEAR
 
 
 class TooManyEventsError(RuntimeError):
-    """A replication exceeded :data:`~sim.limits.MAX_EVENTS_PER_REPLICATION`."""
+    """A replication exceeded :data:`~sim.base.limits.MAX_EVENTS_PER_REPLICATION`."""
 
 
 @dataclass

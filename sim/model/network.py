@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from sim.base.units import DAYS_PER_YEAR, HOURS_PER_DAY
 from sim.config.distributions import fraction_mean
 from sim.config.models import Config, Pipeline, PortTraffic, Shuttle, Terminal
-from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 STORE_WEIGHT = 1.0
 """Routing weight (USD/t) of moving oil into a storage; see :meth:`Network.segment_weights`."""

@@ -24,11 +24,11 @@ from typing import Any
 import simpy
 from simpy.events import Event
 
+from sim.base.units import DAYS_PER_YEAR
 from sim.config.models import PortTraffic
 from sim.model.berths import Berths
 from sim.model.sampling import duration_sampler
 from sim.model.streams import Streams
-from sim.units import DAYS_PER_YEAR
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,13 @@ from typing import Any
 
 import simpy
 
+from sim.base.units import HOURS_PER_DAY
 from sim.config.models import Shuttle
 from sim.model.berths import Berths
 from sim.model.engine import FlowEngine
 from sim.model.port_traffic import MonitoredBerths, start_port_traffic
 from sim.model.sampling import duration_sampler, fraction_sampler
 from sim.model.streams import Streams
-from sim.units import HOURS_PER_DAY
 
 
 @dataclass

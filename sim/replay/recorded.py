@@ -30,9 +30,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.base.csvrows import missing_columns, parse_float, read_csv_rows
+from sim.base.errors import InputError, Problem
 from sim.config.models import Config
-from sim.csvrows import missing_columns, parse_float, read_csv_rows
-from sim.errors import InputError, Problem
 
 COLUMNS = (
     "year",

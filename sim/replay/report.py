@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 from sim.config.loader import dump_config
-from sim.htmlpage import CSS as REPORT_CSS
-from sim.htmlpage import table as html_table
-from sim.plots import OKABE_ITO, WIDTH_IN, plt  # plots sets the Agg backend
-from sim.rundir import atomic_write_bytes, atomic_write_parquet
+from sim.figures.run import OKABE_ITO, WIDTH_IN, plt  # plots sets the Agg backend
+from sim.report.html import CSS as REPORT_CSS
+from sim.report.html import table as html_table
+from sim.store.layout import atomic_write_bytes, atomic_write_parquet
 
 MAX_MONTHLY_LINES = 3
 

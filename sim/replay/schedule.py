@@ -36,9 +36,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.base.csvrows import missing_columns, parse_date, parse_float, read_csv_rows
+from sim.base.errors import InputError, Problem
 from sim.config.models import Cause, Config, ScriptedEvent
-from sim.csvrows import missing_columns, parse_date, parse_float, read_csv_rows
-from sim.errors import InputError, Problem
 
 REQUIRED = ("catalog_event", "asset", "start_date", "duration_days")
 OPTIONAL = ("capacity_lost", "berths_lost", "cause", "notes")

@@ -1,0 +1,534 @@
+"""Command-line interface: ``corridor-sim`` and ``python -m sim``.
+
+Bad input (configs, overrides, run directories) ends with one clear message on stderr and exit
+code 2; failed replications end with exit code 1; a run the environment stopped (full disk,
+unwritable directory, dying workers) with exit code 3; a run stopped by SIGINT or SIGTERM with
+130 or 143 and a hint on how to resume (see :mod:`sim.base.interrupts`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from sim import __version__
+from sim.base import interrupts
+from sim.base.safeio import check_arguments
+from sim.cli.main import studies as cli_studies
+from sim.store.layout import read_summary, safe_dir_name
+
+DEFAULT_CONFIG = "configs/kazakhstan.yaml"
+DEFAULT_FITTED = "configs/hazards.fitted.yaml"
+PATH_ARGUMENTS = (
+    *("config", "run_dir", "experiment", "catalog", "out", "report_dir", "events", "recorded"),
+)
+"""Parsed arguments that name files or directories (see :func:`sim.base.safeio.check_arguments`)."""
+
+
+def default_config_path() -> Path:
+    """Return the shipped default config (here, or beside the installed package)."""
+    here = Path(DEFAULT_CONFIG)
+    if here.is_file():
+        return here
+    return Path(__file__).resolve().parents[2] / DEFAULT_CONFIG
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--replications", "-n", type=int, help="replications (default: the config's)")
+    p.add_argument("--seed", help="root seed: an integer or 'random' (default: the config's)")
+    p.add_argument("--workers", "-w", type=int, help="worker processes (default: all cores)")
+    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
+    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--chunk-size", type=int, help="replications per chunk file")
+    p.add_argument("--out", "-o", help="run directory (default: runs/<name>-<timestamp>)")
+    p.add_argument(
+        "--target-rel-ci",
+        type=float,
+        help="add blocks of replications until mean revenue loss is known to this "
+        "relative 95%% CI half-width (e.g. 0.02)",
+    )
+    p.add_argument("--timeseries", action="store_true", help="keep daily series")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="corridor-sim",
+        description="Disruption-risk simulation of oil export corridors.",
+    )
+    parser.add_argument("--version", action="version", version=f"corridor-sim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="check a config file")
+    p.add_argument("config", nargs="?", help=f"config file (default: {DEFAULT_CONFIG})")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+
+    sub.add_parser("schema", help="print the config JSON Schema")
+
+    p = sub.add_parser("run", help="run a batch of replications")
+    p.add_argument("config", nargs="?", help=f"config file (default: {DEFAULT_CONFIG})")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="dotted override, e.g. hazards.cpc_storm.arrivals.rate_per_year=4",
+    )
+    p.add_argument("--resume", action="store_true", help="finish an interrupted run in --out")
+    _add_run_options(p)
+
+    p = sub.add_parser("resume", help="finish the missing replications of a run directory")
+    p.add_argument("run_dir")
+    p.add_argument("--workers", "-w", type=int)
+    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
+    p.add_argument("--scheduler")
+    p.add_argument("--quiet", "-q", action="store_true")
+
+    p = sub.add_parser("summary", help="print the summary of a run directory")
+    p.add_argument("run_dir")
+
+    p = sub.add_parser("plot", help="write figures of a run directory to DIR/figures")
+    p.add_argument("run_dir")
+
+    p = sub.add_parser(
+        "experiment",
+        help="run scenarios of an experiment file under common "
+        "random numbers and compare them with the base",
+    )
+    p.add_argument("experiment")
+    p.add_argument("--out", "-o", help="experiment directory (default: runs/<name>)")
+    p.add_argument("--replications", "-n", type=int)
+    p.add_argument("--seed", type=int)
+    p.add_argument("--workers", "-w", type=int)
+    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
+    p.add_argument("--resume", action="store_true", help="reuse finished scenario runs")
+    p.add_argument(
+        "--check", action="store_true", help="validate the file and its scenarios; run nothing"
+    )
+    p.add_argument("--quiet", "-q", action="store_true")
+
+    cli_studies.add_parsers(sub, DEFAULT_CONFIG)
+
+    p = sub.add_parser("report", help="write DIR/report.html (self-contained, opens offline)")
+    p.add_argument("run_dir")
+
+    p = sub.add_parser("losses", help="loss tables of a run directory (printed and in DIR/tables)")
+    p.add_argument("run_dir")
+    p.add_argument(
+        "--return-periods",
+        metavar="YEARS,...",
+        help="return periods of return_periods.csv, e.g. 5,10,100 (default: 5,10,25,50,100,250)",
+    )
+
+    p = sub.add_parser("calibrate", help="fit hazard rates and durations to a disruption catalog")
+    p.add_argument("catalog", help="disruption catalog CSV (see seeds/README.md)")
+    p.add_argument("--out", "-o", default=DEFAULT_FITTED, help=f"YAML (default: {DEFAULT_FITTED})")
+    p.add_argument("--as-of", help="end of the observation window, YYYY-MM-DD (default: latest)")
+    p.add_argument(
+        "--window-start",
+        choices=("catalog", "asset"),
+        default="catalog",
+        help="open each window at the catalog's first event (default) or at the asset's own "
+        "first event (biased upwards)",
+    )
+    p.add_argument(
+        "--window",
+        action="append",
+        default=[],
+        metavar="ASSET=START[:END]",
+        help="observation window of one catalog asset, e.g. cpc_spm=2021-01-01",
+    )
+    p.add_argument("--split-date", help="also fit rates before/after this date, YYYY-MM-DD")
+    p.add_argument(
+        "--split-regimes",
+        metavar="BEFORE,AFTER",
+        help="config regimes the two periods become (default: calm,conflict)",
+    )
+    p.add_argument(
+        "--split-causes",
+        metavar="CAUSE,...",
+        help="split only these cause classes, e.g. military,regulatory,political (default: all)",
+    )
+    p.add_argument("--seasonal", action="store_true", help="fit shrunk monthly multipliers")
+    p.add_argument(
+        "--season-prior",
+        type=float,
+        help="weight of the flat seasonal prior in pseudo-events (default 12)",
+    )
+    p.add_argument("--report-dir", help="report directory (default: beside --out, *_report)")
+    p.add_argument("--no-report", action="store_true", help="write no report")
+    p.add_argument(
+        "--config", help=f"config whose asset ids are written (default: {DEFAULT_CONFIG})"
+    )
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="CATALOG_ASSET=MODEL_ASSET",
+        help="write a catalog asset's hazards to a model asset, e.g. cpc_spm=cpc_terminal",
+    )
+
+    p = sub.add_parser(
+        "replay", help="replay a past year's events on the network and compare with the record"
+    )
+    p.add_argument("config", nargs="?", help=f"config file (default: {DEFAULT_CONFIG})")
+    p.add_argument("--events", required=True, help="schedule CSV, e.g. seeds/replay_2022.csv")
+    p.add_argument("--year", type=int, required=True, help="calendar year to replay")
+    p.add_argument("--out", "-o", required=True, help="output directory (new or empty)")
+    p.add_argument(
+        "--recorded",
+        help="recorded throughputs CSV (default: seeds/recorded_throughput.csv; 'none': skip)",
+    )
+    p.add_argument(
+        "--catalog",
+        help="catalog the schedule cites (default: seeds/disruption_events.csv; 'none': skip)",
+    )
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    return parser
+
+
+def print_summary(summary: dict, file=None, run=None) -> None:
+    """Print the summary of a run (to stdout by default): the one text of ``run`` and ``summary``.
+
+    With ``run`` (a :class:`~sim.batch.coordinator.RunResult`) the run's horizon is described and
+    the
+    commands that go further are named (see :func:`sim.batch.summary.format_summary`).
+    """
+    from sim.batch.summary import format_summary
+
+    file = sys.stdout if file is None else file
+    if run is None:
+        print(format_summary(summary), file=file)
+        return
+    from sim.base.errors import InputError
+
+    try:
+        settings = run.config.run
+        horizon, start = settings.horizon_days, str(settings.start_date)
+    except InputError:  # the summary needs no config: without it, the horizon is not named
+        horizon = start = None
+    print(format_summary(summary, run.path, horizon, start), file=file)
+
+
+def _cmd_validate(args) -> int:
+    from sim.config import load_config
+
+    path = args.config or str(default_config_path())
+    t0 = time.perf_counter()
+    cfg = load_config(path, args.set)
+    dt = (time.perf_counter() - t0) * 1000
+    n_assets = len(cfg.asset_ids())
+    print(
+        f"{path}: valid ({n_assets} assets, {len(cfg.routes)} routes, "
+        f"{len(cfg.hazards)} hazards; checked in {dt:.0f} ms)"
+    )
+    return 0
+
+
+def _cmd_schema(_args) -> int:
+    from sim.config.models import Config
+
+    print(json.dumps(Config.model_json_schema(), indent=2))
+    return 0
+
+
+def _end_block(result, wall: float) -> None:
+    man = result.manifest
+    reps = json.loads((result.path / "summary.json").read_text())["replications"]
+    done = result.computed  # by this session: a resume's rate is that of what it computed
+    now = f" ({done} computed now)" if done != man["replications"] else ""
+    print(
+        f"\nreplications: {reps}{now}   wall time: {wall:.1f} s   "
+        f"replications/s: {done / wall if wall > 0 else float('nan'):.1f}   "
+        f"workers: {man.get('workers')} ({man.get('executor')})   failed: {result.n_failed}"
+    )
+    if man.get("target_rel_ci") is not None:
+        got = man.get("target_rel_ci_achieved")
+        print(
+            f"target: 95% CI half-width of mean revenue_loss_usd within "
+            f"{man['target_rel_ci']:.2%} of the mean: "
+            f"{'reached' if man.get('target_reached') else 'NOT reached'} "
+            f"({'undefined' if got is None else f'{got:.2%}'}) with {man['replications']} "
+            "replications"
+        )
+    print(f"results: {result.path}")
+
+
+def _report_run(result, wall: float) -> int:
+    """Print the end of a run or resume; return its exit code."""
+    if result.unchanged:
+        print(
+            f"{result.path}: the run is already complete "
+            f"({result.manifest['replications']} replications); nothing to do"
+        )
+    else:
+        print_summary(json.loads((result.path / "summary.json").read_text()), run=result)
+        _end_block(result, wall)
+    return 1 if result.n_failed else 0
+
+
+def _cmd_run(args) -> int:
+    from sim.base.errors import InputError, Problem
+    from sim.batch.coordinator import run
+    from sim.config import load_config
+
+    if args.resume and not args.out:
+        raise InputError(
+            Problem(
+                "--resume",
+                "needs --out DIR, the run directory to finish (or use `corridor-sim resume DIR`)",
+            )
+        )
+    path = args.config or str(default_config_path())
+    cfg = load_config(path, args.set)
+    if args.timeseries:
+        cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"timeseries": True})})
+    out = args.out or f"runs/{safe_dir_name(cfg.name)}-{time.strftime('%Y%m%d-%H%M%S')}"
+    t0 = time.perf_counter()
+    try:
+        result = run(
+            cfg,
+            replications=args.replications,
+            seed=args.seed,
+            workers=args.workers,
+            executor=args.executor,
+            out=out,
+            chunk_size=args.chunk_size,
+            scheduler=args.scheduler,
+            resume=args.resume,
+            target_rel_ci=args.target_rel_ci,
+            progress=not args.quiet,
+        )
+    except KeyboardInterrupt as exc:
+        print(f"\n{_stopped(exc)}; finish with: corridor-sim resume {out}", file=sys.stderr)
+        return interrupts.exit_code(exc)
+    return _report_run(result, time.perf_counter() - t0)
+
+
+def _cmd_resume(args) -> int:
+    from sim.batch.coordinator import load_run, run
+
+    t0 = time.perf_counter()
+    try:
+        prev = load_run(args.run_dir)  # a stop while it is read also says how to go on
+        cfg = prev.config
+        man = prev.manifest
+        result = run(
+            cfg,
+            seed=man["seed"],
+            workers=args.workers,
+            executor=args.executor,
+            out=args.run_dir,
+            scheduler=args.scheduler,
+            resume=True,
+            target_rel_ci=man.get("target_rel_ci"),
+            progress=not args.quiet,
+        )
+    except KeyboardInterrupt as exc:
+        print(
+            f"\n{_stopped(exc)}; finish with: corridor-sim resume {args.run_dir}", file=sys.stderr
+        )
+        return interrupts.exit_code(exc)
+    return _report_run(result, time.perf_counter() - t0)
+
+
+def _cmd_summary(args) -> int:
+    from sim.batch.coordinator import load_run
+
+    res = load_run(args.run_dir, finished=True)
+    print_summary(read_summary(res.path, res.manifest), run=res)
+    return 0
+
+
+def _cmd_plot(args) -> int:
+    from sim.batch.coordinator import load_run
+
+    paths = load_run(args.run_dir, finished=True).plot.save_all()
+    print(f"wrote {len(paths)} files to {paths[0].parent if paths else args.run_dir}")
+    return 0
+
+
+def _cmd_experiment(args) -> int:
+    from sim.studies.experiments import load_experiment, run_experiment
+
+    exp, _, scenarios = load_experiment(args.experiment)
+    if args.check:
+        print(f"{args.experiment}: valid ({len(scenarios)} scenarios besides the base)")
+        return 0
+    out = args.out or f"runs/{safe_dir_name(exp.name, 'experiment')}"
+    try:
+        table = run_experiment(
+            args.experiment,
+            out,
+            replications=args.replications,
+            seed=args.seed,
+            workers=args.workers,
+            executor=args.executor,
+            resume=args.resume,
+            progress=not args.quiet,
+        )
+    except KeyboardInterrupt as exc:
+        hint = f"corridor-sim experiment {args.experiment} --out {out} --resume"
+        print(f"\n{_stopped(exc)}; finish with: {hint}", file=sys.stderr)
+        return interrupts.exit_code(exc)
+    cols = ["scenario", "metric", "mean_diff", "ci95_low", "ci95_high", "variance_reduction"]
+    cols += [c for c in ("npv_usd", "benefit_cost_ratio") if c in table.columns]
+    print(table[cols].to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
+    print(f"comparison written to {out}/comparison.csv")
+    cli_studies.experiment_extras(Path(out))
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from sim.batch.coordinator import load_run
+    from sim.report.run import build_comparison_report, write_report
+    from sim.store.experiments import is_experiment_dir
+    from sim.store.layout import atomic_write_bytes
+    from sim.store.outputs import check_target
+
+    target = Path(args.run_dir)
+    if not (target / "manifest.json").is_file() and is_experiment_dir(target):
+        out = target / "report.html"
+        check_target(out)
+        atomic_write_bytes(out, build_comparison_report(target).encode("utf-8"))
+        print(f"wrote {out}")
+        return 0
+    run = load_run(args.run_dir, finished=True)
+    check_target(run.path / "report.html")
+    print(f"wrote {write_report(run)}")
+    return 0
+
+
+LOSS_TABLES = (
+    "elt.parquet",
+    "ylt.parquet",
+    *(f"{name}.csv" for name in ("aal", "return_periods", "convergence", "aep", "oep")),
+    *(f"{name}.csv" for name in ("resilience", "offset_ledger")),
+)
+"""Files ``losses`` writes to ``DIR/tables`` (each checked before any is written)."""
+
+
+def _cmd_losses(args) -> int:
+    import pandas as pd
+
+    from sim.analysis import losses, resilience
+    from sim.base.units import DAYS_PER_YEAR
+    from sim.batch.coordinator import load_run
+    from sim.store.layout import atomic_write_bytes, atomic_write_parquet
+    from sim.store.outputs import check_target, owned_subdir
+
+    periods = losses.RETURN_PERIODS
+    if args.return_periods is not None:
+        periods = losses.parse_return_periods(args.return_periods)
+    res = load_run(args.run_dir, finished=True)
+    tables = owned_subdir(res.path, "tables")
+    for name in LOSS_TABLES:
+        check_target(tables / name)
+    bounds = res.year_bounds()
+    reps, events = res.replications, res.events
+    elt, ylt = res.elt(), res.ylt()
+    atomic_write_parquet(tables / "elt.parquet", elt)
+    atomic_write_parquet(tables / "ylt.parquet", ylt)
+    years = float(bounds[-1] - bounds[0]) / DAYS_PER_YEAR
+    aal = losses.aal_table(ylt)
+    rp = losses.return_period_table(ylt, periods)
+    both = list(losses.MEASURES)
+    csvs = {
+        "aal": aal,
+        "return_periods": rp,
+        "convergence": pd.concat([losses.convergence_table(ylt, m) for m in both]),
+        "aep": pd.concat([losses.ep_curve(ylt, "AEP", m) for m in both]),
+        "oep": pd.concat([losses.ep_curve(ylt, "OEP", m) for m in both]),
+        "resilience": resilience.by_hazard(events, len(reps) * years),
+        "offset_ledger": resilience.offset_ledger(reps, years),
+    }
+    for name, df in csvs.items():
+        atomic_write_bytes(tables / f"{name}.csv", df.to_csv(index=False).encode())
+    scale = {"revenue_usd": (1e6, "USD m"), "volume_mt": (1.0, "Mt")}
+    for r in aal.itertuples(index=False):
+        k, unit = scale[r.measure]
+        print(
+            f"AAL {r.measure}: {r.aal / k:,.2f} {unit}/yr (standard error {r.se / k:,.2f}); "
+            f"PML 100 yr: {r.pml_100 / k:,.2f} {unit}; {r.replications} replications, "
+            f"{r.years} years"
+        )
+    shown = rp.assign(
+        loss=[v / scale[m][0] for v, m in zip(rp["loss"], rp["measure"])],
+        tvar=[v / scale[m][0] for v, m in zip(rp["tvar"], rp["measure"])],
+        unit=[scale[m][1] for m in rp["measure"]],
+    )
+    print(
+        shown[
+            ["measure", "curve", "return_period", "loss", "tvar", "unit", "extrapolated"]
+        ].to_string(index=False, float_format=lambda v: f"{v:,.2f}")
+    )
+    print(f"tables written to {tables}")
+    return 0
+
+
+def _cmd_calibrate(args) -> int:
+    from sim.calibration.command import calibrate_command
+
+    return calibrate_command(args, str(default_config_path()))
+
+
+def _cmd_replay(args) -> int:
+    from sim.replay.command import replay_command
+
+    return replay_command(args, str(default_config_path()))
+
+
+COMMANDS = {
+    "validate": _cmd_validate,
+    "schema": _cmd_schema,
+    "run": _cmd_run,
+    "resume": _cmd_resume,
+    "summary": _cmd_summary,
+    "plot": _cmd_plot,
+    "losses": _cmd_losses,
+    "report": _cmd_report,
+    "calibrate": _cmd_calibrate,
+    "replay": _cmd_replay,
+    "experiment": _cmd_experiment,
+    "plan": cli_studies.cmd_plan,
+    "criticality": lambda args: cli_studies.cmd_criticality(
+        args, args.config or str(default_config_path())
+    ),
+}
+
+
+def _stopped(exc: BaseException) -> str:
+    return f"interrupted ({interrupts.signal_name(exc)}); finished chunks are kept"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    from sim.base.errors import InputError, RunError
+
+    try:
+        with interrupts.stop_on_signals():
+            args = build_parser().parse_args(argv)
+            check_arguments(vars(args), PATH_ARGUMENTS)
+            return COMMANDS[args.command](args)
+    except (InputError, RunError) as exc:
+        print(f"error: {exc.render()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt as exc:
+        print(f"\ninterrupted ({interrupts.signal_name(exc)})", file=sys.stderr)
+        return interrupts.exit_code(exc)
+    except ImportError as exc:  # a stop request inside an extension module's import
+        stop = interrupts.stop_behind(exc)
+        if stop is None:
+            raise
+        print(f"\ninterrupted ({interrupts.signal_name(stop)})", file=sys.stderr)
+        return interrupts.exit_code(stop)
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
