@@ -17,7 +17,7 @@ from pathlib import Path
 from sim import __version__
 from sim.base import interrupts
 from sim.base.safeio import check_arguments
-from sim.cli.main import studies as cli_studies
+from sim.cli import studies as cli_studies
 from sim.store.layout import read_summary, safe_dir_name
 
 DEFAULT_CONFIG = "configs/kazakhstan.yaml"

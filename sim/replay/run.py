@@ -141,8 +141,8 @@ def monthly_table(model: Model, raw: accounting.RawRun, twin: accounting.RawRun)
     base = _by_month(daily_volumes(model, twin))
     out = pd.DataFrame(
         {
-            "quantity": np.repeat(sim.base.columns.to_numpy(), len(sim)),
-            "period": np.tile(sim.index.to_numpy(), len(sim.base.columns)),
+            "quantity": np.repeat(sim.columns.to_numpy(), len(sim)),
+            "period": np.tile(sim.index.to_numpy(), len(sim.columns)),
             "simulated_mt": sim.to_numpy().T.ravel(),
             "undisrupted_mt": base.reindex(sim.index).to_numpy().T.ravel(),
         }
