@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from sim.analysis import sobol
 from sim.analysis.comparison import Cost, economics, paired_comparison
@@ -46,6 +46,7 @@ from sim.config.loader import (
 )
 from sim.config.models import Config, Ident
 from sim.config.paths import resolve_reference
+from sim.config.strict import Strict
 from sim.store import experiments as experiment_dir
 from sim.store.layout import atomic_write_bytes, atomic_write_json, atomic_write_parquet
 from sim.studies import ema
@@ -63,11 +64,7 @@ from sim.studies.overlays import (
 DEFAULT_METRICS = ("revenue_loss_usd", "shut_in_mt", "deferred_mt", "offset_routes_mt")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Scenario(_Strict):
+class Scenario(Strict):
     """A named change to the base config: existing keys changed, new entries added."""
 
     description: str = ""
@@ -77,7 +74,7 @@ class Scenario(_Strict):
     cost: Cost | None = None
 
 
-class Experiment(_Strict):
+class Experiment(Strict):
     """An experiment file."""
 
     name: str = "experiment"
