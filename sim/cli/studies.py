@@ -116,7 +116,7 @@ def cmd_criticality(args, config_path: str) -> int:
         safe_dir_name,
     )
     from sim.store.outputs import check_output_dir, claim_output_dir, save_figure
-    from sim.studies.criticality import criticality, format_table
+    from sim.studies.criticality import CriticalityOptions, criticality, format_table
 
     cfg = load_config(config_path, args.set)
     stem = safe_dir_name(Path(config_path).stem, "config")
@@ -130,8 +130,7 @@ def cmd_criticality(args, config_path: str) -> int:
             print(f"[corridor-sim] {done}/{total} knock-outs", file=sys.stderr, flush=True)
             last[0] = now
 
-    res = criticality(
-        cfg,
+    options = CriticalityOptions(
         duration_days=args.duration_days,
         start=args.start,
         own_repair=args.own_repair,
@@ -140,8 +139,8 @@ def cmd_criticality(args, config_path: str) -> int:
         include_sources=args.include_sources,
         workers=args.workers,
         executor=args.executor,
-        progress=progress,
     )
+    res = criticality(cfg, options, progress=progress)
     claim_output_dir(out, "criticality", CRITICALITY_FILES, legacy="criticality.json")
     for name, df in (("criticality", res.table), ("criticality_by_start", res.by_start)):
         atomic_write_parquet(out / f"{name}.parquet", df)

@@ -31,6 +31,7 @@ from sim.base.limits import (
 from sim.base.units import DAYS_PER_YEAR, HOURS_PER_DAY
 from sim.config.distributions import DurationDist
 from sim.config.models import Config, Hazard, PortTraffic, Shuttle
+from sim.config.rates import peak_rate_per_day
 
 EXPECTED_EVENTS_LIMIT = MAX_EVENTS_PER_REPLICATION // 2
 """Expected disruption events (or Poisson arrival candidates) a config may ask for; half the
@@ -100,11 +101,7 @@ def expected_hazard_events(cfg: Config, hz: Hazard) -> float:
     copies = hazard_copies(cfg, hz)
     arr = hz.arrivals
     if arr.process == "poisson":
-        season = max(arr.monthly_multipliers) if arr.monthly_multipliers else 1.0
-        mults = hz.regime_multipliers or {}
-        regime = max(mults.values()) if mults else 1.0
-        top = arr.rate_per_year / DAYS_PER_YEAR * season * regime
-        return top * horizon * copies
+        return peak_rate_per_day(hz) * horizon * copies
     cycle = _mean_days(arr.uptime) + _mean_days(hz.duration)
     if cycle <= 0:
         return math.inf

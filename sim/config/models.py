@@ -12,7 +12,7 @@ import datetime as dt
 from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.base.limits import (
     MAX_HORIZON_DAYS,
@@ -29,16 +29,13 @@ from sim.config.distributions import (
     Positive,
     fraction_mean,
 )
+from sim.config.strict import Strict
 
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")]
 """Identifier of an asset, route, market or hazard (letters, digits, ``_``, ``-``)."""
 
 Date = Annotated[dt.date, Field(ge=MIN_START_DATE, le=MAX_START_DATE)]
 """A calendar date within the limits of :mod:`sim.base.limits` (1900-01-01 to 2200-12-31)."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Cause(str, Enum):
@@ -58,7 +55,7 @@ class Cause(str, Enum):
 # --------------------------------------------------------------------------- network assets
 
 
-class Source(_Strict):
+class Source(Strict):
     """An oil field (or group of fields) producing at a constant potential rate."""
 
     id: Ident
@@ -78,7 +75,7 @@ class Source(_Strict):
     source: str | None = None
 
 
-class Storage(_Strict):
+class Storage(Strict):
     """A tank farm: oil accumulates here when what flows in exceeds what flows out."""
 
     id: Ident
@@ -93,7 +90,7 @@ class Storage(_Strict):
         return self
 
 
-class Surge(_Strict):
+class Surge(Strict):
     """Extra capacity a link can offer only after shippers renominate (a nomination lag).
 
     When oil is shut in anywhere for want of a way out, the link asks for ``extra_mt_per_year``
@@ -110,7 +107,7 @@ class Surge(_Strict):
     steps: Annotated[int, Field(ge=1, le=100)] = 1
 
 
-class Pipeline(_Strict):
+class Pipeline(Strict):
     """A capacity-limited link: pipeline, rail corridor, or a sea lane modelled as a flow.
 
     ``capacity_mt_per_year`` is what the link can carry for the network's shippers at once.
@@ -135,7 +132,7 @@ class Pipeline(_Strict):
         return min(self.capacity_mt_per_year, self.access_mt_per_year)
 
 
-class Terminal(_Strict):
+class Terminal(Strict):
     """A marine loading terminal with ``berths`` berths or single point moorings.
 
     ``capacity_by_berths`` gives the share of ``capacity_mt_per_year`` available with k berths
@@ -174,7 +171,7 @@ class Terminal(_Strict):
         return self.capacity_by_berths[berths_up]
 
 
-class TankerClass(_Strict):
+class TankerClass(Strict):
     """A group of identical tankers in a shuttle fleet."""
 
     name: Ident
@@ -183,7 +180,7 @@ class TankerClass(_Strict):
     speed_knots: Positive
 
 
-class PortTraffic(_Strict):
+class PortTraffic(Strict):
     """Tankers of other shippers calling at one of a shuttle's ports.
 
     Calls arrive as a Poisson process (``calls_per_year``) or a renewal process
@@ -204,7 +201,7 @@ class PortTraffic(_Strict):
         return self
 
 
-class Shuttle(_Strict):
+class Shuttle(Strict):
     """A tanker shuttle lifting cargoes from one storage and discharging into another.
 
     Each tanker waits for a berth and for a full cargo at ``origin``, loads, sails
@@ -248,7 +245,7 @@ class Shuttle(_Strict):
         return v
 
 
-class Market(_Strict):
+class Market(Strict):
     """Where exported oil is sold: a price differential to the benchmark and a unit conversion."""
 
     id: Ident
@@ -264,7 +261,7 @@ class Market(_Strict):
     source: str | None = None
 
 
-class Route(_Strict):
+class Route(Strict):
     """A path from a source through assets to a market.
 
     ``path`` lists pipelines, terminals, storages and shuttles in the order oil passes them.
@@ -281,7 +278,7 @@ class Route(_Strict):
 # --------------------------------------------------------------------------- hazards
 
 
-class PoissonArrivals(_Strict):
+class PoissonArrivals(Strict):
     """Events arrive as a (possibly non-homogeneous) Poisson process.
 
     The rate at time t is ``rate_per_year`` x the multiplier of t's calendar month x the
@@ -293,14 +290,14 @@ class PoissonArrivals(_Strict):
     monthly_multipliers: Annotated[list[NonNeg], Field(min_length=12, max_length=12)] | None = None
 
 
-class RenewalArrivals(_Strict):
+class RenewalArrivals(Strict):
     """The asset fails again after an up-time drawn from ``uptime`` once it is repaired."""
 
     process: Literal["renewal"]
     uptime: DurationDist
 
 
-class Effect(_Strict):
+class Effect(Strict):
     """What an event does to each asset it hits.
 
     ``capacity_lost`` is the share of capacity (or production) lost; ``berths_lost`` keeps that
@@ -314,7 +311,7 @@ class Effect(_Strict):
     probability: Annotated[float, Field(ge=0, le=1)] = 1.0
 
 
-class RateUncertainty(_Strict):
+class RateUncertainty(Strict):
     """The evidence behind a Poisson rate, for second-order (parameter-uncertainty) runs.
 
     ``events`` events were seen in ``exposure_years`` years. When ``run.parameter_sets`` is set,
@@ -342,7 +339,7 @@ class RateUncertainty(_Strict):
         return self.events + self.prior_events
 
 
-class Planning(_Strict):
+class Planning(Strict):
     """Rules for a planned outage (maintenance): when it may start.
 
     An arrival of the hazard is the date the work falls due. It starts then only if the
@@ -358,7 +355,7 @@ class Planning(_Strict):
     retry_days: Annotated[float, Field(ge=0.5, le=366, allow_inf_nan=False)] = 7.0
 
 
-class Hazard(_Strict):
+class Hazard(Strict):
     """A source of disruptions on one asset, or on several at once (common cause)."""
 
     assets: Annotated[list[Ident], Field(min_length=1, max_length=64)]
@@ -377,14 +374,14 @@ class Hazard(_Strict):
     source: str | None = None
 
 
-class RegimeState(_Strict):
+class RegimeState(Strict):
     """A state of the regime chain; it lasts an exponential time with the given mean."""
 
     mean_sojourn_days: Positive | None = None
     """``None`` means the regime never ends once entered."""
 
 
-class Regimes(_Strict):
+class Regimes(Strict):
     """A continuous-time Markov chain of regimes (e.g. calm vs conflict) scaling hazard rates."""
 
     initial: Ident
@@ -393,7 +390,7 @@ class Regimes(_Strict):
     """For each state, the probabilities of the next state; two-state chains may omit this."""
 
 
-class ScriptedEvent(_Strict):
+class ScriptedEvent(Strict):
     """A dated disruption applied in every replication, e.g. to replay history."""
 
     id: Ident | None = None
@@ -408,7 +405,7 @@ class ScriptedEvent(_Strict):
 # --------------------------------------------------------------------------- economics and run
 
 
-class Price(_Strict):
+class Price(Strict):
     """Benchmark (Brent) price path.
 
     ``fixed`` keeps ``brent_usd_per_bbl`` all run. ``mean_reverting`` is an Ornstein-Uhlenbeck
@@ -425,7 +422,7 @@ class Price(_Strict):
     step_days: Annotated[float, Field(gt=0, le=366)] = 1.0
 
 
-class Economics(_Strict):
+class Economics(Strict):
     """Prices and discounting."""
 
     price: Price
@@ -433,7 +430,7 @@ class Economics(_Strict):
     """Annual effective rate: cash at day t is worth (1 + r) ** (-t / 365.25) (base/discount)."""
 
 
-class RunSettings(_Strict):
+class RunSettings(Strict):
     """Calendar, horizon and Monte Carlo defaults of a run."""
 
     start_date: Date = dt.date(2026, 1, 1)
@@ -447,7 +444,7 @@ class RunSettings(_Strict):
     hazard rates are drawn from their ``rate_uncertainty``; ``None`` keeps every rate fixed."""
 
 
-class Config(_Strict):
+class Config(Strict):
     """A complete corridor-sim configuration."""
 
     name: str = "unnamed"

@@ -22,8 +22,8 @@ from typing import Any
 import simpy
 
 from sim.base.limits import MAX_EVENTS_PER_REPLICATION
-from sim.base.units import DAYS_PER_YEAR
 from sim.config.models import Config, Hazard, Planning, Regimes
+from sim.config.rates import peak_rate_per_day, rate_per_day
 from sim.model.engine import FlowEngine
 from sim.model.network import Network
 from sim.model.sampling import duration_sampler, fraction_sampler
@@ -187,19 +187,14 @@ class HazardRunner:
             while True:
                 yield env.timeout(up(rng_arr))
                 yield from self._occur(name, hz, assets, berth, dur(rng_dur), rng_eff, frac)
-        base = self.rates.get(name, arr.rate_per_year) / DAYS_PER_YEAR
-        season = arr.monthly_multipliers
-        mults = hz.regime_multipliers or {}
-        top = base * (max(season) if season else 1.0) * (max(mults.values()) if mults else 1.0)
+        override = self.rates.get(name)
+        top = peak_rate_per_day(hz, override)
         if top <= 0:
             return
         while True:
             yield env.timeout(float(rng_arr.exponential(1.0 / top)))
-            rate = base
-            if season:
-                rate *= season[self.calendar.month(env.now)]
-            if mults:
-                rate *= mults.get(self.regime.state, 1.0)
+            month = self.calendar.month(env.now)
+            rate = rate_per_day(hz, month, self.regime.state, override)
             if rate < top and float(rng_arr.random()) * top >= rate:
                 continue
             env.process(self._occur(name, hz, assets, berth, dur(rng_dur), rng_eff, frac))

@@ -23,16 +23,11 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    model_validator,
-)
+from pydantic import Discriminator, Field, Tag, model_validator
 from scipy import stats
 from scipy.stats import qmc
+
+from sim.config.strict import Strict
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Scalar = bool | int | float | str
@@ -40,11 +35,7 @@ MAX_POINTS = 20_000
 """Largest number of design points (each is a full scenario run)."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Param(_Strict):
+class _Param(Strict):
     integer: bool = False
     """Round each value to the nearest integer (counts of berths, tankers, ...)."""
 
@@ -154,7 +145,7 @@ class LognormalParam(_Param):
         return stats.lognorm(self.sigma, scale=self.median)
 
 
-class ChoiceParam(_Strict):
+class ChoiceParam(Strict):
     """One of ``values``, each equally likely (a categorical parameter)."""
 
     dist: Literal["choice"]
@@ -208,7 +199,7 @@ def _rng_kwargs(engine: type, seed: int) -> dict[str, Any]:
     return {key: np.random.default_rng(seed)}
 
 
-class Design(_Strict):
+class Design(Strict):
     """A sampled design over config keys."""
 
     method: Literal["lhs", "sobol"]

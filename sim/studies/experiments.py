@@ -1,246 +1,44 @@
 """Scenario experiments: overlays on a base config, run under common random numbers.
 
-An experiment file names a base config and what to compare with it:
-
-* ``scenarios``: named changes of existing keys (a nested ``overrides`` mapping and/or dotted
-  ``set`` lines as on the command line), plus new entries in an ``add`` block (new storages,
-  pipelines, routes, hazards; an ``add`` may not reuse an existing id);
-* ``one_at_a_time``: each key at a low and a high value, all else at base (a tornado);
-* ``factorial``: every combination of the listed values of several keys;
-* ``design``: a Latin hypercube or a Saltelli (Sobol') design over distributions of keys
-  (:mod:`sim.studies.designs`); a Sobol' design also yields variance-based sensitivity indices.
-
-Every scenario and design point runs with the base's root seed and replication indices, so
-replication k of each sees the same random streams as replication k of the base: differences
-are paired. The comparison table gives, per scenario and metric, the mean difference with a
-paired 95% CI, the unpaired CI it would have had, and the variance reduction; with a ``cost``
-it adds the avoided loss per year, NPV (with its CI) and the benefit/cost ratio. Swept keys
-are columns of the table.
+The experiment file (:mod:`sim.studies.scenarios`) names a base config and the scenarios,
+one-at-a-time levels, factorial grid and sampled design to compare with it. Every scenario and
+design point runs with the base's root seed and replication indices, so replication k of each
+sees the same random streams as replication k of the base: differences are paired. The
+comparison table gives, per scenario and metric, the mean difference with a paired 95% CI, the
+unpaired CI it would have had, and the variance reduction; with a ``cost`` it adds the avoided
+loss per year, NPV (with its CI) and the benefit/cost ratio. Swept keys are columns of the
+table.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.analysis import sobol
 from sim.analysis.comparison import Cost, economics, paired_comparison
-from sim.base.columns import REPLICATION_COLUMNS, REPLICATION_FAMILIES
 from sim.base.errors import ConfigError, InputError, Problem
-from sim.base.limits import MAX_REPLICATIONS
 from sim.batch.coordinator import RunResult, run
 from sim.batch.executors import check_executor_options, make_executor
 from sim.batch.progress import labelled
-from sim.config.loader import (
-    apply_overrides,
-    include_hazards,
-    parse_override_value,
-    problems_from_validation,
-    read_yaml,
-    validate_config,
-)
-from sim.config.models import Config, Ident
-from sim.config.paths import resolve_reference
+from sim.config.loader import parse_override_value
+from sim.config.models import Config
 from sim.store import experiments as experiment_dir
 from sim.store.layout import atomic_write_bytes, atomic_write_json, atomic_write_parquet
 from sim.studies import ema
-from sim.studies.designs import MAX_POINTS, Design, Point, Scalar, factorial_points, set_line
-from sim.studies.overlays import (
-    Additions,
-    add_entries,
-    addition_path,
-    flatten_patch,
-    overlay,
-    require_key,
-    value_label,
+from sim.studies.overlays import flatten_patch, overlay, require_key, value_label
+from sim.studies.scenarios import (
+    DEFAULT_METRICS,
+    Experiment,
+    Scenario,
+    ScenarioRun,
+    experiment_replications,
+    load_experiment,
+    metric_problem,
 )
-
-DEFAULT_METRICS = ("revenue_loss_usd", "shut_in_mt", "deferred_mt", "offset_routes_mt")
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Scenario(_Strict):
-    """A named change to the base config: existing keys changed, new entries added."""
-
-    description: str = ""
-    overrides: dict[str, Any] = {}
-    set: list[str] = []
-    add: Additions = Additions()
-    cost: Cost | None = None
-
-
-class Experiment(_Strict):
-    """An experiment file."""
-
-    name: str = "experiment"
-    base: str
-    replications: Annotated[int, Field(ge=2, le=MAX_REPLICATIONS)] = 500
-    seed: Annotated[int, Field(ge=0, lt=2**63)] = 1
-    metrics: list[str] = list(DEFAULT_METRICS)
-    scenarios: dict[Ident, Scenario] = {}
-    one_at_a_time: dict[
-        str, Annotated[list[float | int | str], Field(min_length=2, max_length=2)]
-    ] = {}
-    """Sensitivity: each dotted key is set to its low, then its high value, all else at base."""
-    factorial: dict[str, Annotated[list[Scalar], Field(min_length=1, max_length=1000)]] = {}
-    """Full factorial grid: every combination of these keys' values."""
-    design: Design | None = None
-    """A sampled design (Latin hypercube or Sobol') over distributions of keys."""
-
-    @model_validator(mode="after")
-    def _something_to_run(self) -> Experiment:
-        if not (self.scenarios or self.one_at_a_time or self.factorial or self.design):
-            raise ValueError(
-                "give at least one scenario, one_at_a_time parameter, factorial grid or design"
-            )
-        if "base" in self.scenarios:
-            raise ValueError("'base' is the name of the base run; give the scenario another name")
-        size = math.prod(len(v) for v in self.factorial.values()) if self.factorial else 0
-        if size > MAX_POINTS:
-            raise ValueError(f"the factorial grid has {size} points (more than {MAX_POINTS})")
-        return self
-
-    def expanded(self) -> dict[str, ScenarioRun]:
-        """Every scenario to run, named scenarios first, then sweeps, in file order."""
-        out = {k: ScenarioRun(k, v, "scenario") for k, v in self.scenarios.items()}
-
-        def put(run_: ScenarioRun) -> None:
-            if run_.name in out:
-                raise ValueError(f"scenario name '{run_.name}' is also a generated sweep name")
-            out[run_.name] = run_
-
-        for i, (key, values) in enumerate(self.one_at_a_time.items()):
-            for level, value in zip(("low", "high"), values):
-                scn = Scenario(description=f"{key} = {value}", set=[f"{key}={value}"])
-                put(ScenarioRun(f"oat{i:02d}_{level}", scn, "one_at_a_time", key, value))
-        points: list[tuple[str, Point]] = [("factorial", p) for p in _factorial(self)]
-        if self.design is not None:
-            points += [(self.design.method, p) for p in self.design.points()]
-        for kind, point in points:
-            lines = [set_line(k, v) for k, v in point.values.items()]
-            text = ", ".join(f"{k} = {v}" for k, v in point.values.items())
-            scn = Scenario(description=text, set=lines)
-            put(ScenarioRun(point.name, scn, kind, values=point.values, block=point.block))
-        return out
-
-
-def _factorial(exp: Experiment) -> list[Point]:
-    return factorial_points(exp.factorial) if exp.factorial else []
-
-
-@dataclass(frozen=True)
-class ScenarioRun:
-    """One run of an experiment: a named scenario, a one-at-a-time level or a design point."""
-
-    name: str
-    scenario: Scenario
-    kind: str
-    """``scenario``, ``one_at_a_time``, ``factorial``, ``lhs`` or ``sobol``."""
-    parameter: str | None = None
-    value: Any = None
-    values: dict[str, Scalar] = field(default_factory=dict)
-    block: str = ""
-
-    @property
-    def where(self) -> str:
-        """Key path of the experiment file this run comes from."""
-        if self.kind == "scenario":
-            return f"scenarios.{self.name}"
-        if self.kind == "one_at_a_time":
-            return f"one_at_a_time.{self.parameter}"
-        if self.kind == "factorial":
-            return f"factorial (point {self.name})"
-        return f"design.parameters (point {self.name})"
-
-
-def _scenario_config(resolved: dict[str, Any], scn: Scenario, where: str, file: str) -> Config:
-    """Apply a scenario to the resolved base and validate it, with errors under ``where``."""
-    try:
-        data = overlay(resolved, scn.overrides, "")
-        data = apply_overrides(data, scn.set) if scn.set else data
-        before_add = data
-        if not scn.add.is_empty():
-            try:
-                data = add_entries(data, scn.add)
-            except ConfigError as exc:
-                raise ConfigError(
-                    [Problem(f"add.{p.path}", p.message) for p in exc.problems]
-                ) from None
-        try:
-            return validate_config(data, file)
-        except ConfigError as exc:
-            problems = []
-            for p in exc.problems:
-                mapped = addition_path(p.path, before_add, scn.add)
-                problems.append(Problem(mapped or p.path, p.message))
-            raise ConfigError(problems) from None
-    except ConfigError as exc:
-        raise ConfigError(
-            [Problem(f"{where}: {p.path}" if p.path else where, p.message) for p in exc.problems],
-            file,
-        ) from None
-
-
-def load_experiment(path: str | Path) -> tuple[Experiment, Config, dict[str, Config]]:
-    """Read an experiment file and build the base and scenario configs.
-
-    Swept keys (one-at-a-time, factorial, design) must exist in the base config; every scenario
-    and design point is validated by the full config schema.
-
-    Raises
-    ------
-    InputError
-        With the experiment file, the scenario key path and what was expected.
-    """
-    p = Path(path)
-    data = read_yaml(p)
-    try:
-        exp = Experiment.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(problems_from_validation(exc, data), str(p)) from None
-    base_path = resolve_reference(p, exp.base, "base")
-    try:
-        found = base_path.is_file()
-    except OSError:  # e.g. a name too long for the file system
-        found = False
-    if not found:
-        raise ConfigError(Problem("base", f"'{exp.base}' is not a file ({base_path})"), str(p))
-    base_raw, origins = include_hazards(read_yaml(base_path), base_path)
-    base = validate_config(base_raw, str(base_path), origins)
-    resolved = base.model_dump(mode="json")
-    sweeps = [
-        ("factorial", list(exp.factorial)),
-        ("design.parameters", exp.design.keys if exp.design else []),
-    ]
-    for section, keys in sweeps:
-        for key in keys:
-            try:
-                require_key(resolved, key)
-            except ConfigError as exc:
-                raise ConfigError(
-                    [Problem(f"{section}.{key}: {pr.path}", pr.message) for pr in exc.problems],
-                    str(p),
-                ) from None
-    try:
-        runs = exp.expanded()
-    except ValueError as exc:
-        raise ConfigError(Problem("scenarios", str(exc)), str(p)) from None
-    scenarios = {
-        name: _scenario_config(resolved, r.scenario, r.where, str(p)) for name, r in runs.items()
-    }
-    for i, metric in enumerate(exp.metrics):
-        problem = metric_problem(metric, base)
-        if problem:
-            raise ConfigError(Problem(f"metrics[{i}]", problem), str(p))
-    return exp, base, scenarios
 
 
 def _override_values(scn: Scenario) -> dict[str, Any]:
@@ -250,28 +48,6 @@ def _override_values(scn: Scenario) -> dict[str, Any]:
         key, _, text = line.partition("=")
         out[key.strip()] = parse_override_value(text)  # as `--set` reads it (YAML 1.2)
     return out
-
-
-def metric_problem(metric: str, cfg: Config) -> str | None:
-    """Say why ``metric`` cannot be a replication column of ``cfg`` (``None`` when it can be).
-
-    A metric is a column of :data:`~sim.base.columns.REPLICATION_COLUMNS` or ``<family>.<id>`` with
-    a family of :data:`~sim.base.columns.REPLICATION_FAMILIES` and an id of the config, so a typo is
-    reported before any scenario runs.
-    """
-    fixed = {c.name for c in REPLICATION_COLUMNS} - {"replication"}
-    if metric in fixed:
-        return None
-    family, dot, ident = metric.partition(".")
-    families = {c.name for c in REPLICATION_FAMILIES}
-    ids = set(cfg.asset_ids()) | {r.id for r in cfg.routes}
-    ids |= set(cfg.regimes.states) if cfg.regimes else set()
-    if dot and family in families and ident in ids:
-        return None
-    return (
-        f"not a metric: {metric!r} (expected a replication column such as revenue_loss_usd, "
-        "or <family>.<id> such as spare_used_mt.<asset>)"
-    )
 
 
 def _missing(value: Any) -> bool:
@@ -358,7 +134,9 @@ def sobol_table(exp: Experiment, runs: dict[str, RunResult]) -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True)
 
 
-def _comparison_rows(exp, runs, path) -> list[dict[str, Any]]:
+def _comparison_rows(
+    exp: Experiment, runs: dict[str, RunResult], path: str | Path
+) -> list[dict[str, Any]]:
     base_reps = runs["base"].replications
     swept = list(exp.factorial) + (exp.design.keys if exp.design else [])
     rows = []
@@ -385,23 +163,6 @@ def _comparison_rows(exp, runs, path) -> list[dict[str, Any]]:
     return rows
 
 
-def experiment_replications(exp: Experiment, replications: int | None) -> int:
-    """Return the replications per run (``--replications`` or the file's), checked.
-
-    Raises
-    ------
-    InputError
-        When the count is outside 2 to :data:`~sim.base.limits.MAX_REPLICATIONS`, before anything is
-        planned or built for it.
-    """
-    n = exp.replications if replications is None else int(replications)
-    if not 2 <= n <= MAX_REPLICATIONS:
-        raise InputError(
-            Problem("--replications", f"an experiment needs 2 to {MAX_REPLICATIONS}, got {n}")
-        )
-    return n
-
-
 def run_experiment(
     path: str | Path,
     out: str | Path,
@@ -425,10 +186,10 @@ def run_experiment(
     root = exp.seed if seed is None else seed
     out_dir = Path(out)
     folders = experiment_dir.claim(out_dir, list(scenarios))
+    todo = [("base", base), *scenarios.items()]
     runs: dict[str, RunResult] = {}
     ex = make_executor(executor, workers)
     try:
-        todo = [("base", base), *scenarios.items()]
         for k, (name, cfg) in enumerate(todo, start=1):
             target = folders[name]
             again = resume and (target / "manifest.json").is_file()
@@ -447,6 +208,22 @@ def run_experiment(
         ex.close(cancel=True)  # interrupted or failed: stop now, chunks on disk stay resumable
         raise
     ex.close()
+    table = comparison_table(exp, runs, path)
+    _write_outputs(out_dir, exp, base, runs, table)
+    atomic_write_json(out_dir / "experiment.json", _record(exp, path, root, n))
+    # Last: the record of what the experiment wrote, checked by every reader.
+    atomic_write_json(out_dir / experiment_dir.CHECKSUMS, experiment_dir.checksums(out_dir))
+    return table
+
+
+def comparison_table(exp: Experiment, runs: dict[str, RunResult], path: str | Path) -> pd.DataFrame:
+    """One row per scenario and metric: the paired comparison with the base (and economics).
+
+    Raises
+    ------
+    InputError
+        When a metric is not a column of the results (``path``: the experiment file).
+    """
     table = pd.DataFrame(_comparison_rows(exp, runs, path))
     table = table.astype(
         {
@@ -459,6 +236,17 @@ def run_experiment(
     )
     for key in list(exp.factorial) + (exp.design.keys if exp.design else []):
         table[key] = _column(list(table[key])).to_numpy()
+    return table
+
+
+def _write_outputs(
+    out_dir: Path,
+    exp: Experiment,
+    base: Config,
+    runs: dict[str, RunResult],
+    table: pd.DataFrame,
+) -> None:
+    """Write the comparison, parameter and EMA tables and, for a Sobol' design, the indices."""
     atomic_write_parquet(out_dir / "comparison.parquet", table)
     atomic_write_bytes(out_dir / "comparison.csv", table.to_csv(index=False).encode())
     atomic_write_parquet(out_dir / ema.PARAMETERS, parameter_table(exp, base))
@@ -467,24 +255,22 @@ def run_experiment(
     if len(indices):
         atomic_write_parquet(out_dir / "sobol.parquet", indices)
         atomic_write_bytes(out_dir / "sobol.csv", indices.to_csv(index=False).encode())
+
+
+def _record(exp: Experiment, path: str | Path, root: int, n: int) -> dict[str, Any]:
+    """Return the content of ``experiment.json``: what ran, with which seed and replications."""
     expanded = exp.expanded()
-    atomic_write_json(
-        out_dir / "experiment.json",
-        {
-            "name": exp.name,
-            "file": str(path),
-            "seed": root,
-            "replications": n,
-            "scenarios": {k: v.scenario.model_dump(mode="json") for k, v in expanded.items()},
-            "kinds": {k: v.kind for k, v in expanded.items()},
-            "factorial": exp.factorial,
-            "design": exp.design.model_dump(mode="json") if exp.design else None,
-            "metrics": exp.metrics,
-        },
-    )
-    # Last: the record of what the experiment wrote, checked by every reader.
-    atomic_write_json(out_dir / experiment_dir.CHECKSUMS, experiment_dir.checksums(out_dir))
-    return table
+    return {
+        "name": exp.name,
+        "file": str(path),
+        "seed": root,
+        "replications": n,
+        "scenarios": {k: v.scenario.model_dump(mode="json") for k, v in expanded.items()},
+        "kinds": {k: v.kind for k, v in expanded.items()},
+        "factorial": exp.factorial,
+        "design": exp.design.model_dump(mode="json") if exp.design else None,
+        "metrics": exp.metrics,
+    }
 
 
 def load_comparison(out: str | Path) -> pd.DataFrame:
@@ -498,6 +284,7 @@ def load_sobol(out: str | Path) -> pd.DataFrame:
 
 
 __all__ = [
+    "DEFAULT_METRICS",
     "Cost",
     "Experiment",
     "economics",
@@ -507,7 +294,9 @@ __all__ = [
     "load_comparison",
     "load_experiment",
     "load_sobol",
+    "metric_problem",
     "overlay",
+    "comparison_table",
     "paired_comparison",
     "parameter_table",
     "run_experiment",

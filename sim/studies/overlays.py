@@ -18,9 +18,8 @@ import json
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from sim.base.errors import ConfigError, Problem
+from sim.config.strict import Strict
 
 ASSET_SECTIONS = ("sources", "storages", "pipelines", "terminals", "shuttles", "markets")
 """Sections whose ids share one namespace (an asset id is unique across all of them)."""
@@ -28,10 +27,8 @@ ASSET_SECTIONS = ("sources", "storages", "pipelines", "terminals", "shuttles", "
 LIST_SECTIONS = (*ASSET_SECTIONS, "routes", "scripted_events")
 
 
-class Additions(BaseModel):
+class Additions(Strict):
     """New entries appended to a config: list sections take lists, ``hazards`` a mapping."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     sources: list[dict[str, Any]] = []
     storages: list[dict[str, Any]] = []

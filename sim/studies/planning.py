@@ -23,7 +23,7 @@ from sim.base.limits import MAX_PILOT_REPLICATIONS, MAX_WORKERS
 from sim.batch.coordinator import default_chunk_size, plan_chunks, resolve_seed
 from sim.batch.executors import check_executor_options
 from sim.replication.runner import Model
-from sim.studies.experiments import experiment_replications, load_experiment
+from sim.studies.scenarios import experiment_replications, load_experiment
 
 MAX_PILOT = 1_000
 """Most pilot replications (``--pilot``): enough for a stable median time per replication."""

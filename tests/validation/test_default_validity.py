@@ -25,7 +25,7 @@ from sim.config import load_config
 from sim.replay import load_schedule
 from sim.replay.recorded import load_recorded
 from sim.replay.run import replay
-from sim.studies.criticality import criticality
+from sim.studies.criticality import CriticalityOptions, criticality
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = ROOT / "configs" / "kazakhstan.yaml"
@@ -33,7 +33,6 @@ DEFAULT = ROOT / "configs" / "kazakhstan.yaml"
 BAND_USD = (0.8e9, 1.6e9)
 """Mean annual revenue loss the 2022-2025 record supports (issue 14)."""
 PERCENTILES = (10.0, 97.0)
-
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +84,9 @@ def test_btc_use_within_the_contracts(default, default_run):
 
 
 def test_no_knockout_raises_revenue(default):
-    res = criticality(default, duration_days=30.0, workers=2, executor="processes")
+    res = criticality(
+        default, CriticalityOptions(duration_days=30.0, workers=2, executor="processes")
+    )
     by_start = res.by_start
     assert len(by_start) >= 12 * len(res.table)  # every asset at every month's start
     worst = by_start.loc[by_start["revenue_loss_usd"].idxmin()]

@@ -12,7 +12,13 @@ import yaml
 from sim.base.units import DAYS_PER_YEAR
 from sim.cli.main import main
 from sim.figures import run as plots
-from sim.studies.criticality import criticality, month_starts, repair_mixture, targets
+from sim.studies.criticality import (
+    CriticalityOptions,
+    criticality,
+    month_starts,
+    repair_mixture,
+    targets,
+)
 
 RATE = 10.0  # Mt/yr produced
 BUFFER = 0.2  # Mt of free storage in front of the export pipeline
@@ -41,7 +47,7 @@ def _network(**extra):
 
 def test_knockouts_lose_rate_times_duration_minus_headroom(make_cfg):
     cfg = make_cfg(**_network())
-    res = criticality(cfg, duration_days=DAYS)
+    res = criticality(cfg, CriticalityOptions(duration_days=DAYS))
     table = res.table.set_index("asset")
     full = RATE / DAYS_PER_YEAR * DAYS
     expected = {"feeder": full, "tank": full, "export": full - BUFFER}
@@ -71,7 +77,7 @@ def test_own_repair_draws_the_assets_repair_time(make_cfg):
     }
     cfg = make_cfg(**_network(hazards=hazards))
     assert [name for _, name, _ in repair_mixture(cfg, "export")] == ["export_leak"]
-    res = criticality(cfg, own_repair=True, replications=3, start="2026-03-01")
+    res = criticality(cfg, CriticalityOptions(own_repair=True, replications=3, start="2026-03-01"))
     table = res.table.set_index("asset")
     assert table.loc["export", "duration_days"] == 10.0
     assert table.loc["export", "shut_in_mt"] == pytest.approx(
