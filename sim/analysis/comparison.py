@@ -14,21 +14,17 @@ import math
 from typing import Annotated
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from sim.analysis.stats import Z95
 from sim.base.discount import annuity_factor
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+from sim.base.strict import Strict
 
 Usd = Annotated[float, Field(ge=0, le=1e14, allow_inf_nan=False)]
 """A finite, non-negative amount of US dollars (up to 100 trillion)."""
 
 
-class Cost(_Strict):
+class Cost(Strict):
     """Cost of a policy lever (USD), to weigh against the loss it avoids."""
 
     capex_usd: Usd = 0.0

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from sim.base.limits import MAX_MAGNITUDE
-from sim.config.strict import Strict
+from sim.base.strict import Strict
 
 NonNeg = Annotated[float, Field(ge=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
 """A finite number in [0, :data:`~sim.base.limits.MAX_MAGNITUDE`]."""

@@ -22,6 +22,7 @@ from sim.base.limits import (
     MAX_VOLATILITY,
     MIN_START_DATE,
 )
+from sim.base.strict import Strict
 from sim.config.distributions import (
     DurationDist,
     FractionDist,
@@ -29,7 +30,6 @@ from sim.config.distributions import (
     Positive,
     fraction_mean,
 )
-from sim.config.strict import Strict
 
 Ident = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")]
 """Identifier of an asset, route, market or hazard (letters, digits, ``_``, ``-``)."""

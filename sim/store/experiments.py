@@ -32,19 +32,22 @@ import pandas as pd
 from sim.base.errors import InputError, Problem
 from sim.base.safeio import read_input
 from sim.store.outputs import MARKER, check_output_dir, claim_output_dir, owned_subdir
-from sim.studies import ema
 
 KIND = "experiment"
+EMA_ARCHIVE = "ema_results.tar.gz"
+"""The EMA Workbench archive of an experiment (written by :mod:`sim.studies.ema`)."""
+EMA_PARAMETERS = "parameters.parquet"
+"""The design's parameter table of an experiment (written by :mod:`sim.studies.ema`)."""
 CHECKSUMS = "checksums.json"
-CHECKED = ("comparison.parquet", ema.PARAMETERS, "sobol.parquet", "experiment.json")
+CHECKED = ("comparison.parquet", EMA_PARAMETERS, "sobol.parquet", "experiment.json")
 """Files whose SHA-256 ``checksums.json`` records (those present when it is written)."""
 OUTPUT_NAMES = (
     "base",
     "scenarios",
     "comparison.parquet",
     "comparison.csv",
-    ema.PARAMETERS,
-    ema.ARCHIVE,
+    EMA_PARAMETERS,
+    EMA_ARCHIVE,
     "sobol.parquet",
     "sobol.csv",
     "experiment.json",

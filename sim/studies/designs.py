@@ -27,7 +27,7 @@ from pydantic import Discriminator, Field, Tag, model_validator
 from scipy import stats
 from scipy.stats import qmc
 
-from sim.config.strict import Strict
+from sim.base.strict import Strict
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Scalar = bool | int | float | str

@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from sim.base.errors import ConfigError, Problem
-from sim.config.strict import Strict
+from sim.base.strict import Strict
 
 ASSET_SECTIONS = ("sources", "storages", "pipelines", "terminals", "shuttles", "markets")
 """Sections whose ids share one namespace (an asset id is unique across all of them)."""

@@ -27,6 +27,7 @@ from sim.analysis.comparison import Cost
 from sim.base.columns import REPLICATION_COLUMNS, REPLICATION_FAMILIES
 from sim.base.errors import ConfigError, InputError, Problem
 from sim.base.limits import MAX_REPLICATIONS
+from sim.base.strict import Strict
 from sim.config.loader import (
     apply_overrides,
     include_hazards,
@@ -36,7 +37,6 @@ from sim.config.loader import (
 )
 from sim.config.models import Config, Ident
 from sim.config.paths import resolve_reference
-from sim.config.strict import Strict
 from sim.studies.designs import MAX_POINTS, Design, Point, Scalar, factorial_points, set_line
 from sim.studies.overlays import Additions, add_entries, addition_path, overlay, require_key
 
