@@ -1,6 +1,6 @@
-"""The package layout of issue 15, checked on the source: import contract, sizes, SimPy internals.
+"""The package layout of issue 15, checked on the source: imports, sizes, SimPy internals, I/O.
 
-Three rules, each a pure function of a source tree (so each is also run on a small synthetic
+Four rules, each a pure function of a source tree (so each is also run on a small synthetic
 tree below, to show it catches what it should and cannot pass vacuously):
 
 * :func:`import_violations` -- every ``import sim...`` / ``from sim... import`` anywhere in a
@@ -12,6 +12,8 @@ tree below, to show it catches what it should and cannot pass vacuously):
   :data:`MAX_FUNCTION_LINES` lines, with the named exemptions below.
 * :func:`simpy_private_violations` -- SimPy's underscore attributes (``env._queue``,
   ``env._now``, ``event._ok``, ...) are used only in ``sim/model/clock.py``.
+* :func:`analysis_io_violations` -- ``sim/analysis`` makes no file-I/O call (``open``,
+  ``read_parquet``, ``to_csv``, ``write_text``, ...): it computes tables from tables.
 """
 
 from __future__ import annotations
@@ -424,6 +426,51 @@ def simpy_private_violations(root: Path, private: set[str] | None = None) -> lis
 
 
 # ---------------------------------------------------------------------------------------------
+# Rule 4: analysis is pure table functions
+
+# Calls that read or write files (builtins, pathlib, pandas, matplotlib, os, shutil).
+IO_CALLS = {
+    "open",
+    "read_parquet",
+    "read_csv",
+    "read_json",
+    "read_table",
+    "to_parquet",
+    "to_csv",
+    "to_json",
+    "write_text",
+    "write_bytes",
+    "read_text",
+    "read_bytes",
+    "savefig",
+    "mkdir",
+    "unlink",
+    "rmtree",
+    "glob",
+    "rglob",
+    "iterdir",
+    "makedirs",
+    "remove",
+    "listdir",
+}
+
+
+def analysis_io_violations(root: Path) -> list[str]:
+    """Every file-I/O call in the analysis layer (it computes tables from tables only)."""
+    problems = []
+    for path in sorted((root / "analysis").rglob("*.py")):
+        rel = path.relative_to(root.parent).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if name in IO_CALLS:
+                problems.append(f"{rel}:{node.lineno}: {ast.unparse(func)}(...)")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
 # The rules on the real tree
 
 
@@ -445,6 +492,10 @@ def test_simpy_internals_only_in_clock() -> None:
         f"uses of SimPy internals outside {SIMPY_INTERNALS_MODULE}",
         simpy_private_violations(SIM),
     )
+
+
+def test_analysis_does_no_file_io() -> None:
+    _fail("file-I/O calls in sim/analysis (pure table functions)", analysis_io_violations(SIM))
 
 
 def test_table_matches_architecture_doc() -> None:
@@ -598,4 +649,23 @@ def test_simpy_check_catches_violations(tmp_path: Path) -> None:
         "sim/model/berths.py:11: self._env",
         "sim/model/engine.py:5: hasattr(ev, '_defused')",
         "sim/model/tankers.py:2: env._now",
+    ]
+
+
+def test_analysis_io_check_catches_violations(tmp_path: Path) -> None:
+    root = _tree(
+        tmp_path,
+        {
+            "sim/analysis/losses.py": (
+                "import pandas as pd\n"
+                "def ylt(df):\n    return df.groupby('k').sum()\n"
+                "def save(df, path):\n    df.to_parquet(path)\n"
+                "def load(path):\n    with open(path) as f:\n        return f.read()\n"
+            ),
+            "sim/store/layout.py": "def w(p):\n    p.write_text('x')\n",  # not analysis
+        },
+    )
+    assert analysis_io_violations(root) == [
+        "sim/analysis/losses.py:5: df.to_parquet(...)",
+        "sim/analysis/losses.py:7: open(...)",
     ]
