@@ -14,6 +14,13 @@ REFERENCE = ROOT / "docs" / "reference"
 MARKDOWN = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 # Where files name a doc by its path (prose, comments, messages).
 MENTIONING = ["sim", "scripts", "tests", "configs", "notebooks", "seeds", "benchmarks"]
+# Old paths left on purpose: the header `corridor-sim calibrate` writes into its hazards YAML
+# (and the shipped file it generated) is output, and issue 15 changes no output. Point them at
+# docs/background/calibration.md in the next change that may change outputs.
+OLD_PATHS_KEPT = {
+    ("sim/calibration/command.py", "docs/calibration.md"),
+    ("configs/hazards.fitted.yaml", "docs/calibration.md"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +71,11 @@ def test_doc_paths_named_anywhere_exist() -> None:
     for path in files:
         if path.suffix not in {".py", ".md", ".yaml", ".sh", ".ipynb", ".toml"}:
             continue
+        if path == Path(__file__).resolve():  # names old paths in OLD_PATHS_KEPT
+            continue
         text = path.read_text(encoding="utf-8", errors="replace")
         for name in set(re.findall(r"\bdocs/[\w./-]+\.md\b", text)):
-            if not (ROOT / name).exists():
-                missing.append(f"{path.relative_to(ROOT)}: {name}")
+            rel = path.relative_to(ROOT).as_posix()
+            if not (ROOT / name).exists() and (rel, name) not in OLD_PATHS_KEPT:
+                missing.append(f"{rel}: {name}")
     assert not missing, "\n".join(sorted(missing))
