@@ -14,7 +14,7 @@ the end of the autumn 2022 SPM outage (E19) is not known:
   (``seeds/parameters.csv#e19_latest_end_2022``). Both E19 rows end then; the terminal is back
   at full rate as soon as one of the two SPMs returns, so this is the upper envelope.
 
-Targets (docs/calibration.md §10), each computed in both cases:
+Targets (docs/background/calibration.md §10), each computed in both cases:
 
 * **event shortfall**: undisrupted minus replayed exports, against undisrupted minus the recorded
   2022 exports (64.3 Mt), within ±40 %;

@@ -12,7 +12,7 @@ the next stop may hit that resume. The finished run's replications and events ar
 sorted by replication and file by file, with an uninterrupted serial reference run: every
 replication lost, duplicated or changed is counted.
 
-Helpers of ``tests/test_interrupts.py`` find the workers and the signal handlers (Linux
+Helpers of ``tests/system/test_interrupts.py`` find the workers and the signal handlers (Linux
 ``/proc``).
 """
 

@@ -17,7 +17,7 @@ finished run must equal an uninterrupted one, replication by replication.
 Prints a table per category, writes ``summary.json``, ``cases.jsonl`` and ``kills.jsonl`` to
 ``--out`` (case directories of failures are kept under ``--out/work/cases``), and exits 1 when
 anything failed. The inputs are the same for the same ``--seed``; kill moments depend on the
-machine's speed. See docs/reliability.md, "Hostile campaign".
+machine's speed. See docs/background/reliability.md, "Hostile campaign".
 """
 
 from __future__ import annotations

@@ -593,12 +593,13 @@ def _meaning(c: Column) -> str:
 
 
 def markdown() -> str:
-    """Render every table's columns as Markdown (the body of ``docs/outputs.md``)."""
+    """Render every table's columns as Markdown (the body of ``docs/background/outputs.md``)."""
     out = [
         "# Output columns",
         "",
-        "Generated from `sim/base/columns.py` by `python -m sim.base.columns > docs/outputs.md`;",
-        "`tests/test_columns_doc.py` checks it is current. In `summary.json`, VaR and CVaR",
+        "Generated from `sim/base/columns.py` by",
+        "`python -m sim.base.columns > docs/background/outputs.md`;",
+        "`tests/unit/base/test_columns_doc.py` checks it is current. In `summary.json`, VaR and CVaR",
         "are taken on the high tail (the worst replications of a loss), except for columns",
         'marked "less is worse", where they are taken on the low tail.',
     ]

@@ -47,8 +47,8 @@ raise :class:`~sim.base.errors.RunError` naming ``worker`` and the task."""
 
 TLS_HINT = (
     "a tls:// scheduler needs this client's certificate in Dask's configuration "
-    "(distributed.comm.tls.ca-file, .client.cert and .client.key; see docs/reliability.md, "
-    "'Clusters')"
+    "(distributed.comm.tls.ca-file, .client.cert and .client.key; see "
+    "docs/background/reliability.md, 'Clusters')"
 )
 
 MAIN_GUARD_HINT = (

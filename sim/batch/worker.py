@@ -156,7 +156,7 @@ def check_report(report: object, task: ChunkTask, worker: str) -> ChunkReport:
         f"{worker} returned an unexpected result ({what}) for chunk "
         f"{chunk_name(task.start, task.stop)}; refusing it and stopping. Workers must run the "
         "same corridor-sim version as the coordinator, and only trusted machines may join the "
-        "cluster (see docs/reliability.md, 'Clusters')"
+        "cluster (see docs/background/reliability.md, 'Clusters')"
     )
 
 

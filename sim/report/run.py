@@ -86,8 +86,8 @@ def _historical_fit(run: RunResult) -> list[str]:
         "<p>Each recorded year's events (<code>seeds/replay_&lt;year&gt;.csv</code>) replayed on "
         "this run's network at its reference price, and the empirical percentile of that loss "
         "among this run's years (<code>scripts/historical_fit.py</code>, "
-        "<code>docs/calibration.md</code> §11). A calibrated default puts each between p10 and "
-        "p97.</p>",
+        "<code>docs/background/calibration.md</code> §11). A calibrated default puts each "
+        "between p10 and p97.</p>",
         table(
             shown,
             {"percentile": num(1), "volume lost (Mt)": num(2), "volume percentile": num(1)},
@@ -443,7 +443,8 @@ def build_report(run: RunResult) -> str:
         table(_summary_stats(summary["metrics"]), {"P(>0)": num(2)}),
         "<h2>Assumptions and sources</h2>",
         "<p>Each asset and hazard of the config with its key value and its <code>source</code> "
-        "field (rows of <code>seeds/</code>); see <code>docs/calibration.md</code>.</p>",
+        "field (rows of <code>seeds/</code>); see "
+        "<code>docs/background/calibration.md</code>.</p>",
         table(_assumptions(run)),
     ]
     return page(f"corridor-sim report: {man.get('config_name')}", parts)

@@ -224,7 +224,7 @@ def check_rows(rows: object, task: KnockoutTask, worker: str) -> list[dict[str, 
             f"{worker} returned an unexpected result ({type(rows).__name__[:60]}) for the "
             f"knock-out of '{task.asset or 'reference'}' at {task.start}; refusing it. Workers "
             "must run the same corridor-sim version, and only trusted machines may join the "
-            "cluster (see docs/reliability.md, 'Clusters')"
+            "cluster (see docs/background/reliability.md, 'Clusters')"
         )
     return rows  # type: ignore[return-value]
 

@@ -1,4 +1,4 @@
-"""docs/outputs.md documents every output column exactly as sim/base/columns.py declares it."""
+"""docs/background/outputs.md documents every output column as sim/base/columns.py declares it."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from pathlib import Path
 
 from sim.base import columns
 
-DOC = Path(__file__).resolve().parents[3] / "docs" / "outputs.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "background" / "outputs.md"
 
 
 def test_outputs_doc_is_generated_from_the_declarations():
     assert DOC.read_text(encoding="utf-8") == columns.markdown(), (
-        "docs/outputs.md is stale: run `python -m sim.base.columns > docs/outputs.md`"
+        "docs/background/outputs.md is stale: run "
+        "`python -m sim.base.columns > docs/background/outputs.md`"
     )
 
 

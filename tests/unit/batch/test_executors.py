@@ -337,8 +337,9 @@ def _self_signed(tmp_path):
 
 
 def test_dask_scheduler_over_tls_takes_credentials_from_dask_config(cfg, tmp_path):
-    """docs/reliability.md, 'Clusters': a tls:// scheduler with the client's certificate in
-    Dask's configuration (here dask.config.set; in practice ~/.config/dask or DASK_* variables)."""
+    """docs/background/reliability.md, 'Clusters': a tls:// scheduler with the client's
+    certificate in Dask's configuration (here dask.config.set; in practice ~/.config/dask or
+    DASK_* variables)."""
     pytest.importorskip("dask.distributed")
     import dask
     from dask.distributed import LocalCluster
