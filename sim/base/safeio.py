@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -87,24 +88,30 @@ def read_input(
     except OSError as exc:
         raise refuse(f"cannot read {what} ({_reason(exc)})") from None
     try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):  # replaced between the stat and the open
-            raise refuse(f"expected a regular file, found {file_kind(mode)}")
-        chunks = []
-        size = 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
+        chunks = _read_regular(fd, limit, refuse)
     except OSError as exc:
         raise refuse(f"cannot read {what} ({_reason(exc)})") from None
     finally:
         os.close(fd)
-    if size > limit:
+    if sum(len(c) for c in chunks) > limit:
         raise refuse(f"{what} is larger than {limit:,} bytes")
     return b"".join(chunks)
+
+
+def _read_regular(fd: int, limit: int, refuse: Callable[[str], InputError]) -> list[bytes]:
+    """Read at most ``limit + 1`` bytes from ``fd`` once it is checked to be a regular file."""
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):  # replaced between the stat and the open
+        raise refuse(f"expected a regular file, found {file_kind(mode)}")
+    chunks = []
+    size = 0
+    while size <= limit:
+        chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return chunks
 
 
 def _reason(exc: Exception) -> str:
