@@ -304,7 +304,8 @@ def _yaml_header(
         "# Poisson rate = events in window / window years; durations by censored maximum\n"
         "# likelihood, family chosen by AIC; effects from recorded capacity losses or berths.\n"
         f"# Groups with fewer than {SMALL_SAMPLE} events are small samples (see the report).\n"
-        "# Use from a config with `include_hazards: <this file>` (see docs/background/calibration.md).\n"
+        "# Use from a config with `include_hazards: <this file>`\n"
+        "# (see docs/background/calibration.md).\n"
         "# Generated file: edit the catalog and re-run rather than editing by hand.\n"
     )
 
