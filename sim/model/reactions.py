@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
+from sim.model.clock import add_callback
+
 if TYPE_CHECKING:
     from sim.model.engine import FlowEngine
     from sim.model.network import Network
@@ -99,9 +101,7 @@ class Reactions:
         if self._calm and self._quiet(sol):
             return
         self._react(sol)
-        self._calm = not any(self._cut.values()) and all(
-            st == _IDLE for st in self._state.values()
-        )
+        self._calm = not any(self._cut.values()) and all(st == _IDLE for st in self._state.values())
 
     def _quiet(self, sol: FlowSolution) -> bool:
         """Return True when ``sol`` has no congestion (memoised per solution object)."""
@@ -178,7 +178,7 @@ class Reactions:
     def _later(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` at the current time, after the refresh in progress."""
         ev = self.engine.env.timeout(0)
-        ev.callbacks.append(lambda _ev: fn())
+        add_callback(ev, lambda _ev: fn())
 
     def _grant(self, i: int, surge: Any, extra: float, generation: int) -> Generator:
         env, eng = self.engine.env, self.engine
