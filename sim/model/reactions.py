@@ -23,19 +23,49 @@ instant). Nothing here draws random numbers.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sim.model.clock import add_callback
 
 if TYPE_CHECKING:
-    from sim.model.engine import FlowEngine
+    import simpy
+
     from sim.model.network import Network
-    from sim.model.solver import FlowSolution
+    from sim.model.solver import FlowSolution, FlowSolver
 
 _EPS = 1e-9
 """Mt/day; rates closer than this count as equal (about a third of a tonne a day)."""
 
 _IDLE, _NOMINATED, _GRANTED = 0, 1, 2
+
+
+class FlowEngine(Protocol):
+    """What reactions use of :class:`sim.model.engine.FlowEngine` (which builds them)."""
+
+    env: simpy.Environment
+    net: Network
+    solver: FlowSolver
+    link_cap: list[float]
+    source_avail: list[float]
+
+    @property
+    def storage_states(self) -> list[int]:
+        """Current state of each storage."""
+
+    def nominal_capacity(self, link: int) -> float:
+        """Return a link's capacity before outages (Mt/day)."""
+
+    def set_nominal(self, link: int, capacity: float) -> None:
+        """Set a link's capacity before outages (Mt/day)."""
+
+    def add_effect(self, kind: str, index: int, fraction: float) -> int:
+        """Remove ``fraction`` of a link's capacity or a source's production."""
+
+    def set_effect(self, kind: str, index: int, handle: int, fraction: float) -> None:
+        """Change the fraction of an active effect."""
+
+    def remove_effect(self, kind: str, index: int, handle: int) -> None:
+        """End an effect."""
 
 
 class Reactions:

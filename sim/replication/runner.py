@@ -31,7 +31,8 @@ from sim.model.solver import FlowSolver
 from sim.model.streams import Streams
 from sim.model.tankers import ShuttleState, start_shuttle
 from sim.replication import accounting, years
-from sim.replication.accounting import RawRun, TwinView, Valuation
+from sim.replication.accounting import RawRun
+from sim.replication.valuation import TwinView, Valuation
 
 
 @dataclass
