@@ -24,14 +24,15 @@ import simpy
 
 import sim
 import sim.replication.runner as runner
+from sim.model import clock
 
 
 class CountingEnvironment(simpy.Environment):
     """A SimPy environment that remembers its instances, to count their processed events.
 
     ``runner.run_until`` steps the queue itself, so events are counted from the queue: every
-    event that went through it was numbered by ``_eid``, and those still queued were not
-    processed.
+    event that went through it was numbered, and those still queued were not processed (see
+    ``sim.model.clock.processed_count``).
     """
 
     instances: list[simpy.Environment] = []
@@ -43,7 +44,7 @@ class CountingEnvironment(simpy.Environment):
     @staticmethod
     def processed() -> int:
         """Events processed by every instance so far (and forget the instances)."""
-        n = sum(next(env._eid) - len(env._queue) for env in CountingEnvironment.instances)
+        n = sum(clock.processed_count(env) for env in CountingEnvironment.instances)
         CountingEnvironment.instances.clear()
         return n
 

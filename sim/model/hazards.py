@@ -19,6 +19,7 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import simpy
 
 from sim.base.limits import MAX_EVENTS_PER_REPLICATION
@@ -258,54 +259,15 @@ class HazardRunner:
         self, name, cause, assets, berth, duration, fraction, berths_lost, effective, rng, scripted
     ) -> Generator[Any, Any, None]:
         """Apply an event to its assets, hold it for ``duration`` days, then undo it."""
-        env, eng, net = self.env, self.engine, self.net
-        event_id = self._n_events
-        self._n_events += 1
-        if self._n_events > MAX_EVENTS_PER_REPLICATION:
-            raise TooManyEventsError(
-                f"more than {MAX_EVENTS_PER_REPLICATION} disruption events in one replication; "
-                "check the hazards' rates and the horizon"
-            )
+        env, net = self.env, self.net
+        event_id = self._new_event_id()
         undo: list[Callable[[], Generator[Any, Any, None] | None]] = []
         for asset in assets:
             kind = net.asset_kind[asset]
             idx = net.asset_index[asset]
-            n_berths, lost, recovery = 0, fraction, 0.0
-            if not effective:
-                lost = 0.0
-            elif kind == "terminal" and berth is not None:
-                eng.berth_down(idx, berth, +1)
-                n_berths, lost = 1, 0.0
-                undo.append(self._berth_back(idx, berth))
-            elif kind == "terminal" and berths_lost:
-                # A demand for berths_lost berths: those in service now (random ones for a
-                # hazard, the first for a scripted event), then each that comes back while the
-                # event lasts (sim/model/terminal_berths.py).
-                up = eng.berths_up(idx)
-                if rng is None:
-                    chosen = up[:berths_lost]
-                else:
-                    chosen = (
-                        sorted(rng.choice(up, size=min(berths_lost, len(up)), replace=False))
-                        if up
-                        else []
-                    )
-                h = eng.hold_berths(idx, [int(b) for b in chosen], berths_lost)
-                n_berths, lost = berths_lost, 0.0
-                undo.append(self._hold_off(idx, h))
-            elif kind in ("pipeline", "terminal"):
-                h = eng.add_effect("link", idx, lost)
-                undo.append(self._effect_off("link", idx, h, lost, 0.0, 1))
-            elif kind == "source":
-                src = self.cfg.sources[idx]
-                h = eng.add_effect("source", idx, lost)
-                recovery = src.ramp_up_days
-                undo.append(
-                    self._effect_off("source", idx, h, lost, src.ramp_up_days, src.ramp_steps)
-                )
-            elif kind == "shuttle":
-                self.block_shuttle(idx, +1)
-                undo.append(self._unblock(idx))
+            n_berths, lost, recovery = self._take_out(
+                kind, idx, berth, fraction, berths_lost, effective, rng, undo
+            )
             self.records.append(
                 EventRecord(
                     event_id,
@@ -327,6 +289,70 @@ class HazardRunner:
             gen = fn()
             if gen is not None:
                 env.process(gen)
+
+    def _new_event_id(self) -> int:
+        """Return the number of a new disruption event; raise past the per-replication bound."""
+        event_id = self._n_events
+        self._n_events += 1
+        if self._n_events > MAX_EVENTS_PER_REPLICATION:
+            raise TooManyEventsError(
+                f"more than {MAX_EVENTS_PER_REPLICATION} disruption events in one replication; "
+                "check the hazards' rates and the horizon"
+            )
+        return event_id
+
+    def _take_out(
+        self,
+        kind: str,
+        idx: int,
+        berth: int | None,
+        fraction: float,
+        berths_lost: int | None,
+        effective: bool,
+        rng: np.random.Generator | None,
+        undo: list[Callable[[], Generator[Any, Any, None] | None]],
+    ) -> tuple[int, float, float]:
+        """Put one asset (out) under an event; append what ends it to ``undo``.
+
+        Returns the berths lost, the fraction of capacity lost and the recovery (ramp-up)
+        days, as the event's record states them.
+        """
+        eng = self.engine
+        n_berths, lost, recovery = 0, fraction, 0.0
+        if not effective:
+            lost = 0.0
+        elif kind == "terminal" and berth is not None:
+            eng.berth_down(idx, berth, +1)
+            n_berths, lost = 1, 0.0
+            undo.append(self._berth_back(idx, berth))
+        elif kind == "terminal" and berths_lost:
+            # A demand for berths_lost berths: those in service now (random ones for a
+            # hazard, the first for a scripted event), then each that comes back while the
+            # event lasts (sim/model/terminal_berths.py).
+            up = eng.berths_up(idx)
+            if rng is None:
+                chosen = up[:berths_lost]
+            else:
+                chosen = (
+                    sorted(rng.choice(up, size=min(berths_lost, len(up)), replace=False))
+                    if up
+                    else []
+                )
+            h = eng.hold_berths(idx, [int(b) for b in chosen], berths_lost)
+            n_berths, lost = berths_lost, 0.0
+            undo.append(self._hold_off(idx, h))
+        elif kind in ("pipeline", "terminal"):
+            h = eng.add_effect("link", idx, lost)
+            undo.append(self._effect_off("link", idx, h, lost, 0.0, 1))
+        elif kind == "source":
+            src = self.cfg.sources[idx]
+            h = eng.add_effect("source", idx, lost)
+            recovery = src.ramp_up_days
+            undo.append(self._effect_off("source", idx, h, lost, src.ramp_up_days, src.ramp_steps))
+        elif kind == "shuttle":
+            self.block_shuttle(idx, +1)
+            undo.append(self._unblock(idx))
+        return n_berths, lost, recovery
 
     def _berth_back(self, idx: int, berth: int) -> Callable[[], None]:
         def fn() -> None:

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from heapq import heappop
 from itertools import chain
 
 import numpy as np
 import pandas as pd
 import simpy
-from simpy.core import URGENT, StopSimulation
 
 from sim.base.columns import EVENT_COLUMNS, dtypes, family_dtype
 from sim.base.limits import MAX_STEPS_PER_REPLICATION
 from sim.config.models import Config, Shuttle
+from sim.model.clock import run_steps
 from sim.model.engine import FlowEngine
 from sim.model.hazards import HazardRunner
 from sim.model.network import Network, compile_network
@@ -32,7 +31,8 @@ from sim.model.solver import FlowSolver
 from sim.model.streams import Streams
 from sim.model.tankers import ShuttleState, start_shuttle
 from sim.replication import accounting, years
-from sim.replication.accounting import RawRun, TwinView, Valuation
+from sim.replication.accounting import RawRun
+from sim.replication.valuation import TwinView, Valuation
 
 
 @dataclass
@@ -234,34 +234,17 @@ class TooManyStepsError(RuntimeError):
 def run_until(env: simpy.Environment, horizon: float, max_steps: int) -> None:
     """Run ``env`` like ``env.run(until=horizon)``, but stop after ``max_steps`` events.
 
-    The stop event is scheduled exactly as :meth:`simpy.Environment.run` does it (urgent, at
-    ``horizon``), so results are the same as with ``env.run``; the bound turns a model that stops
-    advancing time (a loop of zero-length steps) into an error instead of a hang.
+    The events are processed exactly as by :meth:`simpy.Environment.run` (see
+    :func:`sim.model.clock.run_steps`), so results are the same as with ``env.run``; the bound
+    turns a model that stops advancing time (a loop of zero-length steps) into an error instead
+    of a hang.
 
     Raises
     ------
     TooManyStepsError
         When the horizon is not reached within ``max_steps`` events.
     """
-    stop = simpy.Event(env)
-    stop._ok = True
-    stop._value = None
-    env.schedule(stop, URGENT, horizon - env.now)
-    stop.callbacks.append(StopSimulation.callback)
-    # The loop body is simpy.Environment.step written out (same order, same effects): the call
-    # and its exception frame cost about a tenth of a bare event.
-    queue = env._queue
-    try:
-        for _ in range(max_steps):
-            env._now, _, _, event = heappop(queue)
-            callbacks, event.callbacks = event.callbacks, None
-            for callback in callbacks:
-                callback(event)
-            if not event._ok and not hasattr(event, "_defused"):
-                exc = type(event._value)(*event._value.args)
-                exc.__cause__ = event._value
-                raise exc
-    except StopSimulation:  # the queue never runs dry: the stop event is in it
+    if run_steps(env, horizon, max_steps):
         return
     raise TooManyStepsError(
         f"more than {max_steps} simulation events before day {horizon:g} (stuck at day "

@@ -8,7 +8,7 @@ produced are computed exactly from the breakpoints:
 * Revenue of a year = netback cash of the price steps (cut at the year boundaries, each piece
   discounted like its whole step) + the value of the oil held at the year's end − at its start.
   Oil held at a year boundary is valued at the price step in force there, discounted to the
-  boundary; at the horizon as :meth:`~sim.replication.accounting.Valuation.inventory_change` does.
+  boundary; at the horizon as :meth:`~sim.replication.valuation.Valuation.inventory_change` does.
   The boundary terms telescope and the run and its twin start alike, so the years' losses add
   up to ``revenue_loss_usd`` to rounding.
 * Volume lost in a year = production not produced in it (congestion and field shut-in) minus
@@ -26,7 +26,9 @@ from functools import lru_cache
 import numpy as np
 
 from sim.model.network import Network
-from sim.replication.accounting import GridFlows, RawRun, TwinView, Valuation, held_at, held_grades
+from sim.replication.breakpoints import RawRun, held_at
+from sim.replication.grades import held_grades
+from sim.replication.valuation import GridFlows, TwinView, Valuation
 
 MIN_YEAR_DAYS = 1.0
 """A remainder of the horizon shorter than this (days) is not a year of its own."""

@@ -6,7 +6,6 @@ import json
 import math
 
 import pytest
-import simpy
 import yaml
 from conftest import SMALL_YAML, cfg_dict
 from fuzz_support import run_cli
@@ -315,8 +314,9 @@ STEP_CASES = {
 
 def _measured_steps(cfg, monkeypatch) -> int:
     """SimPy events and routing re-solves of the disrupted run of one replication."""
-    from simpy.core import URGENT, StopSimulation
+    from simpy.core import StopSimulation
 
+    from sim.model.clock import schedule_stop
     from sim.model.engine import FlowEngine
 
     counts = {"refresh": 0, "steps": []}
@@ -328,10 +328,7 @@ def _measured_steps(cfg, monkeypatch) -> int:
 
     def counting_run(env, horizon, max_steps):
         counts["refresh"] = 0
-        stop = simpy.Event(env)
-        stop._ok, stop._value = True, None
-        env.schedule(stop, URGENT, horizon - env.now)
-        stop.callbacks.append(StopSimulation.callback)
+        schedule_stop(env, horizon)
         n = 0
         try:
             while True:
