@@ -13,12 +13,16 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim import __version__
 from sim.base import interrupts
 from sim.base.safeio import check_arguments
 from sim.cli import studies as cli_studies
 from sim.store.layout import read_summary, safe_dir_name
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_CONFIG = "configs/kazakhstan.yaml"
 DEFAULT_FITTED = "configs/hazards.fitted.yaml"
@@ -385,7 +389,8 @@ def _cmd_experiment(args) -> int:
 
 def _cmd_report(args) -> int:
     from sim.batch.coordinator import load_run
-    from sim.report.run import build_comparison_report, write_report
+    from sim.report.experiment import build_comparison_report
+    from sim.report.run import write_report
     from sim.store.experiments import is_experiment_dir
     from sim.store.layout import atomic_write_bytes
     from sim.store.outputs import check_target
@@ -412,19 +417,15 @@ LOSS_TABLES = (
 """Files ``losses`` writes to ``DIR/tables`` (each checked before any is written)."""
 
 
-def _cmd_losses(args) -> int:
+def _write_loss_tables(res, periods: tuple[int, ...]) -> tuple[Path, pd.DataFrame, pd.DataFrame]:
+    """Write the loss and resilience tables of a run to ``DIR/tables``; return it, AAL and RP."""
     import pandas as pd
 
     from sim.analysis import losses, resilience
     from sim.base.units import DAYS_PER_YEAR
-    from sim.batch.coordinator import load_run
     from sim.store.layout import atomic_write_bytes, atomic_write_parquet
     from sim.store.outputs import check_target, owned_subdir
 
-    periods = losses.RETURN_PERIODS
-    if args.return_periods is not None:
-        periods = losses.parse_return_periods(args.return_periods)
-    res = load_run(args.run_dir, finished=True)
     tables = owned_subdir(res.path, "tables")
     for name in LOSS_TABLES:
         check_target(tables / name)
@@ -448,7 +449,15 @@ def _cmd_losses(args) -> int:
     }
     for name, df in csvs.items():
         atomic_write_bytes(tables / f"{name}.csv", df.to_csv(index=False).encode())
-    scale = {"revenue_usd": (1e6, "USD m"), "volume_mt": (1.0, "Mt")}
+    return tables, aal, rp
+
+
+def _print_losses(aal: pd.DataFrame, rp: pd.DataFrame) -> None:
+    """Print the AAL and the return-period losses in their display units (USD in millions)."""
+    from sim.analysis.losses import MEASURE_UNITS
+    from sim.base.columns import unit_scale
+
+    scale = {m: unit_scale(unit) for m, unit in MEASURE_UNITS.items()}
     for r in aal.itertuples(index=False):
         k, unit = scale[r.measure]
         print(
@@ -466,6 +475,18 @@ def _cmd_losses(args) -> int:
             ["measure", "curve", "return_period", "loss", "tvar", "unit", "extrapolated"]
         ].to_string(index=False, float_format=lambda v: f"{v:,.2f}")
     )
+
+
+def _cmd_losses(args) -> int:
+    from sim.analysis import periods
+    from sim.batch.coordinator import load_run
+
+    chosen = periods.RETURN_PERIODS
+    if args.return_periods is not None:
+        chosen = periods.parse_return_periods(args.return_periods)
+    res = load_run(args.run_dir, finished=True)
+    tables, aal, rp = _write_loss_tables(res, chosen)
+    _print_losses(aal, rp)
     print(f"tables written to {tables}")
     return 0
 
