@@ -171,15 +171,22 @@ def sobol_indices(
     mean = np.mean(np.concatenate([f_a, f_b]))
     centred = (f_a - mean, f_b - mean, f_ab - mean)
     point = np.concatenate([first, total])
-    low, high, se = _bootstrap(centred, point, confidence, n_resamples, seed)
+    return _table(names, point, *_bootstrap(centred, point, confidence, n_resamples, seed))
+
+
+def _table(
+    names: list[str], point: np.ndarray, low: np.ndarray, high: np.ndarray, se: np.ndarray
+) -> pd.DataFrame:
+    """Return the indices as :data:`SOBOL_COLUMNS` (arrays hold S1 then ST of each parameter)."""
+    d = len(names)
     return pd.DataFrame(
         {
             "parameter": pd.array(list(names), dtype="string"),
-            "S1": first,
+            "S1": point[:d],
             "S1_low": low[:d],
             "S1_high": high[:d],
             "S1_se": se[:d],
-            "ST": total,
+            "ST": point[d:],
             "ST_low": low[d:],
             "ST_high": high[d:],
             "ST_se": se[d:],
