@@ -11,7 +11,7 @@ USD in millions, units in the headers). The experiment comparison report is in
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,17 +27,15 @@ from sim.figures.style import png_bytes
 from sim.report import run_tables as tables
 from sim.report.experiment import build_comparison_report
 from sim.report.html import figure, num, render, table
+from sim.report.run_tables import StoredRun
 from sim.store.layout import atomic_write_bytes, read_summary
-
-if TYPE_CHECKING:
-    from sim.batch.coordinator import RunResult
 
 __all__ = ["build_comparison_report", "build_report", "write_report"]
 
 USD, USD_WORDS = unit_words("USD")
 
 
-def _figures(run: RunResult, elt: pd.DataFrame, ylt: pd.DataFrame) -> list[Markup]:
+def _figures(run: StoredRun, elt: pd.DataFrame, ylt: pd.DataFrame) -> list[Markup]:
     """Return the key figures of the run, inlined with their captions."""
     reps = run.replications
     drawn = [
@@ -92,7 +90,7 @@ def _band(summary: dict) -> dict[str, str] | None:
     }
 
 
-def _historical_fit(run: RunResult) -> Markup | None:
+def _historical_fit(run: StoredRun) -> Markup | None:
     """Return the recorded years placed in this run's distribution, when that was computed."""
     path = run.path / "tables" / "historical_fit.csv"
     if not path.is_file():
@@ -130,7 +128,7 @@ def _loss_tables(ylt: pd.DataFrame, elt: pd.DataFrame) -> dict[str, Markup]:
     }
 
 
-def _run_tables(run: RunResult, summary: dict, years_per_rep: float) -> dict[str, Any]:
+def _run_tables(run: StoredRun, summary: dict, years_per_rep: float) -> dict[str, Any]:
     """Return the resilience, uncertainty, fit, summary and assumption tables, rendered."""
     reps, events = run.replications, run.events
     split = summary.get("parameter_uncertainty")
@@ -149,7 +147,7 @@ def _run_tables(run: RunResult, summary: dict, years_per_rep: float) -> dict[str
     }
 
 
-def build_report(run: RunResult) -> str:
+def build_report(run: StoredRun) -> str:
     """Return the report of ``run`` as one HTML string."""
     man = run.manifest
     summary = read_summary(run.path, man)
@@ -171,7 +169,7 @@ def build_report(run: RunResult) -> str:
     )
 
 
-def write_report(run: RunResult, path: Path | None = None) -> Path:
+def write_report(run: StoredRun, path: Path | None = None) -> Path:
     """Write the report to ``path`` (default ``<run>/report.html``)."""
     target = path or run.path / "report.html"
     atomic_write_bytes(target, build_report(run).encode("utf-8"))

@@ -7,22 +7,54 @@ Every function takes the run's tables (or the run for its config and manifest) a
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 
 from sim.analysis import losses, resilience
 from sim.base.columns import HEADLINE_METRICS, metric_scale, unit_scale, unit_words
 from sim.base.units import DAYS_PER_YEAR
+from sim.config.models import Config
 
-if TYPE_CHECKING:
-    from sim.batch.coordinator import RunResult
+
+class StoredRun(Protocol):
+    """What the report reads of a stored run (:class:`sim.RunResult` provides it)."""
+
+    @property
+    def path(self) -> Path:
+        """The run directory."""
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        """The run's manifest."""
+
+    @property
+    def config(self) -> Config:
+        """The run's resolved config."""
+
+    @property
+    def replications(self) -> pd.DataFrame:
+        """One row per replication."""
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """One row per event record."""
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """Daily series (empty without ``--timeseries``)."""
+
+    def year_bounds(self) -> np.ndarray:
+        """Year boundaries of the horizon, in days."""
+
 
 USD, USD_UNIT = unit_scale("USD")
 """Divisor and short label of USD amounts in the tables (millions, "USD m")."""
 
 
-def assumptions_table(run: RunResult) -> pd.DataFrame:
+def assumptions_table(run: StoredRun) -> pd.DataFrame:
     """Each asset and hazard of the run's config with its key value and its ``source``."""
     cfg = run.config
     rows = []
@@ -59,7 +91,7 @@ def assumptions_table(run: RunResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def meta_table(run: RunResult, summary: dict) -> pd.DataFrame:
+def meta_table(run: StoredRun, summary: dict) -> pd.DataFrame:
     """Return the run's metadata: config and hash, seed, replications, horizon, version."""
     man = run.manifest
     cfg = run.config
