@@ -17,7 +17,9 @@ Two measures, both paired against the undisrupted twin: ``revenue_usd`` (revenue
   (largest event of the year) exceedance curves with distribution-free confidence bands and
   TVaR, losses and TVaR at return periods read off those curves, PML, and a convergence table.
 
-Column names and meanings are declared in :mod:`sim.base.columns`; categories are strings.
+Column names and meanings are declared in :mod:`sim.base.columns`; categories are strings. The
+curves themselves are in :mod:`sim.analysis.exceedance`, the return periods' validation in
+:mod:`sim.analysis.periods`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from sim.analysis.exceedance import exceedance_curve, loss_at
+from sim.analysis.periods import RETURN_PERIODS, check_return_periods
 from sim.base.columns import (
     AAL_COLUMNS,
     CONVERGENCE_COLUMNS,
@@ -38,18 +42,14 @@ from sim.base.columns import (
     Column,
     dtypes,
 )
-from sim.base.errors import InputError, Problem
 
-RETURN_PERIODS = (5, 10, 25, 50, 100, 250)
-"""Default return periods of the tables (years)."""
-MAX_RETURN_PERIOD = 1_000_000
-MAX_RETURN_PERIODS = 100
-"""At most this many return periods in one table."""
 MEASURES: dict[str, tuple[str, str]] = {
     "revenue_usd": ("loss_usd", "max_event_loss_usd"),
     "volume_mt": ("volume_lost_mt", "max_event_volume_lost_mt"),
 }
 """Measure -> (YLT column of the annual total, YLT column of the largest event)."""
+MEASURE_UNITS: dict[str, str] = {"revenue_usd": "USD", "volume_mt": "Mt"}
+"""Measure -> declared unit of its columns (shown by :func:`sim.base.columns.unit_scale`)."""
 CURVES = ("AEP", "OEP")
 YEAR_LOSS = "year_revenue_loss_usd"
 YEAR_VOLUME = "year_volume_lost_mt"
@@ -269,44 +269,6 @@ def aal(ylt: pd.DataFrame, measure: str = "revenue_usd") -> dict[str, float]:
     }
 
 
-def exceedance_curve(losses: np.ndarray, confidence: float = 0.9) -> pd.DataFrame:
-    """Empirical exceedance curve with distribution-free confidence bands and TVaR.
-
-    Row i (0-based, losses sorted from largest) has exceedance probability ``(i + 1) / n`` and
-    return period ``n / (i + 1)``. The band at probability p comes from the binomial law of the
-    number of losses above the true p-quantile (order-statistic interval). ``tvar`` is the mean
-    of the losses from the largest down to this one.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``exceedance_probability``, ``return_period``, ``loss``, ``loss_low``, ``loss_high``,
-        ``tvar`` (see :data:`sim.base.columns.EP_CURVE_COLUMNS`).
-    """
-    x = np.sort(np.asarray(losses, dtype=float))[::-1]
-    n = len(x)
-    names = [c.name for c in EP_CURVE_COLUMNS if c.name not in ("measure", "curve")]
-    if n == 0:
-        return pd.DataFrame({c: pd.Series(dtype="float64") for c in names})
-    ep = np.arange(1, n + 1) / n
-    alpha = (1 - confidence) / 2
-    lo_rank = sps.binom.ppf(alpha, n, ep).astype(int)
-    hi_rank = sps.binom.ppf(1 - alpha, n, ep).astype(int)
-    # More exceedances than expected means the true quantile is lower (a larger index).
-    high = x[np.clip(lo_rank - 1, 0, n - 1)]
-    low = x[np.clip(hi_rank, 0, n - 1)]
-    return pd.DataFrame(
-        {
-            "exceedance_probability": ep,
-            "return_period": 1.0 / ep,
-            "loss": x,
-            "loss_low": low,
-            "loss_high": high,
-            "tvar": np.cumsum(x) / np.arange(1, n + 1),
-        }
-    )
-
-
 def ep_curve(ylt: pd.DataFrame, curve: str = "AEP", measure: str = "revenue_usd") -> pd.DataFrame:
     """AEP or OEP exceedance curve of a YLT, labelled with its curve and measure."""
     curve = curve.upper()
@@ -317,93 +279,6 @@ def ep_curve(ylt: pd.DataFrame, curve: str = "AEP", measure: str = "revenue_usd"
     out.insert(0, "curve", curve)
     out.insert(0, "measure", measure)
     return _frame(out, EP_CURVE_COLUMNS)
-
-
-def loss_at(losses: np.ndarray, return_period: float) -> tuple[float, float]:
-    """Loss at a return period read off the empirical exceedance curve, and its TVaR.
-
-    With n years sorted from the largest, rank k has return period n / k (as in
-    :func:`exceedance_curve`). The loss at return period T sits at rank n / T, interpolated
-    linearly in return period between neighbouring ranks; the TVaR is the mean of the n / T
-    largest losses (the last one weighted by the fractional part). Beyond the longest simulated
-    return period (T > n) both are the largest loss, a lower bound.
-    """
-    x = np.sort(np.asarray(losses, dtype=float))[::-1]
-    n = len(x)
-    if n == 0:
-        return float("nan"), float("nan")
-    k = n / float(return_period)
-    if k <= 1.0:
-        return float(x[0]), float(x[0])
-    i = int(math.floor(k + 1e-12))
-    frac = k - i
-    if i >= n:
-        return float(x[-1]), float(x.mean())
-    if frac <= 1e-12:
-        loss = float(x[i - 1])
-    else:
-        rp_hi, rp_lo = n / i, n / (i + 1)
-        w = (return_period - rp_lo) / (rp_hi - rp_lo)
-        loss = float(x[i] + w * (x[i - 1] - x[i]))
-    tvar = float((x[:i].sum() + frac * x[i]) / k)
-    return loss, tvar
-
-
-def _period_problem(where: str, got: object) -> InputError:
-    return InputError(
-        Problem(
-            where,
-            f"expected up to {MAX_RETURN_PERIODS} whole numbers of years from 1 to "
-            f"{MAX_RETURN_PERIOD:,}, e.g. 5,10,100; got {got!r}",
-        )
-    )
-
-
-def check_return_periods(periods: object, where: str = "return_periods") -> tuple[int, ...]:
-    """Validate return periods and return them sorted, without duplicates.
-
-    Parameters
-    ----------
-    periods:
-        Whole numbers of years from 1 to :data:`MAX_RETURN_PERIOD` (ints, or floats without a
-        fractional part), at most :data:`MAX_RETURN_PERIODS` of them.
-    where:
-        The option or argument named in the error.
-
-    Raises
-    ------
-    InputError
-        Naming ``where``, what was expected and what was given.
-    """
-    if isinstance(periods, (str, bytes)) or not hasattr(periods, "__iter__"):
-        raise _period_problem(where, periods)
-    values = list(periods)  # type: ignore[call-overload]
-    if not values or len(values) > MAX_RETURN_PERIODS:
-        raise _period_problem(where, values if len(values) <= 10 else f"{len(values)} values")
-    out = set()
-    for v in values:
-        ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
-        if not ok or not math.isfinite(v) or v != int(v) or not 1 <= v <= MAX_RETURN_PERIOD:
-            raise _period_problem(where, v)
-        out.add(int(v))
-    return tuple(sorted(out))
-
-
-def parse_return_periods(text: str, where: str = "--return-periods") -> tuple[int, ...]:
-    """Read comma-separated return periods (e.g. ``"5,10,100"``), validated.
-
-    Raises
-    ------
-    InputError
-        When a part is not a whole number of years in range.
-    """
-    values = []
-    for part in str(text).split(","):
-        try:
-            values.append(int(part.strip()))
-        except ValueError:
-            raise _period_problem(where, part.strip()) from None
-    return check_return_periods(values, where)
 
 
 def return_period_table(

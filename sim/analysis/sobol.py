@@ -62,6 +62,68 @@ def _estimate(f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray) -> np.ndarray:
     return np.concatenate([first, total])
 
 
+def _checked(
+    f_a: np.ndarray, f_b: np.ndarray, f_ab: np.ndarray, d: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the outputs as float arrays after checking their shapes and finiteness."""
+    f_a = np.asarray(f_a, dtype=float)
+    f_b = np.asarray(f_b, dtype=float)
+    f_ab = np.asarray(f_ab, dtype=float)
+    n = len(f_a)
+    if f_b.shape != (n,) or f_ab.shape != (d, n):
+        raise ValueError(f"expected f_A, f_B of shape ({n},) and f_AB of shape ({d}, {n})")
+    if not (np.isfinite(f_a).all() and np.isfinite(f_b).all() and np.isfinite(f_ab).all()):
+        raise ValueError("outputs must be finite")
+    return f_a, f_b, f_ab
+
+
+def _bootstrap(
+    centred: tuple[np.ndarray, np.ndarray, np.ndarray],
+    point: np.ndarray,
+    confidence: float,
+    n_resamples: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """BCa intervals (low, high) and standard errors of S1 then ST, resampling design rows."""
+    ca, cb, cab = centred
+    n, k = len(ca), len(point)
+    if n < 3:
+        return np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
+    if np.var(np.concatenate([ca, cb])) == 0:
+        return np.zeros(k), np.zeros(k), np.zeros(k)  # a constant output: every index is 0
+
+    def statistic(idx: np.ndarray) -> np.ndarray:
+        idx = np.asarray(idx, dtype=int)
+        return _estimate(ca[idx], cb[idx], cab[:, idx])
+
+    with warnings.catch_warnings():
+        # An index that is exactly 0 in every resample (a parameter without effect) makes
+        # the BCa acceleration 0/0; such intervals are set to the point below.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", _DEGENERATE)
+        boot = stats.bootstrap(
+            (np.arange(n),),
+            statistic,
+            vectorized=False,
+            method="BCa",
+            n_resamples=n_resamples,
+            confidence_level=confidence,
+            **_rng_kwargs(seed),
+        )
+    low = np.asarray(boot.confidence_interval.low, dtype=float)
+    high = np.asarray(boot.confidence_interval.high, dtype=float)
+    se = np.asarray(boot.standard_error, dtype=float)
+    dist = np.asarray(boot.bootstrap_distribution, dtype=float)
+    for j in range(k):
+        if np.ptp(dist[j]) == 0:
+            low[j] = high[j] = point[j]
+        elif not (np.isfinite(low[j]) and np.isfinite(high[j])):
+            # BCa undefined: fall back to the percentile interval.
+            alpha = (1 - confidence) / 2
+            low[j], high[j] = np.nanpercentile(dist[j], [100 * alpha, 100 * (1 - alpha)])
+    return low, high, se
+
+
 def sobol_indices(
     f_a: np.ndarray,
     f_b: np.ndarray,
@@ -98,65 +160,33 @@ def sobol_indices(
     ValueError
         If shapes disagree, n is not a power of 2 or an output is not finite.
     """
-    f_a = np.asarray(f_a, dtype=float)
-    f_b = np.asarray(f_b, dtype=float)
-    f_ab = np.asarray(f_ab, dtype=float)
-    d, n = len(names), len(f_a)
-    if f_b.shape != (n,) or f_ab.shape != (d, n):
-        raise ValueError(f"expected f_A, f_B of shape ({n},) and f_AB of shape ({d}, {n})")
-    if not (np.isfinite(f_a).all() and np.isfinite(f_b).all() and np.isfinite(f_ab).all()):
-        raise ValueError("outputs must be finite")
+    d = len(names)
+    f_a, f_b, f_ab = _checked(f_a, f_b, f_ab, d)
+    n = len(f_a)
     res = stats.sobol_indices(
         func={"f_A": f_a[None, :], "f_B": f_b[None, :], "f_AB": f_ab[:, None, :]}, n=n
     )
     first = np.atleast_1d(np.asarray(res.first_order, dtype=float)).reshape(d)
     total = np.atleast_1d(np.asarray(res.total_order, dtype=float)).reshape(d)
     mean = np.mean(np.concatenate([f_a, f_b]))
-    ca, cb, cab = f_a - mean, f_b - mean, f_ab - mean
-    if n < 3:
-        low = high = se = np.full(2 * d, np.nan)
-    elif np.var(np.concatenate([ca, cb])) == 0:
-        low = high = se = np.zeros(2 * d)  # a constant output: every index is 0
-    else:
+    centred = (f_a - mean, f_b - mean, f_ab - mean)
+    point = np.concatenate([first, total])
+    return _table(names, point, *_bootstrap(centred, point, confidence, n_resamples, seed))
 
-        def statistic(idx: np.ndarray) -> np.ndarray:
-            idx = np.asarray(idx, dtype=int)
-            return _estimate(ca[idx], cb[idx], cab[:, idx])
 
-        with warnings.catch_warnings():
-            # An index that is exactly 0 in every resample (a parameter without effect) makes
-            # the BCa acceleration 0/0; such intervals are set to the point below.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            warnings.simplefilter("ignore", _DEGENERATE)
-            boot = stats.bootstrap(
-                (np.arange(n),),
-                statistic,
-                vectorized=False,
-                method="BCa",
-                n_resamples=n_resamples,
-                confidence_level=confidence,
-                **_rng_kwargs(seed),
-            )
-        low = np.asarray(boot.confidence_interval.low, dtype=float)
-        high = np.asarray(boot.confidence_interval.high, dtype=float)
-        se = np.asarray(boot.standard_error, dtype=float)
-        dist = np.asarray(boot.bootstrap_distribution, dtype=float)
-        point = np.concatenate([first, total])
-        for j in range(2 * d):
-            if np.ptp(dist[j]) == 0:
-                low[j] = high[j] = point[j]
-            elif not (np.isfinite(low[j]) and np.isfinite(high[j])):
-                # BCa undefined: fall back to the percentile interval.
-                alpha = (1 - confidence) / 2
-                low[j], high[j] = np.nanpercentile(dist[j], [100 * alpha, 100 * (1 - alpha)])
+def _table(
+    names: list[str], point: np.ndarray, low: np.ndarray, high: np.ndarray, se: np.ndarray
+) -> pd.DataFrame:
+    """Return the indices as :data:`SOBOL_COLUMNS` (arrays hold S1 then ST of each parameter)."""
+    d = len(names)
     return pd.DataFrame(
         {
             "parameter": pd.array(list(names), dtype="string"),
-            "S1": first,
+            "S1": point[:d],
             "S1_low": low[:d],
             "S1_high": high[:d],
             "S1_se": se[:d],
-            "ST": total,
+            "ST": point[d:],
             "ST_low": low[d:],
             "ST_high": high[d:],
             "ST_se": se[d:],

@@ -27,15 +27,11 @@ freedom).
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 from scipy import stats
-
-from sim.store.layout import chunk_files, iter_column
 
 SPLIT_METRICS = ("revenue_loss_usd", "shut_in_mt", "n_events")
 """Outcomes whose variance a second-order run's summary splits."""
@@ -103,26 +99,31 @@ def variance_split(values: np.ndarray, sets: np.ndarray) -> dict[str, float]:
     }
 
 
-def run_variance_split(run_dir: Path, metrics=SPLIT_METRICS) -> dict[str, Any]:
-    """Return ``{metric: split}`` for a run directory with a ``parameter_set`` column.
+def variance_splits(replications: pd.DataFrame, metrics=SPLIT_METRICS) -> dict[str, Any]:
+    """Return ``{metric: split}`` of a second-order run's replication table.
 
-    Returns an empty mapping for first-order runs (no ``parameter_set`` column) and skips
-    metrics that cannot be split.
+    Parameters
+    ----------
+    replications:
+        The replication table, or any of its columns: ``parameter_set`` and the metrics.
+    metrics:
+        Outcomes to split (those missing from the table are skipped).
+
+    Returns
+    -------
+    dict
+        Empty for first-order runs (no ``parameter_set`` column); metrics that cannot be
+        split (see :func:`variance_split`) are left out.
     """
-    files = chunk_files(run_dir, "replications")
-    if not files:
+    if "parameter_set" not in replications.columns:
         return {}
-    names = set(pq.read_schema(files[0]).names)
-    if "parameter_set" not in names:
-        return {}
-    sets = pd.concat(list(iter_column(run_dir, "parameter_set")), ignore_index=True)
+    sets = replications["parameter_set"].to_numpy()
     out: dict[str, Any] = {}
     for metric in metrics:
-        if metric not in names:
+        if metric not in replications.columns:
             continue
-        values = pd.concat(list(iter_column(run_dir, metric)), ignore_index=True)
         try:
-            out[metric] = variance_split(values.to_numpy(float), sets.to_numpy())
+            out[metric] = variance_split(replications[metric].to_numpy(float), sets)
         except ValueError:
             continue
     return out

@@ -576,14 +576,57 @@ DISPLAY_UNITS: dict[str, tuple[float, str, int]] = {
 """Printed tables: declared unit -> (divisor, unit shown, decimals). One format per unit."""
 
 
+UNIT_WORDS: dict[str, str] = {"USD m": "USD million"}
+"""Unit shown -> the words used for it on figure axes and in sentences."""
+
+HEADLINE_METRICS = (
+    "revenue_loss_usd",
+    "twin_revenue_usd",
+    "shut_in_mt",
+    "exported_mt",
+    "deferred_mt",
+    "shut_in_days",
+    "n_events",
+)
+"""Replication metrics a run's summary shows first (the CLI summary and the HTML report)."""
+
+
+def unit_display(unit: str) -> tuple[float, str, int]:
+    """Return how values of a declared unit are shown: divisor, unit shown and decimals.
+
+    The one display scale of every table and figure (:data:`DISPLAY_UNITS`; USD in millions);
+    units not in the table are shown as they are, with two decimals.
+    """
+    return DISPLAY_UNITS.get(unit, (1.0, unit, 2))
+
+
 def display_unit(name: str) -> tuple[float, str, int]:
     """Return how a replication column is printed: divisor, unit shown and decimals.
 
     Values are divided by the divisor and printed with thousands separators and the given
     decimals (e.g. USD in millions with one decimal), so a table shows one format per unit.
     """
-    unit = unit_of(name)
-    return DISPLAY_UNITS.get(unit, (1.0, unit, 2))
+    return unit_display(unit_of(name))
+
+
+def unit_scale(unit: str) -> tuple[float, str]:
+    """Return the divisor and the short label of a declared unit (``"USD"``: 1e6, "USD m")."""
+    divisor, shown, _ = unit_display(unit)
+    return divisor, shown
+
+
+def unit_words(unit: str) -> tuple[float, str]:
+    """Return the divisor and the label in words of a declared unit ("USD": 1e6, "USD million").
+
+    Units without words of their own keep their declared name (``"fraction"``, ``"Mt"``).
+    """
+    divisor, shown, _ = unit_display(unit)
+    return divisor, UNIT_WORDS.get(shown, unit)
+
+
+def metric_scale(name: str) -> tuple[float, str]:
+    """Return the divisor and label in words of a replication column (USD shown in millions)."""
+    return unit_words(unit_of(name))
 
 
 def _meaning(c: Column) -> str:

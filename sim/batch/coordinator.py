@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.stats import describe, relative_ci_half_width
-from sim.analysis.variance import run_variance_split
+from sim.analysis.variance import SPLIT_METRICS, variance_splits
 from sim.base.columns import adverse_tail
 from sim.base.errors import InputError, Problem, RunError
 from sim.base.limits import MAX_REPLICATIONS
@@ -62,6 +62,7 @@ from sim.store.layout import (
     atomic_write_bytes,
     atomic_write_json,
     chunk_complete,
+    chunk_files,
     chunk_name,
     data_chunk_files,
     iter_column,
@@ -258,8 +259,12 @@ class RunResult:
     def plot(self) -> RunPlots:
         """Figures of this run: ``.plot.loss_histogram()``, ``.plot.ep_curves()``, ..."""
         from sim.figures.run import RunPlots
+        from sim.store.outputs import owned_subdir, save_figures
 
-        return RunPlots(self)
+        def save(figures: dict, out_dir: Path | None) -> list[Path]:
+            return save_figures(figures, out_dir or owned_subdir(self.path, "figures"))
+
+        return RunPlots(self, save)
 
 
 def load_run(path: str | Path, finished: bool = False) -> RunResult:
@@ -322,6 +327,27 @@ def summarise(run_dir: Path) -> dict[str, Any]:
             n = len(values)
             metrics[name] = describe(values, adverse_tail(name))
     return {"metrics": metrics, "replications": n}
+
+
+def run_variance_split(run_dir: Path) -> dict[str, Any]:
+    """Return the variance split of a second-order run directory ({} for first-order runs).
+
+    Reads ``parameter_set`` and the split metrics (:data:`~sim.analysis.variance.SPLIT_METRICS`)
+    chunk by chunk and hands the table to :func:`sim.analysis.variance.variance_splits`.
+    """
+    import pyarrow.parquet as pq
+
+    files = chunk_files(run_dir, "replications")
+    if not files:
+        return {}
+    names = set(pq.read_schema(files[0]).names)
+    if "parameter_set" not in names:
+        return {}
+    columns = ["parameter_set", *(m for m in SPLIT_METRICS if m in names)]
+    table = pd.DataFrame(
+        {c: pd.concat(list(iter_column(run_dir, c)), ignore_index=True) for c in columns}
+    )
+    return variance_splits(table)
 
 
 def json_safe(obj: Any) -> Any:

@@ -18,21 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from sim.base.columns import adverse_tail, display_unit
+from sim.base.columns import HEADLINE_METRICS, adverse_tail, display_unit
 from sim.base.units import DAYS_PER_YEAR
 
 WIDTH = 100
 """Widest line of the summary (a terminal of 100 columns)."""
 
-HEADLINE = (
-    "revenue_loss_usd",
-    "twin_revenue_usd",
-    "shut_in_mt",
-    "exported_mt",
-    "deferred_mt",
-    "shut_in_days",
-    "n_events",
-)
+HEADLINE = HEADLINE_METRICS
 """Metrics shown first, then the largest mean uses of spare capacity."""
 SPARE = "spare_used_mt"
 SPARE_SHOWN = 5

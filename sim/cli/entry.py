@@ -8,6 +8,10 @@ and would otherwise end the process by SIGINT instead of with the documented exi
 
 This module imports nothing heavy, so the console script gets the same treatment as
 ``python -m sim`` from its first moment.
+
+The command line draws figures only into files: unless ``MPLBACKEND`` says otherwise, it runs
+Matplotlib with the file-only Agg backend (set in the environment before Matplotlib is
+imported; the library itself never chooses a backend, see :mod:`sim.figures.style`).
 """
 
 import os
@@ -22,6 +26,7 @@ def _stop_while_importing(signum, frame):
 def console() -> None:
     """Run the command line and exit with its code (see :func:`sim.cli.main.main`)."""
     signal.signal(signal.SIGTERM, _stop_while_importing)
+    os.environ.setdefault("MPLBACKEND", "Agg")  # files only: no window, no display needed
     try:
         from sim.cli.main import main
     except KeyboardInterrupt:

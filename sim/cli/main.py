@@ -17,6 +17,7 @@ from pathlib import Path
 from sim import __version__
 from sim.base import interrupts
 from sim.base.safeio import check_arguments
+from sim.cli import outputs as cli_outputs
 from sim.cli import studies as cli_studies
 from sim.store.layout import read_summary, safe_dir_name
 
@@ -344,14 +345,6 @@ def _cmd_summary(args) -> int:
     return 0
 
 
-def _cmd_plot(args) -> int:
-    from sim.batch.coordinator import load_run
-
-    paths = load_run(args.run_dir, finished=True).plot.save_all()
-    print(f"wrote {len(paths)} files to {paths[0].parent if paths else args.run_dir}")
-    return 0
-
-
 def _cmd_experiment(args) -> int:
     from sim.studies.experiments import load_experiment, run_experiment
 
@@ -383,93 +376,6 @@ def _cmd_experiment(args) -> int:
     return 0
 
 
-def _cmd_report(args) -> int:
-    from sim.batch.coordinator import load_run
-    from sim.report.run import build_comparison_report, write_report
-    from sim.store.experiments import is_experiment_dir
-    from sim.store.layout import atomic_write_bytes
-    from sim.store.outputs import check_target
-
-    target = Path(args.run_dir)
-    if not (target / "manifest.json").is_file() and is_experiment_dir(target):
-        out = target / "report.html"
-        check_target(out)
-        atomic_write_bytes(out, build_comparison_report(target).encode("utf-8"))
-        print(f"wrote {out}")
-        return 0
-    run = load_run(args.run_dir, finished=True)
-    check_target(run.path / "report.html")
-    print(f"wrote {write_report(run)}")
-    return 0
-
-
-LOSS_TABLES = (
-    "elt.parquet",
-    "ylt.parquet",
-    *(f"{name}.csv" for name in ("aal", "return_periods", "convergence", "aep", "oep")),
-    *(f"{name}.csv" for name in ("resilience", "offset_ledger")),
-)
-"""Files ``losses`` writes to ``DIR/tables`` (each checked before any is written)."""
-
-
-def _cmd_losses(args) -> int:
-    import pandas as pd
-
-    from sim.analysis import losses, resilience
-    from sim.base.units import DAYS_PER_YEAR
-    from sim.batch.coordinator import load_run
-    from sim.store.layout import atomic_write_bytes, atomic_write_parquet
-    from sim.store.outputs import check_target, owned_subdir
-
-    periods = losses.RETURN_PERIODS
-    if args.return_periods is not None:
-        periods = losses.parse_return_periods(args.return_periods)
-    res = load_run(args.run_dir, finished=True)
-    tables = owned_subdir(res.path, "tables")
-    for name in LOSS_TABLES:
-        check_target(tables / name)
-    bounds = res.year_bounds()
-    reps, events = res.replications, res.events
-    elt, ylt = res.elt(), res.ylt()
-    atomic_write_parquet(tables / "elt.parquet", elt)
-    atomic_write_parquet(tables / "ylt.parquet", ylt)
-    years = float(bounds[-1] - bounds[0]) / DAYS_PER_YEAR
-    aal = losses.aal_table(ylt)
-    rp = losses.return_period_table(ylt, periods)
-    both = list(losses.MEASURES)
-    csvs = {
-        "aal": aal,
-        "return_periods": rp,
-        "convergence": pd.concat([losses.convergence_table(ylt, m) for m in both]),
-        "aep": pd.concat([losses.ep_curve(ylt, "AEP", m) for m in both]),
-        "oep": pd.concat([losses.ep_curve(ylt, "OEP", m) for m in both]),
-        "resilience": resilience.by_hazard(events, len(reps) * years),
-        "offset_ledger": resilience.offset_ledger(reps, years),
-    }
-    for name, df in csvs.items():
-        atomic_write_bytes(tables / f"{name}.csv", df.to_csv(index=False).encode())
-    scale = {"revenue_usd": (1e6, "USD m"), "volume_mt": (1.0, "Mt")}
-    for r in aal.itertuples(index=False):
-        k, unit = scale[r.measure]
-        print(
-            f"AAL {r.measure}: {r.aal / k:,.2f} {unit}/yr (standard error {r.se / k:,.2f}); "
-            f"PML 100 yr: {r.pml_100 / k:,.2f} {unit}; {r.replications} replications, "
-            f"{r.years} years"
-        )
-    shown = rp.assign(
-        loss=[v / scale[m][0] for v, m in zip(rp["loss"], rp["measure"])],
-        tvar=[v / scale[m][0] for v, m in zip(rp["tvar"], rp["measure"])],
-        unit=[scale[m][1] for m in rp["measure"]],
-    )
-    print(
-        shown[
-            ["measure", "curve", "return_period", "loss", "tvar", "unit", "extrapolated"]
-        ].to_string(index=False, float_format=lambda v: f"{v:,.2f}")
-    )
-    print(f"tables written to {tables}")
-    return 0
-
-
 def _cmd_calibrate(args) -> int:
     from sim.calibration.command import calibrate_command
 
@@ -488,9 +394,9 @@ COMMANDS = {
     "run": _cmd_run,
     "resume": _cmd_resume,
     "summary": _cmd_summary,
-    "plot": _cmd_plot,
-    "losses": _cmd_losses,
-    "report": _cmd_report,
+    "plot": cli_outputs.cmd_plot,
+    "losses": cli_outputs.cmd_losses,
+    "report": cli_outputs.cmd_report,
     "calibrate": _cmd_calibrate,
     "replay": _cmd_replay,
     "experiment": _cmd_experiment,

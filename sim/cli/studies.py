@@ -56,7 +56,8 @@ def add_parsers(sub, default_config: str) -> None:
 
 def experiment_extras(out: Path) -> None:
     """Print and plot the Sobol' indices of an experiment directory, if it has any."""
-    from sim.figures import run as plots
+    from sim.figures import studies as plots
+    from sim.figures.style import close
     from sim.store.outputs import owned_subdir, save_figure
     from sim.studies.experiments import load_sobol
 
@@ -69,7 +70,7 @@ def experiment_extras(out: Path) -> None:
             fig = plots.sobol_indices(indices, metric)
             for ext in ("png", "svg"):
                 save_figure(fig, figures / f"sobol_{metric}.{ext}")
-            plots.plt.close(fig)
+            close(fig)
         print(f"Sobol' indices written to {out}/sobol.csv and {figures}")
     print(f"EMA Workbench results: {out}/ema_results.tar.gz (sim.studies.ema.load_results)")
 
@@ -108,7 +109,8 @@ def cmd_criticality(args, config_path: str) -> int:
     safe path component); an existing one must be an earlier criticality output.
     """
     from sim.config import load_config
-    from sim.figures import run as plots
+    from sim.figures import studies as plots
+    from sim.figures.style import close
     from sim.store.layout import (
         atomic_write_bytes,
         atomic_write_json,
@@ -149,7 +151,7 @@ def cmd_criticality(args, config_path: str) -> int:
     fig = plots.criticality(res.table)
     for ext in ("png", "svg"):
         save_figure(fig, out / f"criticality.{ext}")
-    plots.plt.close(fig)
+    close(fig)
     print(format_table(res.table))
     print(f"hazards {res.settings['hazards']}, prices {res.settings['prices']}")
     print(f"tables and chart written to {out}")

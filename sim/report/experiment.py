@@ -1,19 +1,28 @@
-"""The self-contained HTML report of an experiment directory (scenarios against the base)."""
+"""The self-contained HTML report of an experiment directory (scenarios against the base).
+
+Rendered from ``templates/experiment.html``: the scenarios, figures of the paired changes
+(and of sensitivities, design points and Sobol' indices when the experiment has them), one
+comparison table per metric in its display unit, and the economics of the levers.
+"""
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import pandas as pd
+from markupsafe import Markup
+from matplotlib.figure import Figure
 
-from sim.figures import run as plots
-from sim.figures.run import metric_scale
-from sim.report.html import figure, num, page, sig, table
+from sim.base.columns import metric_scale, unit_scale
+from sim.figures import studies as plots
+from sim.figures.style import png_bytes
+from sim.report.html import figure, num, render, sig, table
 from sim.store.experiments import read_comparison, read_meta, read_sobol
 
+USD, USD_UNIT = unit_scale("USD")
 
-def _comparison_tables(comparison: pd.DataFrame) -> list[str]:
+
+def _comparison_tables(comparison: pd.DataFrame) -> list[tuple[str, str, Markup]]:
     """One table per metric (scenarios as rows), values in the metric's display unit."""
     parts = []
     for metric, grp in comparison.groupby("metric", sort=False):
@@ -30,10 +39,8 @@ def _comparison_tables(comparison: pd.DataFrame) -> list[str]:
             }
             for r in grp.itertuples(index=False)
         ]
-        parts.append(
-            f"<h3>{html.escape(str(metric))} ({html.escape(unit or 'as the metric')})</h3>"
-        )
-        parts.append(table(pd.DataFrame(rows), {"variance reduction (×)": num(1)}))
+        tab = table(pd.DataFrame(rows), {"variance reduction (×)": num(1)})
+        parts.append((str(metric), unit or "as the metric", tab))
     return parts
 
 
@@ -47,9 +54,10 @@ def _economics_rows(comparison: pd.DataFrame, meta: dict) -> pd.DataFrame:
         rows.append(
             {
                 "scenario": str(r.scenario),
-                "avoided loss (USD m/yr)": r.avoided_loss_usd_per_year / 1e6,
-                "NPV (USD m)": r.npv_usd / 1e6,
-                "NPV 95% CI (USD m)": f"{r.npv_ci95_low / 1e6:,.0f} – {r.npv_ci95_high / 1e6:,.0f}",
+                f"avoided loss ({USD_UNIT}/yr)": r.avoided_loss_usd_per_year / USD,
+                f"NPV ({USD_UNIT})": r.npv_usd / USD,
+                f"NPV 95% CI ({USD_UNIT})": f"{r.npv_ci95_low / USD:,.0f} – "
+                f"{r.npv_ci95_high / USD:,.0f}",
                 "benefit/cost": r.benefit_cost_ratio,
                 "cost source": cost.get("source") or "",
             }
@@ -57,24 +65,20 @@ def _economics_rows(comparison: pd.DataFrame, meta: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def build_comparison_report(exp_dir: Path) -> str:
-    """Return the HTML report of an experiment directory (``comparison.parquet``).
-
-    Raises
-    ------
-    InputError
-        When a file the report needs is missing or damaged (see :mod:`sim.store.experiments`).
-    """
-    comparison = read_comparison(exp_dir)
-    meta = read_meta(exp_dir)
-    metrics = list(dict.fromkeys(comparison["metric"].astype(str)))
+def _named(comparison: pd.DataFrame) -> pd.DataFrame:
+    """Return the rows of named scenarios (not one-at-a-time or design points)."""
     if "kind" in comparison:
-        named = comparison[comparison["kind"] == "scenario"]
-    elif "parameter" in comparison:
-        named = comparison[comparison["parameter"] == ""]
-    else:
-        named = comparison
-    figs = [
+        return comparison[comparison["kind"] == "scenario"]
+    if "parameter" in comparison:
+        return comparison[comparison["parameter"] == ""]
+    return comparison
+
+
+def _figures(comparison: pd.DataFrame, meta: dict, indices: pd.DataFrame) -> list[Markup]:
+    """Return the experiment's figures, inlined with their captions."""
+    metrics = list(dict.fromkeys(comparison["metric"].astype(str)))
+    named = _named(comparison)
+    figs: list[tuple[Figure, str]] = [
         (plots.scenario_comparison(named, m), f"Paired change in mean {m} against the base.")
         for m in metrics
         if len(named)
@@ -92,47 +96,39 @@ def build_comparison_report(exp_dir: Path) -> str:
             (plots.design_scatter(comparison, swept, m), f"Design points: mean {m}.")
             for m in metrics
         ]
-    indices = read_sobol(exp_dir)
     if len(indices):
         figs += [
             (plots.sobol_indices(indices, m), f"Sobol' indices of mean {m} (95% bootstrap CIs).")
             for m in metrics
         ]
+    return [figure(png_bytes(fig), caption) for fig, caption in figs]
+
+
+def build_comparison_report(exp_dir: Path) -> str:
+    """Return the HTML report of an experiment directory (``comparison.parquet``).
+
+    Raises
+    ------
+    InputError
+        When a file the report needs is missing or damaged (see :mod:`sim.store.experiments`).
+    """
+    comparison = read_comparison(exp_dir)
+    meta = read_meta(exp_dir)
+    indices = read_sobol(exp_dir)
     descriptions = pd.DataFrame(
         [(k, v.get("description", "")) for k, v in meta["scenarios"].items()],
         columns=["scenario", "description"],
     )
     econ = _economics_rows(comparison, meta)
-    title = html.escape(meta["name"])
-    parts = [
-        f"<h1>Experiment: {title}</h1>",
-        f"<p>{meta['replications']:,} replications per scenario, root seed {meta['seed']}; "
-        "every scenario uses the base's random streams (common random numbers), so each "
-        "difference is paired replication by replication. The paired CI is the one to read; the "
-        "unpaired half-width shows what independent runs would have given.</p>",
-        "<h2>Scenarios</h2>",
-        table(descriptions),
-        "<h2>Figures</h2>",
-        *[figure(f, c) for f, c in figs],
-        "<h2>Comparison</h2>",
-        *_comparison_tables(comparison),
-    ]
-    if len(indices):
-        parts += [
-            "<h2>Sobol' indices</h2>",
-            "<p class='note'>First-order (S1) and total (ST) indices of each design point's mean "
-            "over its replications, with 95% bootstrap confidence intervals.</p>",
-            table(indices),
-        ]
-    if len(econ):
-        parts += [
-            "<h2>Economics</h2>",
-            "<p class='note'>Avoided loss = minus the paired change in mean revenue loss; NPV "
-            "over the lever's lifetime at its discount rate; costs as given in the experiment "
-            "file (see their sources).</p>",
-            table(econ, {"benefit/cost": num(2), "NPV (USD m)": num(0)}),
-        ]
-    parts.append(
-        "<p class='note'>All columns: <code>comparison.csv</code> in the experiment directory.</p>"
+    econ_formats = {"benefit/cost": num(2), f"NPV ({USD_UNIT})": num(0)}
+    return render(
+        "experiment.html",
+        name=meta["name"],
+        replications=f"{meta['replications']:,}",
+        seed=meta["seed"],
+        scenarios=table(descriptions),
+        figures=_figures(comparison, meta, indices),
+        comparison=_comparison_tables(comparison),
+        sobol=table(indices) if len(indices) else None,
+        economics=table(econ, econ_formats) if len(econ) else None,
     )
-    return page(f"corridor-sim experiment: {meta['name']}", parts)

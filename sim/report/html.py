@@ -1,25 +1,41 @@
-"""HTML building blocks of the reports: readable tables, inlined figures, one page.
+"""HTML building blocks of the reports: Jinja2 templates, readable tables, inlined figures.
 
-Tables put numbers right-aligned with thousands separators and text left-aligned (wrapping long
-strings), so they stay within an A4-wide page; figures are inlined as PNG data URIs, so a page
-is one self-contained file with no scripts and nothing fetched.
+Every page is rendered from a template in ``sim/report/templates`` by one Jinja2 environment
+with autoescaping, so each text is escaped exactly once and nothing is escaped by hand. Tables
+put numbers right-aligned with thousands separators and text left-aligned (long words may wrap
+after '_', '#' and '/'), so they stay within an A4-wide page; figures are inlined as PNG data
+URIs, so a page is one self-contained file with no scripts and nothing fetched.
 """
 
 from __future__ import annotations
 
 import base64
-import html
-import io
 import math
 import re
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+import jinja2
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
-from sim.figures import run as plots
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+"""Directory of the report templates."""
 
-CSS = """
+ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+"""The one template environment of the reports (autoescaping on)."""
+
+CSS = Markup(
+    """
 body{font-family:system-ui,sans-serif;max-width:58rem;margin:2rem auto;
 padding:0 1rem;color:#222;line-height:1.45}
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2.2rem;border-bottom:1px solid #ddd}
@@ -32,6 +48,8 @@ td.t{text-align:left;overflow-wrap:break-word}
 figure{margin:1rem 0}img{max-width:100%}figcaption{font-size:.85rem;color:#555}
 p.note{font-size:.85rem;color:#444}
 """
+)
+"""The shared style of every report page (a trusted constant)."""
 
 Format = Callable[[object], str]
 
@@ -70,40 +88,46 @@ def sig(v: object) -> str:
 
 
 _NUMBER_TEXT = re.compile(r"^[≥≤]?\s?[-+]?[\d,.]+(\s?–\s?[-+]?[\d,.]+)?$")
-
-
 _LONG_WORD = re.compile(r"\S{15,}")
-
-
 _BREAK_AFTER = re.compile(r"(?<=[_#/])")
 
 
-def _breakable(text: str) -> str:
-    """Escape ``text`` (once) and let words of 15+ characters wrap after '_', '#' and '/'.
+def wrap_points(text: str) -> list[str]:
+    """Split ``text`` where a line may break: after '_', '#' and '/' in words of 15+ characters.
 
-    Words are split on the raw text and each piece escaped, so a break never lands inside an
-    entity (an apostrophe's ``&#x27;`` split after its '#' showed literally).
+    The template joins the pieces with ``<wbr>`` and escapes each piece, so a break never lands
+    inside a character reference.
     """
-    out, pos = [], 0
+    pieces = [""]
+    pos = 0
     for m in _LONG_WORD.finditer(text):
-        out.append(html.escape(text[pos : m.start()]))
-        out.append("<wbr>".join(html.escape(p) for p in _BREAK_AFTER.split(m.group(0))))
+        parts = _BREAK_AFTER.split(m.group(0))
+        pieces[-1] += text[pos : m.start()] + parts[0]
+        pieces.extend(parts[1:])
         pos = m.end()
-    out.append(html.escape(text[pos:]))
-    return "".join(out)
+    pieces[-1] += text[pos:]
+    return pieces
 
 
-def img(fig) -> str:
-    """Return ``fig`` as a PNG data URI (and close it)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plots.plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+def render(template: str, **context: Any) -> str:
+    """Render a template of ``sim/report/templates`` (the shared style is ``css``)."""
+    return ENV.get_template(template).render(css=CSS, **context)
+
+
+def _cell(value: object, fmt: Format | None, numeric: bool, numeric_text: bool) -> dict:
+    if fmt is not None:
+        text, right = fmt(value), True
+    elif numeric:
+        text, right = sig(value), True
+    else:
+        text = "–" if _missing(value) else str(value)
+        right = numeric_text and bool(_NUMBER_TEXT.match(text))
+    return {"cls": "n" if right else "t", "pieces": wrap_points(text)}
 
 
 def table(
     df: pd.DataFrame, formats: dict[str, Format] | None = None, numeric_text: bool = True
-) -> str:
+) -> Markup:
     """Render ``df`` as an HTML table.
 
     Numbers are right-aligned (integers as integers, others to four significant digits, or
@@ -117,38 +141,23 @@ def table(
         for c in df.columns
         if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
     }
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    body = []
-    for r in df.itertuples(index=False):
-        cells = []
-        for c, v in zip(df.columns, r):
-            if c in formats:
-                text, right = formats[c](v), True
-            elif c in numeric:
-                text, right = sig(v), True
-            else:
-                text = "–" if _missing(v) else str(v)
-                right = numeric_text and bool(_NUMBER_TEXT.match(text))
-            cls = "n" if right else "t"
-            cells.append(f"<td class='{cls}'>{_breakable(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    rows = [
+        [_cell(v, formats.get(c), c in numeric, numeric_text) for c, v in zip(df.columns, r)]
+        for r in df.itertuples(index=False)
+    ]
+    html = ENV.get_template("table.html").render(columns=[str(c) for c in df.columns], rows=rows)
+    return Markup(html.strip())
 
 
-def figure(fig, caption: str) -> str:
-    """Return ``fig`` as an inlined ``<figure>`` with its caption."""
-    c = html.escape(caption)
-    return f"<figure><img alt='{c}' src='{img(fig)}'><figcaption>{c}</figcaption></figure>"
+def data_uri(png: bytes) -> str:
+    """Return PNG bytes as a ``data:`` URI."""
+    return "data:image/png;base64," + base64.b64encode(png).decode()
 
 
-def page(title: str, body: list[str]) -> str:
-    """Return a complete HTML document with the shared style."""
-    return "\n".join(
-        [
-            "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-            f"<title>{html.escape(title)}</title>",
-            f"<style>{CSS}</style></head><body>",
-            *body,
-            "</body></html>",
-        ]
-    )
+def figure(png: bytes, caption: str) -> Markup:
+    """Return a PNG as an inlined ``<figure>`` with its caption."""
+    html = ENV.get_template("figure.html").render(src=data_uri(png), caption=caption)
+    return Markup(html.strip())
+
+
+__all__ = ["CSS", "ENV", "data_uri", "figure", "num", "render", "sig", "table", "wrap_points"]

@@ -29,7 +29,7 @@ import io
 import json
 import os
 import stat
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -242,6 +242,24 @@ def save_figure(fig: Any, path: str | Path) -> Path:
     return path
 
 
+def save_figures(
+    figures: Mapping[str, Any], out_dir: str | Path, formats: tuple[str, ...] = ("png", "svg")
+) -> list[Path]:
+    """Write Matplotlib figures by file stem to ``out_dir``, each in every format; return paths.
+
+    Every target is checked (:func:`check_target`) before any is written, so no symlink,
+    device or directory is replaced and a refused target leaves the directory as it was.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{name}.{ext}" for name in figures for ext in formats]
+    for path in paths:
+        check_target(path)
+    for path in paths:
+        save_figure(figures[path.stem], path)
+    return paths
+
+
 __all__ = [
     "MARKER",
     "check_generated_file",
@@ -250,4 +268,5 @@ __all__ = [
     "claim_output_dir",
     "owned_subdir",
     "save_figure",
+    "save_figures",
 ]

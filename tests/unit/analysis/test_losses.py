@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.analysis import losses
+from sim.analysis import losses, periods
 from sim.base.columns import (
     CONVERGENCE_COLUMNS,
     ELT_COLUMNS,
@@ -15,6 +15,7 @@ from sim.base.columns import (
     YLT_COLUMNS,
 )
 from sim.figures import run as plots
+from sim.figures.style import close
 
 
 def _reps(loss, volume=None):
@@ -215,7 +216,7 @@ def test_figure_functions_return_figures_with_content(small_run, no_simulation):
         assert ax.lines or ax.patches or ax.collections
         # Small multiples label the outer axes only.
         assert any(a.get_xlabel() for a in fig.axes) and any(a.get_ylabel() for a in fig.axes)
-        plots.plt.close(fig)
+        close(fig)
 
 
 def test_figures_label_units():
@@ -227,14 +228,14 @@ def test_figures_label_units():
     # 40 years: the 10-year loss (rank 4, 370 M) is on the AEP curve, in USD million.
     x, y = ax.lines[0].get_data()
     assert y[list(x).index(10.0)] == pytest.approx(370.0)
-    plots.plt.close(fig)
+    close(fig)
     fig = plots.loss_histogram(ylt, "volume_mt")
     assert "(Mt)" in fig.axes[0].get_xlabel()
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert any(t.startswith("CVaR 99%") for t in labels) and any(
         t.startswith("mean") for t in labels
     )
-    plots.plt.close(fig)
+    close(fig)
 
 
 def test_run_result_loss_accessors_agree(small_run):
@@ -315,7 +316,7 @@ def test_return_periods_are_chosen_and_checked(small_run, capsys, no_simulation)
 
     rp = small_run.return_periods((100, 5, 10, 10.0))
     assert sorted(set(rp["return_period"])) == [5, 10, 100] and len(rp) == 3 * 4
-    assert losses.parse_return_periods(" 25, 5") == (5, 25)
+    assert periods.parse_return_periods(" 25, 5") == (5, 25)
     for bad in ((0,), (2.5,), (True,), (), (5, 2_000_000), "5,10", (float("nan"),)):
         with pytest.raises(InputError, match="^return_periods: expected up to 100 whole"):
             small_run.return_periods(bad)

@@ -12,8 +12,10 @@ import pandas as pd
 import pytest
 
 from sim.analysis import losses
+from sim.figures import fans
 from sim.figures import run as plots
 from sim.figures.labels import asset_label, thousands
+from sim.figures.style import close
 
 MAX_SVG_BYTES = 1_500_000
 
@@ -40,12 +42,12 @@ def test_event_scatter_svg_of_a_large_run_stays_small():
     fig = plots.event_scatter(elt)
     buf = io.BytesIO()
     fig.savefig(buf, format="svg")
-    plots.plt.close(fig)
+    close(fig)
     assert buf.tell() < MAX_SVG_BYTES, f"{buf.tell():,} bytes"
     # A small run keeps vector markers (sharp at any zoom).
     fig = plots.event_scatter(elt.head(500))
     assert not any(c.get_rasterized() for c in fig.axes[0].collections)
-    plots.plt.close(fig)
+    close(fig)
 
 
 def test_axes_have_thousands_separators_and_no_scientific_notation():
@@ -64,7 +66,7 @@ def test_axes_have_thousands_separators_and_no_scientific_notation():
         assert any("," in t for t in labels), labels
         assert not any("e+" in t or "e-" in t for t in labels), labels
         assert ax.yaxis.get_offset_text().get_text() == ""
-        plots.plt.close(fig)
+        close(fig)
     assert (
         thousands(12500.0) == "12,500"
         and thousands(0.25) == "0.25"
@@ -98,7 +100,7 @@ def test_spare_capacity_and_fan_charts_name_assets_readably():
     )
     fig = plots.spare_capacity(reps)
     assert set(_ticklabels(fig.axes[0].yaxis)) == {"CPC terminal", "Atyrau–Samara"}
-    plots.plt.close(fig)
+    close(fig)
 
 
 def test_fan_charts_show_calendar_months_from_the_start_date():
@@ -110,12 +112,12 @@ def test_fan_charts_show_calendar_months_from_the_start_date():
             "level_mt.novorossiysk_tanks": np.tile(np.sin(days / 9.0) + 1.0, 3),
         }
     )
-    fig = plots.fan_storage(ts, "2026-01-01")
+    fig = fans.fan_storage(ts, "2026-01-01")
     ax = fig.axes[0]
     assert ax.get_title() == "Novorossiysk tanks"
     labels = _ticklabels(ax.xaxis)
     assert {"Feb", "Mar", "Apr"} <= set(labels), labels
-    plots.plt.close(fig)
-    fig = plots.fan_storage(ts)  # without a start date: day numbers, said so
+    close(fig)
+    fig = fans.fan_storage(ts)  # without a start date: day numbers, said so
     assert "Day of the run" in fig.axes[0].get_xlabel()
-    plots.plt.close(fig)
+    close(fig)

@@ -11,7 +11,8 @@ import yaml
 
 from sim.base.units import DAYS_PER_YEAR
 from sim.cli.main import main
-from sim.figures import run as plots
+from sim.figures import studies as plots
+from sim.figures.style import close
 from sim.studies.criticality import (
     CriticalityOptions,
     criticality,
@@ -171,4 +172,4 @@ def test_chart_keeps_every_text_inside_the_figure():
         assert fig.bbox.x0 - 1 <= ext.x0 and ext.x1 <= fig.bbox.x1 + 1, t.get_text()
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels[-1].startswith("Mangystau to Aktau") and "4.75 Mt shut in" in labels[-1]
-    plots.plt.close(fig)
+    close(fig)

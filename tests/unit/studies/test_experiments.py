@@ -97,7 +97,8 @@ def test_shipped_experiment_loads():
 
 
 def test_one_at_a_time_sweep_and_tornado(tmp_path):
-    from sim.figures import run as plots
+    from sim.figures import studies as plots
+    from sim.figures.style import close
     exp = _write(
         tmp_path,
         "metrics: [revenue_loss_usd]\none_at_a_time:\n"
@@ -115,7 +116,7 @@ def test_one_at_a_time_sweep_and_tornado(tmp_path):
     assert tank.loc["oat00_high", "mean_diff"] <= 0 <= tank.loc["oat00_low", "mean_diff"]
     fig = plots.tornado(table)
     assert len(fig.axes[0].patches) == 4
-    plots.plt.close(fig)
+    close(fig)
     assert main(["report", str(tmp_path / "out")]) == 0
     assert "One-at-a-time sensitivity" in (tmp_path / "out" / "report.html").read_text()
 
