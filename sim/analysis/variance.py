@@ -27,15 +27,11 @@ freedom).
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 from scipy import stats
-
-from sim.store.layout import chunk_files, iter_column
 
 SPLIT_METRICS = ("revenue_loss_usd", "shut_in_mt", "n_events")
 """Outcomes whose variance a second-order run's summary splits."""
@@ -101,31 +97,6 @@ def variance_split(values: np.ndarray, sets: np.ndarray) -> dict[str, float]:
         "conditional_mean_p5": float(np.percentile(means, 5)),
         "conditional_mean_p95": float(np.percentile(means, 95)),
     }
-
-
-def run_variance_split(run_dir: Path, metrics=SPLIT_METRICS) -> dict[str, Any]:
-    """Return ``{metric: split}`` for a run directory with a ``parameter_set`` column.
-
-    Returns an empty mapping for first-order runs (no ``parameter_set`` column) and skips
-    metrics that cannot be split.
-    """
-    files = chunk_files(run_dir, "replications")
-    if not files:
-        return {}
-    names = set(pq.read_schema(files[0]).names)
-    if "parameter_set" not in names:
-        return {}
-    sets = pd.concat(list(iter_column(run_dir, "parameter_set")), ignore_index=True)
-    out: dict[str, Any] = {}
-    for metric in metrics:
-        if metric not in names:
-            continue
-        values = pd.concat(list(iter_column(run_dir, metric)), ignore_index=True)
-        try:
-            out[metric] = variance_split(values.to_numpy(float), sets.to_numpy())
-        except ValueError:
-            continue
-    return out
 
 
 def split_table(split: dict[str, Any]) -> pd.DataFrame:

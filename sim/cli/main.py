@@ -14,9 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from sim import __version__
 from sim.base import interrupts
 from sim.base.safeio import check_arguments
+from sim.base.version import __version__
+from sim.batch.options import RESUME_FLAGS, RunOptions, add_run_options
 from sim.cli import studies as cli_studies
 from sim.store.layout import read_summary, safe_dir_name
 
@@ -34,24 +35,6 @@ def default_config_path() -> Path:
     if here.is_file():
         return here
     return Path(__file__).resolve().parents[2] / DEFAULT_CONFIG
-
-
-def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--replications", "-n", type=int, help="replications (default: the config's)")
-    p.add_argument("--seed", help="root seed: an integer or 'random' (default: the config's)")
-    p.add_argument("--workers", "-w", type=int, help="worker processes (default: all cores)")
-    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
-    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--chunk-size", type=int, help="replications per chunk file")
-    p.add_argument("--out", "-o", help="run directory (default: runs/<name>-<timestamp>)")
-    p.add_argument(
-        "--target-rel-ci",
-        type=float,
-        help="add blocks of replications until mean revenue loss is known to this "
-        "relative 95%% CI half-width (e.g. 0.02)",
-    )
-    p.add_argument("--timeseries", action="store_true", help="keep daily series")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,15 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="dotted override, e.g. hazards.cpc_storm.arrivals.rate_per_year=4",
     )
-    p.add_argument("--resume", action="store_true", help="finish an interrupted run in --out")
-    _add_run_options(p)
+    add_run_options(p)
+    p.add_argument("--timeseries", action="store_true", help="keep daily series")
 
     p = sub.add_parser("resume", help="finish the missing replications of a run directory")
     p.add_argument("run_dir")
-    p.add_argument("--workers", "-w", type=int)
-    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
-    p.add_argument("--scheduler")
-    p.add_argument("--quiet", "-q", action="store_true")
+    add_run_options(p, RESUME_FLAGS)
 
     p = sub.add_parser("summary", help="print the summary of a run directory")
     p.add_argument("run_dir")
@@ -104,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replications", "-n", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--workers", "-w", type=int)
-    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
+    add_run_options(p, ["executor"])
     p.add_argument("--resume", action="store_true", help="reuse finished scenario runs")
     p.add_argument(
         "--check", action="store_true", help="validate the file and its scenarios; run nothing"
@@ -194,9 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
 def print_summary(summary: dict, file=None, run=None) -> None:
     """Print the summary of a run (to stdout by default): the one text of ``run`` and ``summary``.
 
-    With ``run`` (a :class:`~sim.batch.coordinator.RunResult`) the run's horizon is described and
-    the
-    commands that go further are named (see :func:`sim.batch.summary.format_summary`).
+    With ``run`` (a :class:`~sim.results.RunResult`) the run's horizon is described and
+    the commands that go further are named (see :func:`sim.batch.summary.format_summary`).
     """
     from sim.batch.summary import format_summary
 
@@ -272,9 +251,8 @@ def _report_run(result, wall: float) -> int:
 
 
 def _cmd_run(args) -> int:
+    from sim.api import load_config, run_with
     from sim.base.errors import InputError, Problem
-    from sim.batch.coordinator import run
-    from sim.config import load_config
 
     if args.resume and not args.out:
         raise InputError(
@@ -290,19 +268,7 @@ def _cmd_run(args) -> int:
     out = args.out or f"runs/{safe_dir_name(cfg.name)}-{time.strftime('%Y%m%d-%H%M%S')}"
     t0 = time.perf_counter()
     try:
-        result = run(
-            cfg,
-            replications=args.replications,
-            seed=args.seed,
-            workers=args.workers,
-            executor=args.executor,
-            out=out,
-            chunk_size=args.chunk_size,
-            scheduler=args.scheduler,
-            resume=args.resume,
-            target_rel_ci=args.target_rel_ci,
-            progress=not args.quiet,
-        )
+        result = run_with(cfg, RunOptions.from_cli(args, out=out))
     except KeyboardInterrupt as exc:
         print(f"\n{_stopped(exc)}; finish with: corridor-sim resume {out}", file=sys.stderr)
         return interrupts.exit_code(exc)
@@ -310,24 +276,16 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_resume(args) -> int:
-    from sim.batch.coordinator import load_run, run
+    from sim.api import load_run, run_with
 
     t0 = time.perf_counter()
     try:
         prev = load_run(args.run_dir)  # a stop while it is read also says how to go on
         cfg = prev.config
         man = prev.manifest
-        result = run(
-            cfg,
-            seed=man["seed"],
-            workers=args.workers,
-            executor=args.executor,
-            out=args.run_dir,
-            scheduler=args.scheduler,
-            resume=True,
-            target_rel_ci=man.get("target_rel_ci"),
-            progress=not args.quiet,
-        )
+        given = dict(seed=man["seed"], out=args.run_dir, resume=True)
+        options = RunOptions.from_cli(args, target_rel_ci=man.get("target_rel_ci"), **given)
+        result = run_with(cfg, options)
     except KeyboardInterrupt as exc:
         print(
             f"\n{_stopped(exc)}; finish with: corridor-sim resume {args.run_dir}", file=sys.stderr
@@ -337,7 +295,7 @@ def _cmd_resume(args) -> int:
 
 
 def _cmd_summary(args) -> int:
-    from sim.batch.coordinator import load_run
+    from sim.api import load_run
 
     res = load_run(args.run_dir, finished=True)
     print_summary(read_summary(res.path, res.manifest), run=res)
@@ -345,7 +303,7 @@ def _cmd_summary(args) -> int:
 
 
 def _cmd_plot(args) -> int:
-    from sim.batch.coordinator import load_run
+    from sim.api import load_run
 
     paths = load_run(args.run_dir, finished=True).plot.save_all()
     print(f"wrote {len(paths)} files to {paths[0].parent if paths else args.run_dir}")
@@ -384,7 +342,7 @@ def _cmd_experiment(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from sim.batch.coordinator import load_run
+    from sim.api import load_run
     from sim.report.run import build_comparison_report, write_report
     from sim.store.experiments import is_experiment_dir
     from sim.store.layout import atomic_write_bytes
@@ -416,8 +374,8 @@ def _cmd_losses(args) -> int:
     import pandas as pd
 
     from sim.analysis import losses, resilience
+    from sim.api import load_run
     from sim.base.units import DAYS_PER_YEAR
-    from sim.batch.coordinator import load_run
     from sim.store.layout import atomic_write_bytes, atomic_write_parquet
     from sim.store.outputs import check_target, owned_subdir
 

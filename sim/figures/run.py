@@ -30,7 +30,7 @@ from sim.figures.labels import asset_label, thousands  # noqa: E402
 from sim.store.outputs import check_target, owned_subdir, save_figure  # noqa: E402
 
 if TYPE_CHECKING:
-    from sim.batch.coordinator import RunResult
+    from sim.results import RunResult
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]

@@ -17,11 +17,11 @@ import pandas as pd
 
 from sim.analysis import losses, resilience
 from sim.base.units import DAYS_PER_YEAR
-from sim.batch.coordinator import RunResult
 from sim.figures import run as plots
 from sim.figures.run import metric_scale
 from sim.report.experiment import build_comparison_report
 from sim.report.html import figure, num, page, table
+from sim.results import RunResult
 from sim.store.layout import read_summary
 
 __all__ = ["build_comparison_report", "build_report", "write_report"]

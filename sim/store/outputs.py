@@ -33,9 +33,9 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from sim import __version__
 from sim.base.errors import InputError, Problem
 from sim.base.safeio import file_kind, read_input
+from sim.base.version import __version__
 from sim.store.layout import atomic_write_bytes, atomic_write_json
 
 MARKER = ".corridor-sim-output"

@@ -53,8 +53,8 @@ from sim.analysis.stats import Z95
 from sim.base.errors import InputError, Problem, RunError
 from sim.base.limits import MAX_HORIZON_DAYS, MAX_REPLICATIONS
 from sim.base.units import DAYS_PER_YEAR
-from sim.batch.coordinator import resolve_seed
 from sim.batch.executors import make_executor
+from sim.batch.options import resolve_seed
 from sim.config.loader import validate_config
 from sim.config.models import Config, Hazard
 from sim.model.sampling import duration_sampler

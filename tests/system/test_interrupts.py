@@ -401,7 +401,7 @@ def test_resume_stopped_while_reading_its_directory_says_how_to_go_on(monkeypatc
     def stop(path, finished=False):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("sim.batch.coordinator.load_run", stop)
+    monkeypatch.setattr("sim.api.load_run", stop)
     assert cli.main(["resume", "/some/run"]) == 130
     assert "finish with: corridor-sim resume /some/run" in capsys.readouterr().err
 
