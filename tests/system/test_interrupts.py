@@ -385,7 +385,8 @@ def _import_failed_by(stop: KeyboardInterrupt) -> ImportError:
 )
 def test_stop_inside_an_extension_import_exits_cleanly(monkeypatch, capsys, stop, code):
     """A stop request that surfaces as an ImportError still ends with 130/143, no traceback."""
-    from sim.cli.main import main as cli
+    from sim.cli import main as cli
+
     def command(args):
         raise _import_failed_by(stop)
 
@@ -397,7 +398,8 @@ def test_stop_inside_an_extension_import_exits_cleanly(monkeypatch, capsys, stop
 
 def test_resume_stopped_while_reading_its_directory_says_how_to_go_on(monkeypatch, capsys):
     """Before: a Ctrl-C while resume read the run directory printed no resume hint."""
-    from sim.cli.main import main as cli
+    from sim.cli import main as cli
+
     def stop(path, finished=False):
         raise KeyboardInterrupt
 
@@ -407,7 +409,8 @@ def test_resume_stopped_while_reading_its_directory_says_how_to_go_on(monkeypatc
 
 
 def test_an_import_error_without_a_stop_request_is_not_swallowed(monkeypatch):
-    from sim.cli.main import main as cli
+    from sim.cli import main as cli
+
     def command(args):
         raise ImportError("no module named nowhere")
 
