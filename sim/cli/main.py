@@ -17,9 +17,11 @@ from pathlib import Path
 from sim.base import interrupts
 from sim.base.safeio import check_arguments
 from sim.base.version import __version__
-from sim.batch.options import RESUME_FLAGS, RunOptions, add_run_options
+from sim.batch.options import RESUME_FLAGS, add_run_options
+from sim.cli import runs as cli_runs
 from sim.cli import studies as cli_studies
-from sim.store.layout import read_summary, safe_dir_name
+from sim.cli.runs import stopped
+from sim.store.layout import safe_dir_name
 
 DEFAULT_CONFIG = "configs/kazakhstan.yaml"
 DEFAULT_FITTED = "configs/hazards.fitted.yaml"
@@ -171,28 +173,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def print_summary(summary: dict, file=None, run=None) -> None:
-    """Print the summary of a run (to stdout by default): the one text of ``run`` and ``summary``.
-
-    With ``run`` (a :class:`~sim.results.RunResult`) the run's horizon is described and
-    the commands that go further are named (see :func:`sim.batch.summary.format_summary`).
-    """
-    from sim.batch.summary import format_summary
-
-    file = sys.stdout if file is None else file
-    if run is None:
-        print(format_summary(summary), file=file)
-        return
-    from sim.base.errors import InputError
-
-    try:
-        settings = run.config.run
-        horizon, start = settings.horizon_days, str(settings.start_date)
-    except InputError:  # the summary needs no config: without it, the horizon is not named
-        horizon = start = None
-    print(format_summary(summary, run.path, horizon, start), file=file)
-
-
 def _cmd_validate(args) -> int:
     from sim.config import load_config
 
@@ -212,93 +192,6 @@ def _cmd_schema(_args) -> int:
     from sim.config.models import Config
 
     print(json.dumps(Config.model_json_schema(), indent=2))
-    return 0
-
-
-def _end_block(result, wall: float) -> None:
-    man = result.manifest
-    reps = json.loads((result.path / "summary.json").read_text())["replications"]
-    done = result.computed  # by this session: a resume's rate is that of what it computed
-    now = f" ({done} computed now)" if done != man["replications"] else ""
-    print(
-        f"\nreplications: {reps}{now}   wall time: {wall:.1f} s   "
-        f"replications/s: {done / wall if wall > 0 else float('nan'):.1f}   "
-        f"workers: {man.get('workers')} ({man.get('executor')})   failed: {result.n_failed}"
-    )
-    if man.get("target_rel_ci") is not None:
-        got = man.get("target_rel_ci_achieved")
-        print(
-            f"target: 95% CI half-width of mean revenue_loss_usd within "
-            f"{man['target_rel_ci']:.2%} of the mean: "
-            f"{'reached' if man.get('target_reached') else 'NOT reached'} "
-            f"({'undefined' if got is None else f'{got:.2%}'}) with {man['replications']} "
-            "replications"
-        )
-    print(f"results: {result.path}")
-
-
-def _report_run(result, wall: float) -> int:
-    """Print the end of a run or resume; return its exit code."""
-    if result.unchanged:
-        print(
-            f"{result.path}: the run is already complete "
-            f"({result.manifest['replications']} replications); nothing to do"
-        )
-    else:
-        print_summary(json.loads((result.path / "summary.json").read_text()), run=result)
-        _end_block(result, wall)
-    return 1 if result.n_failed else 0
-
-
-def _cmd_run(args) -> int:
-    from sim.api import load_config, run_with
-    from sim.base.errors import InputError, Problem
-
-    if args.resume and not args.out:
-        raise InputError(
-            Problem(
-                "--resume",
-                "needs --out DIR, the run directory to finish (or use `corridor-sim resume DIR`)",
-            )
-        )
-    path = args.config or str(default_config_path())
-    cfg = load_config(path, args.set)
-    if args.timeseries:
-        cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"timeseries": True})})
-    out = args.out or f"runs/{safe_dir_name(cfg.name)}-{time.strftime('%Y%m%d-%H%M%S')}"
-    t0 = time.perf_counter()
-    try:
-        result = run_with(cfg, RunOptions.from_cli(args, out=out))
-    except KeyboardInterrupt as exc:
-        print(f"\n{_stopped(exc)}; finish with: corridor-sim resume {out}", file=sys.stderr)
-        return interrupts.exit_code(exc)
-    return _report_run(result, time.perf_counter() - t0)
-
-
-def _cmd_resume(args) -> int:
-    from sim.api import load_run, run_with
-
-    t0 = time.perf_counter()
-    try:
-        prev = load_run(args.run_dir)  # a stop while it is read also says how to go on
-        cfg = prev.config
-        man = prev.manifest
-        given = dict(seed=man["seed"], out=args.run_dir, resume=True)
-        options = RunOptions.from_cli(args, target_rel_ci=man.get("target_rel_ci"), **given)
-        result = run_with(cfg, options)
-    except KeyboardInterrupt as exc:
-        print(
-            f"\n{_stopped(exc)}; finish with: corridor-sim resume {args.run_dir}", file=sys.stderr
-        )
-        return interrupts.exit_code(exc)
-    return _report_run(result, time.perf_counter() - t0)
-
-
-def _cmd_summary(args) -> int:
-    from sim.api import load_run
-
-    res = load_run(args.run_dir, finished=True)
-    print_summary(read_summary(res.path, res.manifest), run=res)
     return 0
 
 
@@ -331,7 +224,7 @@ def _cmd_experiment(args) -> int:
         )
     except KeyboardInterrupt as exc:
         hint = f"corridor-sim experiment {args.experiment} --out {out} --resume"
-        print(f"\n{_stopped(exc)}; finish with: {hint}", file=sys.stderr)
+        print(f"\n{stopped(exc)}; finish with: {hint}", file=sys.stderr)
         return interrupts.exit_code(exc)
     cols = ["scenario", "metric", "mean_diff", "ci95_low", "ci95_high", "variance_reduction"]
     cols += [c for c in ("npv_usd", "benefit_cost_ratio") if c in table.columns]
@@ -443,9 +336,9 @@ def _cmd_replay(args) -> int:
 COMMANDS = {
     "validate": _cmd_validate,
     "schema": _cmd_schema,
-    "run": _cmd_run,
-    "resume": _cmd_resume,
-    "summary": _cmd_summary,
+    "run": lambda args: cli_runs.cmd_run(args, args.config or str(default_config_path())),
+    "resume": cli_runs.cmd_resume,
+    "summary": cli_runs.cmd_summary,
     "plot": _cmd_plot,
     "losses": _cmd_losses,
     "report": _cmd_report,
@@ -457,10 +350,6 @@ COMMANDS = {
         args, args.config or str(default_config_path())
     ),
 }
-
-
-def _stopped(exc: BaseException) -> str:
-    return f"interrupted ({interrupts.signal_name(exc)}); finished chunks are kept"
 
 
 def main(argv: list[str] | None = None) -> int:
