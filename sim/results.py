@@ -20,6 +20,7 @@ import pandas as pd
 from sim.analysis import losses, resilience
 from sim.analysis.stats import describe, relative_ci_half_width
 from sim.analysis.variance import SPLIT_METRICS, variance_split
+from sim.base.calendar import year_bounds
 from sim.base.columns import adverse_tail
 from sim.base.errors import InputError, Problem
 from sim.base.units import DAYS_PER_YEAR
@@ -112,8 +113,6 @@ class RunResult:
     # Loss tables (see sim.analysis.losses) and resilience summaries (sim.analysis.resilience).
     def year_bounds(self) -> np.ndarray:
         """Year boundaries of the horizon in days (anniversaries of the start date)."""
-        from sim.replication.years import year_bounds
-
         run = self.config.run
         return year_bounds(run.start_date, run.horizon_days)
 
