@@ -32,19 +32,22 @@ import pandas as pd
 from sim.base.errors import InputError, Problem
 from sim.base.safeio import read_input
 from sim.store.outputs import MARKER, check_output_dir, claim_output_dir, owned_subdir
-from sim.studies import ema
 
 KIND = "experiment"
+PARAMETERS = "parameters.parquet"
+"""The values of every changed key per run (EMA Workbench experiments, see sim.studies.ema)."""
+ARCHIVE = "ema_results.tar.gz"
+"""The EMA Workbench results archive (see :mod:`sim.studies.ema`)."""
 CHECKSUMS = "checksums.json"
-CHECKED = ("comparison.parquet", ema.PARAMETERS, "sobol.parquet", "experiment.json")
+CHECKED = ("comparison.parquet", PARAMETERS, "sobol.parquet", "experiment.json")
 """Files whose SHA-256 ``checksums.json`` records (those present when it is written)."""
 OUTPUT_NAMES = (
     "base",
     "scenarios",
     "comparison.parquet",
     "comparison.csv",
-    ema.PARAMETERS,
-    ema.ARCHIVE,
+    PARAMETERS,
+    ARCHIVE,
     "sobol.parquet",
     "sobol.csv",
     "experiment.json",

@@ -33,11 +33,10 @@ import numpy as np
 import pandas as pd
 
 from sim.base.errors import InputError, Problem
+from sim.store.experiments import ARCHIVE, PARAMETERS
 from sim.store.layout import atomic_write_bytes, read_table
 
 FORMAT_VERSION = 0.1
-ARCHIVE = "ema_results.tar.gz"
-PARAMETERS = "parameters.parquet"
 MODEL_NAME = "corridor_sim"
 
 Results = tuple[pd.DataFrame, dict[str, np.ndarray]]
