@@ -76,8 +76,30 @@ def run(
         Keep adding blocks until the 95% CI half-width of mean ``revenue_loss_usd`` is at most this
         share of the mean. A resume keeps the run's target and block size.
     progress:
-        Show a progress bar / log lines. (All of these are the fields of :class:`RunOptions`;
-        :func:`run_with` takes them as one value.)
+        Show a progress bar / log lines. (These are the fields of :class:`RunOptions`.)
+
+    Raises
+    ------
+    InputError, RunError
+        See :func:`run_with`.
+    """
+    options = RunOptions(
+        replications=replications,
+        seed=seed,
+        workers=workers,
+        executor=executor,
+        scheduler=scheduler,
+        chunk_size=chunk_size,
+        out=out,
+        resume=resume,
+        target_rel_ci=target_rel_ci,
+        progress=progress,
+    )
+    return run_with(cfg, options)
+
+
+def run_with(cfg: Config, options: RunOptions) -> RunResult:
+    """Run a batch of replications with ``options`` (see :func:`run` for their meaning).
 
     Raises
     ------
@@ -87,16 +109,6 @@ def run(
         The environment stopped the run, or a chunk's files went missing or changed before it
         completed (the manifest is then ``failed``, never ``complete``).
     """
-    where = dict(workers=workers, executor=executor, scheduler=scheduler, out=out)
-    options = RunOptions(
-        replications=replications, seed=seed, chunk_size=chunk_size, resume=resume, **where,
-        target_rel_ci=target_rel_ci, progress=progress,
-    )  # fmt: skip
-    return run_with(cfg, options)
-
-
-def run_with(cfg: Config, options: RunOptions) -> RunResult:
-    """Run a batch of replications with ``options`` (see :func:`run`)."""
     outcome = coordinator.run(cfg, options, STATISTICS)
     result = result_of(outcome)
     if outcome.temporary:
