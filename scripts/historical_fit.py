@@ -46,8 +46,8 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere: use this checkou
     sys.path.insert(0, str(ROOT))
 
 from sim.analysis import losses  # noqa: E402
+from sim.api import load_run, run  # noqa: E402
 from sim.base.errors import InputError, Problem, RunError  # noqa: E402
-from sim.batch.coordinator import load_run, run  # noqa: E402
 from sim.calibration import load_catalog  # noqa: E402
 from sim.config import load_config  # noqa: E402
 from sim.config.models import Cause, Config  # noqa: E402

@@ -14,12 +14,15 @@ import sys
 import time
 from pathlib import Path
 
-from sim import __version__
 from sim.base import interrupts
 from sim.base.safeio import check_arguments
+from sim.base.version import __version__
+from sim.batch.options import RESUME_FLAGS, add_run_options
 from sim.cli import outputs as cli_outputs
+from sim.cli import runs as cli_runs
 from sim.cli import studies as cli_studies
-from sim.store.layout import read_summary, safe_dir_name
+from sim.cli.runs import stopped
+from sim.store.layout import safe_dir_name
 
 DEFAULT_CONFIG = "configs/kazakhstan.yaml"
 DEFAULT_FITTED = "configs/hazards.fitted.yaml"
@@ -35,24 +38,6 @@ def default_config_path() -> Path:
     if here.is_file():
         return here
     return Path(__file__).resolve().parents[2] / DEFAULT_CONFIG
-
-
-def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--replications", "-n", type=int, help="replications (default: the config's)")
-    p.add_argument("--seed", help="root seed: an integer or 'random' (default: the config's)")
-    p.add_argument("--workers", "-w", type=int, help="worker processes (default: all cores)")
-    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
-    p.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--chunk-size", type=int, help="replications per chunk file")
-    p.add_argument("--out", "-o", help="run directory (default: runs/<name>-<timestamp>)")
-    p.add_argument(
-        "--target-rel-ci",
-        type=float,
-        help="add blocks of replications until mean revenue loss is known to this "
-        "relative 95%% CI half-width (e.g. 0.02)",
-    )
-    p.add_argument("--timeseries", action="store_true", help="keep daily series")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress output")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,15 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="dotted override, e.g. hazards.cpc_storm.arrivals.rate_per_year=4",
     )
-    p.add_argument("--resume", action="store_true", help="finish an interrupted run in --out")
-    _add_run_options(p)
+    add_run_options(p)
+    p.add_argument("--timeseries", action="store_true", help="keep daily series")
 
     p = sub.add_parser("resume", help="finish the missing replications of a run directory")
     p.add_argument("run_dir")
-    p.add_argument("--workers", "-w", type=int)
-    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
-    p.add_argument("--scheduler")
-    p.add_argument("--quiet", "-q", action="store_true")
+    add_run_options(p, RESUME_FLAGS)
 
     p = sub.add_parser("summary", help="print the summary of a run directory")
     p.add_argument("run_dir")
@@ -105,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replications", "-n", type=int)
     p.add_argument("--seed", type=int)
     p.add_argument("--workers", "-w", type=int)
-    p.add_argument("--executor", choices=("serial", "processes", "dask"), default="processes")
+    add_run_options(p, ["executor"])
     p.add_argument("--resume", action="store_true", help="reuse finished scenario runs")
     p.add_argument(
         "--check", action="store_true", help="validate the file and its scenarios; run nothing"
@@ -192,29 +174,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def print_summary(summary: dict, file=None, run=None) -> None:
-    """Print the summary of a run (to stdout by default): the one text of ``run`` and ``summary``.
-
-    With ``run`` (a :class:`~sim.batch.coordinator.RunResult`) the run's horizon is described and
-    the
-    commands that go further are named (see :func:`sim.batch.summary.format_summary`).
-    """
-    from sim.batch.summary import format_summary
-
-    file = sys.stdout if file is None else file
-    if run is None:
-        print(format_summary(summary), file=file)
-        return
-    from sim.base.errors import InputError
-
-    try:
-        settings = run.config.run
-        horizon, start = settings.horizon_days, str(settings.start_date)
-    except InputError:  # the summary needs no config: without it, the horizon is not named
-        horizon = start = None
-    print(format_summary(summary, run.path, horizon, start), file=file)
-
-
 def _cmd_validate(args) -> int:
     from sim.config import load_config
 
@@ -234,114 +193,6 @@ def _cmd_schema(_args) -> int:
     from sim.config.models import Config
 
     print(json.dumps(Config.model_json_schema(), indent=2))
-    return 0
-
-
-def _end_block(result, wall: float) -> None:
-    man = result.manifest
-    reps = json.loads((result.path / "summary.json").read_text())["replications"]
-    done = result.computed  # by this session: a resume's rate is that of what it computed
-    now = f" ({done} computed now)" if done != man["replications"] else ""
-    print(
-        f"\nreplications: {reps}{now}   wall time: {wall:.1f} s   "
-        f"replications/s: {done / wall if wall > 0 else float('nan'):.1f}   "
-        f"workers: {man.get('workers')} ({man.get('executor')})   failed: {result.n_failed}"
-    )
-    if man.get("target_rel_ci") is not None:
-        got = man.get("target_rel_ci_achieved")
-        print(
-            f"target: 95% CI half-width of mean revenue_loss_usd within "
-            f"{man['target_rel_ci']:.2%} of the mean: "
-            f"{'reached' if man.get('target_reached') else 'NOT reached'} "
-            f"({'undefined' if got is None else f'{got:.2%}'}) with {man['replications']} "
-            "replications"
-        )
-    print(f"results: {result.path}")
-
-
-def _report_run(result, wall: float) -> int:
-    """Print the end of a run or resume; return its exit code."""
-    if result.unchanged:
-        print(
-            f"{result.path}: the run is already complete "
-            f"({result.manifest['replications']} replications); nothing to do"
-        )
-    else:
-        print_summary(json.loads((result.path / "summary.json").read_text()), run=result)
-        _end_block(result, wall)
-    return 1 if result.n_failed else 0
-
-
-def _cmd_run(args) -> int:
-    from sim.base.errors import InputError, Problem
-    from sim.batch.coordinator import run
-    from sim.config import load_config
-
-    if args.resume and not args.out:
-        raise InputError(
-            Problem(
-                "--resume",
-                "needs --out DIR, the run directory to finish (or use `corridor-sim resume DIR`)",
-            )
-        )
-    path = args.config or str(default_config_path())
-    cfg = load_config(path, args.set)
-    if args.timeseries:
-        cfg = cfg.model_copy(update={"run": cfg.run.model_copy(update={"timeseries": True})})
-    out = args.out or f"runs/{safe_dir_name(cfg.name)}-{time.strftime('%Y%m%d-%H%M%S')}"
-    t0 = time.perf_counter()
-    try:
-        result = run(
-            cfg,
-            replications=args.replications,
-            seed=args.seed,
-            workers=args.workers,
-            executor=args.executor,
-            out=out,
-            chunk_size=args.chunk_size,
-            scheduler=args.scheduler,
-            resume=args.resume,
-            target_rel_ci=args.target_rel_ci,
-            progress=not args.quiet,
-        )
-    except KeyboardInterrupt as exc:
-        print(f"\n{_stopped(exc)}; finish with: corridor-sim resume {out}", file=sys.stderr)
-        return interrupts.exit_code(exc)
-    return _report_run(result, time.perf_counter() - t0)
-
-
-def _cmd_resume(args) -> int:
-    from sim.batch.coordinator import load_run, run
-
-    t0 = time.perf_counter()
-    try:
-        prev = load_run(args.run_dir)  # a stop while it is read also says how to go on
-        cfg = prev.config
-        man = prev.manifest
-        result = run(
-            cfg,
-            seed=man["seed"],
-            workers=args.workers,
-            executor=args.executor,
-            out=args.run_dir,
-            scheduler=args.scheduler,
-            resume=True,
-            target_rel_ci=man.get("target_rel_ci"),
-            progress=not args.quiet,
-        )
-    except KeyboardInterrupt as exc:
-        print(
-            f"\n{_stopped(exc)}; finish with: corridor-sim resume {args.run_dir}", file=sys.stderr
-        )
-        return interrupts.exit_code(exc)
-    return _report_run(result, time.perf_counter() - t0)
-
-
-def _cmd_summary(args) -> int:
-    from sim.batch.coordinator import load_run
-
-    res = load_run(args.run_dir, finished=True)
-    print_summary(read_summary(res.path, res.manifest), run=res)
     return 0
 
 
@@ -366,7 +217,7 @@ def _cmd_experiment(args) -> int:
         )
     except KeyboardInterrupt as exc:
         hint = f"corridor-sim experiment {args.experiment} --out {out} --resume"
-        print(f"\n{_stopped(exc)}; finish with: {hint}", file=sys.stderr)
+        print(f"\n{stopped(exc)}; finish with: {hint}", file=sys.stderr)
         return interrupts.exit_code(exc)
     cols = ["scenario", "metric", "mean_diff", "ci95_low", "ci95_high", "variance_reduction"]
     cols += [c for c in ("npv_usd", "benefit_cost_ratio") if c in table.columns]
@@ -391,9 +242,9 @@ def _cmd_replay(args) -> int:
 COMMANDS = {
     "validate": _cmd_validate,
     "schema": _cmd_schema,
-    "run": _cmd_run,
-    "resume": _cmd_resume,
-    "summary": _cmd_summary,
+    "run": lambda args: cli_runs.cmd_run(args, args.config or str(default_config_path())),
+    "resume": cli_runs.cmd_resume,
+    "summary": cli_runs.cmd_summary,
     "plot": cli_outputs.cmd_plot,
     "losses": cli_outputs.cmd_losses,
     "report": cli_outputs.cmd_report,
@@ -405,10 +256,6 @@ COMMANDS = {
         args, args.config or str(default_config_path())
     ),
 }
-
-
-def _stopped(exc: BaseException) -> str:
-    return f"interrupted ({interrupts.signal_name(exc)}); finished chunks are kept"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def cmd_plot(args) -> int:
     """``corridor-sim plot DIR``: every figure of a run, PNG and SVG, in ``DIR/figures``."""
-    from sim.batch.coordinator import load_run
+    from sim.results import load_run
 
     paths = load_run(args.run_dir, finished=True).plot.save_all()
     print(f"wrote {len(paths)} files to {paths[0].parent if paths else args.run_dir}")
@@ -25,9 +25,9 @@ def cmd_plot(args) -> int:
 
 def cmd_report(args) -> int:
     """``corridor-sim report DIR``: the HTML report of a run or an experiment directory."""
-    from sim.batch.coordinator import load_run
     from sim.report.experiment import build_comparison_report
     from sim.report.run import write_report
+    from sim.results import load_run
     from sim.store.experiments import is_experiment_dir
     from sim.store.layout import atomic_write_bytes
     from sim.store.outputs import check_target
@@ -117,7 +117,7 @@ def _print_losses(aal: pd.DataFrame, rp: pd.DataFrame) -> None:
 def cmd_losses(args) -> int:
     """``corridor-sim losses DIR``: loss and resilience tables in ``DIR/tables``, printed."""
     from sim.analysis import periods
-    from sim.batch.coordinator import load_run
+    from sim.results import load_run
 
     chosen = periods.RETURN_PERIODS
     if args.return_periods is not None:

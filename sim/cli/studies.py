@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-EXECUTORS = ("serial", "processes", "dask")
+from sim.batch.options import EXECUTORS
 
 
 def add_parsers(sub, default_config: str) -> None:

@@ -254,7 +254,7 @@ class RunPlots:
     Parameters
     ----------
     run:
-        The run (:class:`~sim.batch.coordinator.RunResult`): its tables and config.
+        The run (:class:`~sim.results.RunResult`): its tables and config.
     save:
         How :meth:`save_all` writes files (given by the run, which owns its directory).
     """

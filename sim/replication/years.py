@@ -1,9 +1,9 @@
 """Per-year splits of one replication, for horizons longer than a year.
 
 Years are the anniversaries of the run's start date (365 or 366 days); when the horizon is not
-a whole number of years the last one is shorter (a remainder under :data:`MIN_YEAR_DAYS` is
-folded into the year before). For each year the paired revenue loss and the paired volume not
-produced are computed exactly from the breakpoints:
+a whole number of years the last one is shorter (see :mod:`sim.base.calendar`; a short
+remainder is folded into the year before). For each year the paired revenue loss and the
+paired volume not produced are computed exactly from the breakpoints:
 
 * Revenue of a year = netback cash of the price steps (cut at the year boundaries, each piece
   discounted like its whole step) + the value of the oil held at the year's end − at its start.
@@ -20,57 +20,13 @@ per-tonne value (the engine records the total on board, not per shuttle).
 
 from __future__ import annotations
 
-import datetime as dt
-from functools import lru_cache
-
 import numpy as np
 
+from sim.base.calendar import year_bounds
 from sim.model.network import Network
 from sim.replication.breakpoints import RawRun, held_at
 from sim.replication.grades import held_grades
 from sim.replication.valuation import GridFlows, TwinView, Valuation
-
-MIN_YEAR_DAYS = 1.0
-"""A remainder of the horizon shorter than this (days) is not a year of its own."""
-
-
-def _anniversary(start: dt.date, years: int) -> dt.date:
-    try:
-        return start.replace(year=start.year + years)
-    except ValueError:  # 29 February in a common year
-        return dt.date(start.year + years, 3, 1)
-
-
-@lru_cache(maxsize=64)
-def _bounds(start: dt.date, horizon_days: float) -> tuple[float, ...]:
-    out = [0.0]
-    k = 1
-    while True:
-        day = float((_anniversary(start, k) - start).days)
-        if day >= horizon_days - MIN_YEAR_DAYS:
-            break
-        out.append(day)
-        k += 1
-    out.append(float(horizon_days))
-    return tuple(out)
-
-
-def year_bounds(start: dt.date, horizon_days: float) -> np.ndarray:
-    """Return the year boundaries of a horizon, in days: ``[0, b1, ..., horizon]``.
-
-    Parameters
-    ----------
-    start:
-        The run's start date; years end on its anniversaries.
-    horizon_days:
-        The run's horizon.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``n_years + 1`` increasing values, the first 0 and the last ``horizon_days``.
-    """
-    return np.asarray(_bounds(start, float(horizon_days)))
 
 
 def _held_value(

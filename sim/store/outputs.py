@@ -33,9 +33,9 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from sim import __version__
 from sim.base.errors import InputError, Problem
 from sim.base.safeio import file_kind, read_input
+from sim.base.version import __version__
 from sim.store.layout import atomic_write_bytes, atomic_write_json
 
 MARKER = ".corridor-sim-output"
@@ -147,40 +147,55 @@ def check_output_dir(
         entries = sorted(os.listdir(path))
     except OSError as exc:
         raise InputError(Problem("", f"cannot list ({exc.strerror})"), str(path)) from None
-    ours = MARKER in entries
-    if ours:
+    ours = _owned_by(path, entries, kind, names, legacy)
+    for name in entries:
+        if name in names:
+            _refuse_link(path, path / name)
+    return ours
+
+
+def _owned_by(
+    path: Path, entries: list[str], kind: str, names: Collection[str], legacy: str | None
+) -> bool:
+    """Return True for an output directory of ``kind``, False for an empty one.
+
+    Raises
+    ------
+    InputError
+        For a directory holding anything else (see :func:`check_output_dir`).
+    """
+    if MARKER in entries:
         found = _marker_kind(path)
         if found != kind:
             raise InputError(
                 Problem("", f"holds the output of `corridor-sim {found}`, not {kind}; {HINT}"),
                 str(path),
             )
-    elif entries:
-        foreign = [e for e in entries if e not in names]
-        if foreign or legacy is None or not (path / legacy).is_file():
-            shown = ", ".join(foreign[:3] or entries[:3])
-            raise InputError(
-                Problem(
-                    "",
-                    f"exists and holds files corridor-sim did not write there ({shown}); "
-                    f"{HINT}, or give a new or empty directory",
-                ),
-                str(path),
-            )
-        ours = True
-    for name in entries:
-        if name in names:
-            sub = path / name
-            st = _lstat(sub)
-            if st is not None and stat.S_ISLNK(st.st_mode):
-                raise InputError(
-                    Problem(
-                        "",
-                        f"is a symbolic link: corridor-sim writes only inside {path}; {HINT}",
-                    ),
-                    str(sub),
-                )
-    return ours
+        return True
+    if not entries:
+        return False
+    foreign = [e for e in entries if e not in names]
+    if foreign or legacy is None or not (path / legacy).is_file():
+        shown = ", ".join(foreign[:3] or entries[:3])
+        raise InputError(
+            Problem(
+                "",
+                f"exists and holds files corridor-sim did not write there ({shown}); "
+                f"{HINT}, or give a new or empty directory",
+            ),
+            str(path),
+        )
+    return True
+
+
+def _refuse_link(path: Path, sub: Path) -> None:
+    """Refuse an entry of the output directory ``path`` that is a symbolic link."""
+    st = _lstat(sub)
+    if st is not None and stat.S_ISLNK(st.st_mode):
+        raise InputError(
+            Problem("", f"is a symbolic link: corridor-sim writes only inside {path}; {HINT}"),
+            str(sub),
+        )
 
 
 def claim_output_dir(

@@ -51,7 +51,7 @@ import pandas as pd
 from sim.analysis.stats import Z95
 from sim.base.errors import InputError, Problem
 from sim.base.limits import MAX_HORIZON_DAYS, MAX_REPLICATIONS
-from sim.batch.coordinator import resolve_seed
+from sim.batch.options import resolve_seed
 from sim.config.models import Config
 from sim.studies.knockouts import (
     METRICS,

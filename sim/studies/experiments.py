@@ -21,11 +21,13 @@ import pandas as pd
 from sim.analysis import sobol
 from sim.analysis.comparison import Cost, economics, paired_comparison
 from sim.base.errors import ConfigError, InputError, Problem
-from sim.batch.coordinator import RunResult, run
+from sim.batch import coordinator
 from sim.batch.executors import check_executor_options, make_executor
+from sim.batch.options import RunOptions
 from sim.batch.progress import labelled
 from sim.config.loader import parse_override_value
 from sim.config.models import Config
+from sim.results import STATISTICS, RunResult, result_of
 from sim.store import experiments as experiment_dir
 from sim.store.layout import atomic_write_bytes, atomic_write_json, atomic_write_parquet
 from sim.studies import ema
@@ -195,8 +197,7 @@ def run_experiment(
             again = resume and (target / "manifest.json").is_file()
             what = "base" if name == "base" else f"scenario {name}"
             with labelled(f"{what} (run {k} of {len(todo)})"):
-                runs[name] = run(
-                    cfg,
+                options = RunOptions(
                     out=target,
                     resume=again,
                     replications=n,
@@ -204,6 +205,7 @@ def run_experiment(
                     executor=ex,
                     progress=progress,
                 )
+                runs[name] = result_of(coordinator.run(cfg, options, STATISTICS))
     except BaseException:
         ex.close(cancel=True)  # interrupted or failed: stop now, chunks on disk stay resumable
         raise

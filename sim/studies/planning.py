@@ -11,7 +11,6 @@ runs as fast as the base; scenarios with more disruptions run slower.
 from __future__ import annotations
 
 import math
-import os
 import statistics
 import time
 from collections import Counter
@@ -19,9 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim.base.errors import InputError, Problem
-from sim.base.limits import MAX_PILOT_REPLICATIONS, MAX_WORKERS
-from sim.batch.coordinator import default_chunk_size, plan_chunks, resolve_seed
+from sim.base.limits import MAX_PILOT_REPLICATIONS
 from sim.batch.executors import check_executor_options
+from sim.batch.options import (
+    check_option,
+    default_chunk_size,
+    default_workers,
+    plan_chunks,
+    resolve_seed,
+)
 from sim.replication.runner import Model
 from sim.studies.scenarios import experiment_replications, load_experiment
 
@@ -82,14 +87,13 @@ def plan_experiment(
     exp, base, _ = load_experiment(path)
     n = experiment_replications(exp, replications)
     root = resolve_seed(exp.seed if seed is None else seed, exp.seed)
-    if workers is not None and not 1 <= workers <= MAX_WORKERS:
-        raise InputError(Problem("--workers", f"expected 1 to {MAX_WORKERS}, got {workers}"))
+    check_option("workers", workers)
     if not 2 <= pilot <= MAX_PILOT_REPLICATIONS:
         raise InputError(
             Problem("--pilot", f"expected 2 to {MAX_PILOT_REPLICATIONS} replications, got {pilot}")
         )
     kinds = Counter(r.kind for r in exp.expanded().values())
-    w = 1 if executor == "serial" else max(1, workers or os.cpu_count() or 1)
+    w = 1 if executor == "serial" else default_workers(workers)
     pilot = int(pilot)
     t0 = time.perf_counter()
     model = Model(base)

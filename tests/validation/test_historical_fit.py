@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from conftest import load_script
 
+from sim.api import run
 from sim.base.errors import InputError
-from sim.batch.coordinator import run
 from sim.calibration import load_catalog
 from sim.config import load_config
 from sim.replay import load_schedule

@@ -14,7 +14,7 @@ import yaml
 import sim
 from sim.analysis.variance import variance_split
 from sim.base.units import DAYS_PER_YEAR
-from sim.cli.main import print_summary
+from sim.cli.runs import print_summary
 from sim.config import validate_config
 from sim.config.loader import config_hash
 from sim.model.parameters import draw_rates

@@ -21,8 +21,8 @@ from crash_helpers import (
 )
 
 import sim
+from sim.api import run
 from sim.base.errors import RunError
-from sim.batch.coordinator import run
 from sim.batch.executors import DaskExecutor, ProcessExecutor, SerialExecutor
 from sim.batch.worker import ChunkReport, ChunkTask, check_report
 from sim.store.layout import read_table
