@@ -386,6 +386,7 @@ def _import_failed_by(stop: KeyboardInterrupt) -> ImportError:
 def test_stop_inside_an_extension_import_exits_cleanly(monkeypatch, capsys, stop, code):
     """A stop request that surfaces as an ImportError still ends with 130/143, no traceback."""
     from sim.cli import main as cli
+
     def command(args):
         raise _import_failed_by(stop)
 
@@ -398,16 +399,18 @@ def test_stop_inside_an_extension_import_exits_cleanly(monkeypatch, capsys, stop
 def test_resume_stopped_while_reading_its_directory_says_how_to_go_on(monkeypatch, capsys):
     """Before: a Ctrl-C while resume read the run directory printed no resume hint."""
     from sim.cli import main as cli
+
     def stop(path, finished=False):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("sim.batch.coordinator.load_run", stop)
+    monkeypatch.setattr("sim.api.load_run", stop)
     assert cli.main(["resume", "/some/run"]) == 130
     assert "finish with: corridor-sim resume /some/run" in capsys.readouterr().err
 
 
 def test_an_import_error_without_a_stop_request_is_not_swallowed(monkeypatch):
     from sim.cli import main as cli
+
     def command(args):
         raise ImportError("no module named nowhere")
 
