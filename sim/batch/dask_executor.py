@@ -12,8 +12,8 @@ from sim.batch.worker import ChunkReport, ChunkTask, check_report, run_chunk
 
 TLS_HINT = (
     "a tls:// scheduler needs this client's certificate in Dask's configuration "
-    "(distributed.comm.tls.ca-file, .client.cert and .client.key; see docs/reliability.md, "
-    "'Clusters')"
+    "(distributed.comm.tls.ca-file, .client.cert and .client.key; see "
+    "docs/background/reliability.md, 'Clusters')"
 )
 
 
