@@ -91,3 +91,15 @@ MAX_NAME_BYTES = 255
 
 MAX_PATH_BYTES = 4_096
 """Longest path option (Linux ``PATH_MAX``)."""
+
+
+def replications_problem(n: int, minimum: int = 1, per: str = "") -> str | None:
+    """Return what is wrong with a replication count, or ``None``: the one range check.
+
+    Every command that takes ``--replications`` uses it (a run, an experiment's scenarios,
+    criticality's knock-outs); ``minimum`` and ``per`` (e.g. ``" per knock-out"``) say what
+    the count is for. The message reads "expected 1 to 1000000 per knock-out, got 0".
+    """
+    if minimum <= n <= MAX_REPLICATIONS:
+        return None
+    return f"expected {minimum} to {MAX_REPLICATIONS}{per}, got {n}"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.base.errors import InputError, Problem
-from sim.base.limits import MAX_CHUNK_SIZE, MAX_REPLICATIONS, MAX_WORKERS
+from sim.base.limits import MAX_CHUNK_SIZE, MAX_WORKERS, replications_problem
 
 EXECUTORS = ("serial", "processes", "dask")
 """Executor names (see :mod:`sim.batch.executors`)."""
@@ -88,7 +88,7 @@ OPTIONS: tuple[Option, ...] = (
         ("--replications", "-n"),
         "replications (default: the config's)",
         type=int,
-        check=_range(1, MAX_REPLICATIONS),
+        check=replications_problem,
     ),
     Option(
         "chunk_size",

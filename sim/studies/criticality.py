@@ -49,8 +49,9 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.stats import Z95
+from sim.base.columns import unit_scale
 from sim.base.errors import InputError, Problem
-from sim.base.limits import MAX_HORIZON_DAYS, MAX_REPLICATIONS
+from sim.base.limits import MAX_HORIZON_DAYS, MAX_REPLICATIONS, replications_problem
 from sim.batch.options import resolve_seed
 from sim.config.models import Config
 from sim.studies.knockouts import (
@@ -194,10 +195,9 @@ def _plan(cfg: Config, opts: CriticalityOptions) -> _Plan:
         )
     root = resolve_seed(opts.seed, cfg.run.seed)
     n = (100 if opts.own_repair else 1) if opts.replications is None else int(opts.replications)
-    if not 1 <= n <= MAX_REPLICATIONS:
-        raise InputError(
-            Problem("--replications", f"expected 1 to {MAX_REPLICATIONS} per knock-out, got {n}")
-        )
+    problem = replications_problem(n, per=" per knock-out")
+    if problem:
+        raise InputError(Problem("--replications", problem))
     fixed_start = _fixed_start(cfg, opts.start)
     calm_json = json.dumps(deterministic(cfg).model_dump(mode="json"))
     items = targets(cfg, opts.include_sources)
@@ -356,7 +356,8 @@ def _parse_date(text: str) -> dt.date:
 
 
 def format_table(table: pd.DataFrame) -> str:
-    """Return the ranked table as text (USD million, Mt)."""
+    """Return the ranked table as text (USD in the one display scale, Mt)."""
+    usd, _ = unit_scale("USD")
     shown = pd.DataFrame(
         {
             "rank": table["rank"],
@@ -365,8 +366,8 @@ def format_table(table: pd.DataFrame) -> str:
             "start": table["start"],
             "days": table["duration_days"],
             "shut_in_Mt": table["shut_in_mt"],
-            "revenue_loss_USD_m": table["revenue_loss_usd"] / 1e6,
-            "ci95_half_USD_m": table["revenue_loss_usd_ci95_half"] / 1e6,
+            "revenue_loss_USD_m": table["revenue_loss_usd"] / usd,
+            "ci95_half_USD_m": table["revenue_loss_usd_ci95_half"] / usd,
             "deferred_Mt": table["deferred_mt"],
         }
     )

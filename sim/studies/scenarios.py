@@ -26,7 +26,7 @@ from pydantic import Field, ValidationError, model_validator
 from sim.analysis.comparison import Cost
 from sim.base.columns import REPLICATION_COLUMNS, REPLICATION_FAMILIES
 from sim.base.errors import ConfigError, InputError, Problem
-from sim.base.limits import MAX_REPLICATIONS
+from sim.base.limits import MAX_REPLICATIONS, replications_problem
 from sim.base.strict import Strict
 from sim.config.loader import (
     apply_overrides,
@@ -251,10 +251,9 @@ def experiment_replications(exp: Experiment, replications: int | None) -> int:
         planned or built for it.
     """
     n = exp.replications if replications is None else int(replications)
-    if not 2 <= n <= MAX_REPLICATIONS:
-        raise InputError(
-            Problem("--replications", f"an experiment needs 2 to {MAX_REPLICATIONS}, got {n}")
-        )
+    problem = replications_problem(n, minimum=2, per=" for an experiment")
+    if problem:
+        raise InputError(Problem("--replications", problem))
     return n
 
 

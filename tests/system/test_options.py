@@ -85,7 +85,7 @@ def test_experiment_refuses_ignored_worker_counts(tmp_path, extra, option, words
     [
         (["--workers", 0], "--workers", "expected 1 to"),
         (["--pilot", 0], "--pilot", "expected 2 to"),
-        (["-n", 0], "--replications", "an experiment needs 2 to"),
+        (["-n", 0], "--replications", "expected 2 to"),
     ],
 )
 def test_plan_refuses_ignored_values(tmp_path, extra, option, words):

@@ -198,7 +198,7 @@ def test_experiment_replications_out_of_range_are_refused(tmp_path, n):
     exp.write_text("name: t\nbase: small.yaml\nscenarios: {a: {}}\n")
     out = tmp_path / "out"
     rc, _, err = run_cli(["experiment", exp, "-n", n, "--executor", "serial", "-q", "--out", out])
-    assert rc == 2 and err.startswith("error: --replications: an experiment needs 2 to")
+    assert rc == 2 and err.startswith("error: --replications: expected 2 to")
     assert not out.exists()
 
 
