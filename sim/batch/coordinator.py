@@ -45,7 +45,7 @@ from sim.batch.session import (
     prepare_dir,
     stop_session,
 )
-from sim.batch.worker import ChunkReport, ChunkTask
+from sim.batch.worker import ChunkReport, ChunkTask, check_report, run_chunk
 from sim.config.loader import config_hash
 from sim.config.models import Config
 from sim.store.checks import check_all_chunks, checked_chunk_sums
@@ -261,7 +261,7 @@ class _Batch:
         todo = sum(t.stop - t.start for t in tasks)
         bar = Progress(stop - start, stop - start - todo, self.progress)
         try:
-            for report in self.ex.run(tasks):
+            for report in self.ex.run(tasks, fn=run_chunk, check=check_report):
                 self.record(report)
                 bar.update(report.stop - report.start)
         finally:

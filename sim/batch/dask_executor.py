@@ -6,9 +6,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sim.base.errors import InputError, Problem, RunError
-from sim.batch.executor_base import CheckFn, ChunkFn
+from sim.batch.executor_base import CheckFn, R, T, TaskFn
 from sim.batch.options import default_workers
-from sim.batch.worker import ChunkReport, ChunkTask, check_report, run_chunk
 
 TLS_HINT = (
     "a tls:// scheduler needs this client's certificate in Dask's configuration "
@@ -63,8 +62,8 @@ class DaskExecutor:
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 
     def run(
-        self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk, check: CheckFn = check_report
-    ) -> Iterator[ChunkReport]:
+        self, tasks: Iterable[T], *, fn: TaskFn[T, R], check: CheckFn[T, R]
+    ) -> Iterator[R]:
         """Yield reports as chunks finish (Dask reschedules chunks lost with a worker)."""
         from dask.distributed import KilledWorker, as_completed
 

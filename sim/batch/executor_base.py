@@ -6,12 +6,16 @@ See :mod:`sim.batch.executors` for the executors and how a run chooses one.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from sim.batch.worker import ChunkReport, ChunkTask, check_report, run_chunk
+T = TypeVar("T")
+"""A task: a chunk of replications (:class:`~sim.batch.worker.ChunkTask`), a knock-out, ..."""
+R = TypeVar("R")
+"""What a task gives back once checked (a chunk report, a knock-out's rows, ...)."""
 
-ChunkFn = Callable[[ChunkTask], ChunkReport]
-CheckFn = Callable[[Any, Any, str], Any]
+TaskFn = Callable[[T], R]
+"""``fn(task)``: the work, run in a worker (must be importable by name: it is pickled)."""
+CheckFn = Callable[[Any, T, str], R]
 """``check(result, task, worker)``: return the result if it is what ``task`` should give, else
 raise :class:`~sim.base.errors.RunError` naming ``worker`` and the task."""
 
@@ -23,14 +27,19 @@ MAIN_GUARD_HINT = (
 
 
 class Executor(Protocol):
-    """Runs chunk tasks and yields their reports as they finish."""
+    """Runs tasks of any one type and yields their checked results as they finish.
+
+    Generic over the task type: a batch run gives chunk tasks with
+    :func:`~sim.batch.worker.run_chunk` and :func:`~sim.batch.worker.check_report`,
+    criticality its knock-outs with their own function and check.
+    """
 
     name: str
     workers: int
 
     def run(
-        self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk, check: CheckFn = check_report
-    ) -> Iterator[ChunkReport]:
+        self, tasks: Iterable[T], *, fn: TaskFn[T, R], check: CheckFn[T, R]
+    ) -> Iterator[R]:
         """Yield ``check(fn(task), task, worker)`` for every task, in completion order."""
         ...
 
@@ -40,15 +49,15 @@ class Executor(Protocol):
 
 
 class SerialExecutor:
-    """Run chunks one after another in this process."""
+    """Run tasks one after another in this process."""
 
     name = "serial"
     workers = 1
 
     def run(
-        self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk, check: CheckFn = check_report
-    ) -> Iterator[ChunkReport]:
-        """Yield one report per task, in order."""
+        self, tasks: Iterable[T], *, fn: TaskFn[T, R], check: CheckFn[T, R]
+    ) -> Iterator[R]:
+        """Yield one checked result per task, in order."""
         for task in tasks:
             yield check(fn(task), task, "this process")
 

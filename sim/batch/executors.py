@@ -27,7 +27,7 @@ import multiprocessing as mp
 
 from sim.base.errors import InputError, Problem
 from sim.batch.dask_executor import TLS_HINT, DaskExecutor
-from sim.batch.executor_base import MAIN_GUARD_HINT, CheckFn, ChunkFn, Executor, SerialExecutor
+from sim.batch.executor_base import MAIN_GUARD_HINT, CheckFn, Executor, SerialExecutor, TaskFn
 from sim.batch.options import EXECUTORS, check_option
 from sim.batch.process_pool import MAX_POOL_RESTARTS, ProcessExecutor
 
@@ -37,7 +37,7 @@ __all__ = [
     "MAX_POOL_RESTARTS",
     "TLS_HINT",
     "CheckFn",
-    "ChunkFn",
+    "TaskFn",
     "DaskExecutor",
     "Executor",
     "ProcessExecutor",

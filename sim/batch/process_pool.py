@@ -17,10 +17,10 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from sim.base.errors import RunError
-from sim.batch.executor_base import MAIN_GUARD_HINT, CheckFn, ChunkFn
+from sim.batch.executor_base import MAIN_GUARD_HINT, CheckFn, R, T, TaskFn
 from sim.batch.options import default_workers
 from sim.batch.spawning import spawn_context
-from sim.batch.worker import ChunkReport, ChunkTask, check_report, run_chunk, stop_with_parent
+from sim.batch.worker import stop_with_parent
 
 MAX_POOL_RESTARTS = 5
 
@@ -67,14 +67,14 @@ class ProcessExecutor:
         return pool
 
     def run(
-        self, tasks: Iterable[ChunkTask], fn: ChunkFn = run_chunk, check: CheckFn = check_report
-    ) -> Iterator[ChunkReport]:
+        self, tasks: Iterable[T], *, fn: TaskFn[T, R], check: CheckFn[T, R]
+    ) -> Iterator[R]:
         """Yield reports as chunks finish; resubmit chunks lost with a dead worker."""
         pending = list(tasks)
         restarts = 0
         while pending:
             self._pool = self._pool or self._new_pool()
-            futures: dict[Future, ChunkTask] = {}
+            futures: dict[Future, T] = {}
             queue = list(pending)
             # Keep a bounded number of tasks in flight so memory stays flat.
             limit = self.workers * 2

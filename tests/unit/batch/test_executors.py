@@ -24,7 +24,7 @@ import sim
 from sim.api import run
 from sim.base.errors import RunError
 from sim.batch.executors import DaskExecutor, ProcessExecutor, SerialExecutor
-from sim.batch.worker import ChunkReport, ChunkTask, check_report
+from sim.batch.worker import ChunkReport, ChunkTask, check_report, run_chunk
 from sim.store.layout import read_table
 
 
@@ -39,9 +39,8 @@ def _tasks(cfg, out, n=6, size=2):
 
 
 def _collect(executor, tasks, fn=None):
-    kwargs = {} if fn is None else {"fn": fn}
     try:
-        reports = list(executor.run(tasks, **kwargs))
+        reports = list(executor.run(tasks, fn=fn or run_chunk, check=check_report))
     finally:
         executor.close()
     return sorted((r.start, r.stop, r.n_ok) for r in reports)

@@ -48,7 +48,7 @@ class ElsewhereExecutor(SerialExecutor):
     def __init__(self, cwd: Path) -> None:
         self.cwd = cwd
 
-    def run(self, tasks, fn=run_chunk):
+    def run(self, tasks, *, fn, check):
         for task in tasks:
             here = os.getcwd()
             os.chdir(self.cwd)
@@ -104,8 +104,8 @@ def test_chunk_written_where_the_coordinator_cannot_see_it_fails_the_run(cfg, tm
         return run_chunk(type(task)(**{**task.__dict__, "out_dir": str(other)}))
 
     class NotShared(SerialExecutor):
-        def run(self, tasks, fn=run_chunk):
-            return super().run(tasks, elsewhere)
+        def run(self, tasks, *, fn, check):
+            return super().run(tasks, fn=elsewhere, check=check)
 
     with pytest.raises(RunError) as err:
         sim.run(cfg, replications=4, seed=SEED, executor=NotShared(), out=out, chunk_size=2)
@@ -120,7 +120,7 @@ def test_chunk_written_where_the_coordinator_cannot_see_it_fails_the_run(cfg, tm
 def _deleting_after_first_chunk(monkeypatch, remove):
     """Make the serial executor call ``remove(task)`` before its second chunk."""
 
-    def run(self, tasks, fn=run_chunk):
+    def run(self, tasks, *, fn, check):
         for i, task in enumerate(tasks):
             if i == 1:
                 remove(task)
@@ -280,7 +280,7 @@ def test_run_without_out_leaves_no_temporary_directory(cfg, own_tmp):
 
 
 def test_failed_run_without_out_leaves_no_temporary_directory(cfg, monkeypatch, own_tmp):
-    def broken(self, tasks, fn=run_chunk):
+    def broken(self, tasks, *, fn, check):
         raise RuntimeError("executor broke")
         yield
 
