@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         load_config,
         load_run,
         run,
+        run_with,
         simulate,
     )
 
@@ -44,6 +45,7 @@ __all__ = [
     "load_config",
     "load_run",
     "run",
+    "run_with",
     "simulate",
 ]
 

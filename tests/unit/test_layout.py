@@ -669,3 +669,17 @@ def test_analysis_io_check_catches_violations(tmp_path: Path) -> None:
         "sim/analysis/losses.py:5: df.to_parquet(...)",
         "sim/analysis/losses.py:7: open(...)",
     ]
+
+
+def test_top_package_names_are_the_apis() -> None:
+    """``import sim`` offers exactly the names of :mod:`sim.api`, and each is the same object.
+
+    ``sim/__init__.py`` lists them itself so that ``import sim`` stays light; this keeps the two
+    lists from drifting apart.
+    """
+    import sim
+    import sim.api
+
+    assert sorted(sim.__all__) == sorted(sim.api.__all__)
+    for name in sim.api.__all__:
+        assert getattr(sim, name) is getattr(sim.api, name), name
