@@ -32,6 +32,24 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+RESEND_DELAY_S = 0.01
+"""How long after a dropped stop request it is sent again (see :func:`_redeliver_stops`)."""
+
+
+def _stop_signal(exc_type: type[BaseException]) -> int:
+    return signal.SIGTERM if issubclass(exc_type, Terminated) else signal.SIGINT
+
+
+def _send_later(signum: int) -> None:
+    """Send ``signum`` to this process after :data:`RESEND_DELAY_S`, from a timer thread."""
+    timer = threading.Timer(RESEND_DELAY_S, os.kill, (os.getpid(), signum))
+    timer.daemon = True
+    try:
+        timer.start()
+    except RuntimeError:  # interpreter shutting down: the process is ending anyway
+        pass
+
+
 def _redeliver_stops(previous_hook: Any) -> Any:
     """Return an unraisable-exception hook that re-sends a stop request Python had to drop.
 
@@ -39,10 +57,12 @@ def _redeliver_stops(previous_hook: Any) -> Any:
     finaliser (``__del__``, a weakref callback, a garbage-collector pass). An exception raised
     there cannot propagate: Python prints it as "Exception ignored in ..." and goes on, so the
     stop would be lost and the run would finish with a traceback on screen. This hook prints
-    nothing for a stop request and sends the signal again a millisecond later from a timer
-    thread, when the finaliser has returned (sent at once, its handler would run inside this
-    hook, another place an exception cannot leave). Should it land in a finaliser again, the
-    same happens again. Other unraisable exceptions go to ``previous_hook``.
+    nothing for a stop request and sends the signal again a little later from a timer thread,
+    when the finaliser has returned (sent at once, its handler would run inside this hook,
+    another place an exception cannot leave). On a loaded machine the timer may still fire
+    before the hook returns: the stop it raises here is caught and sent again, until one is
+    sent with nothing left to run in the hook but its return. Should it land in a finaliser
+    again, the same happens again. Other unraisable exceptions go to ``previous_hook``.
     """
 
     def hook(unraisable: Any) -> None:
@@ -50,13 +70,13 @@ def _redeliver_stops(previous_hook: Any) -> Any:
         if not (isinstance(exc_type, type) and issubclass(exc_type, KeyboardInterrupt)):
             previous_hook(unraisable)
             return
-        signum = signal.SIGTERM if issubclass(exc_type, Terminated) else signal.SIGINT
-        timer = threading.Timer(0.001, os.kill, (os.getpid(), signum))
-        timer.daemon = True
-        try:
-            timer.start()
-        except RuntimeError:  # interpreter shutting down: the process is ending anyway
-            pass
+        signum = _stop_signal(exc_type)
+        while True:
+            try:
+                _send_later(signum)
+                return
+            except KeyboardInterrupt as exc:  # an earlier re-send landed in this hook
+                signum = _stop_signal(type(exc))
 
     return hook
 

@@ -532,6 +532,33 @@ def test_a_stop_that_lands_in_a_finaliser_is_raised_outside_it(capsys, exc):
     assert "Exception ignored" not in err and "Traceback" not in err, err
 
 
+def test_a_resent_stop_that_lands_in_the_hook_is_sent_again(monkeypatch, capsys):
+    """CI, loaded machine: the re-sent stop's handler ran inside the hook itself and was lost.
+
+    The first re-send is made to raise there, as the timer firing early would; the hook must
+    catch it, send again, and the stop must still arrive with nothing printed.
+    """
+    real = sim.base.interrupts._send_later
+    calls = []
+
+    def early(signum):
+        calls.append(signum)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # the previous re-send's handler, run inside the hook
+        real(signum)
+
+    monkeypatch.setattr(sim.base.interrupts, "_send_later", early)
+    with pytest.raises(KeyboardInterrupt):
+        with sim.base.interrupts.stop_on_signals():
+            _RaisesInFinaliser(sim.base.interrupts.Terminated)
+            for _ in range(1000):
+                time.sleep(0.001)
+            pytest.fail("the stop request was lost")
+    assert calls == [signal.SIGTERM, signal.SIGINT]
+    err = capsys.readouterr().err
+    assert "Exception ignored" not in err and "Traceback" not in err, err
+
+
 def test_other_unraisable_exceptions_still_reach_the_previous_hook(monkeypatch):
     seen = []
     monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(u.exc_type))
