@@ -23,15 +23,16 @@ import time
 import simpy
 
 import sim
-import sim.runner as runner
+import sim.replication.runner as runner
+from sim.model import clock
 
 
 class CountingEnvironment(simpy.Environment):
     """A SimPy environment that remembers its instances, to count their processed events.
 
     ``runner.run_until`` steps the queue itself, so events are counted from the queue: every
-    event that went through it was numbered by ``_eid``, and those still queued were not
-    processed.
+    event that went through it was numbered, and those still queued were not processed (see
+    ``sim.model.clock.processed_count``).
     """
 
     instances: list[simpy.Environment] = []
@@ -43,7 +44,7 @@ class CountingEnvironment(simpy.Environment):
     @staticmethod
     def processed() -> int:
         """Events processed by every instance so far (and forget the instances)."""
-        n = sum(next(env._eid) - len(env._queue) for env in CountingEnvironment.instances)
+        n = sum(clock.processed_count(env) for env in CountingEnvironment.instances)
         CountingEnvironment.instances.clear()
         return n
 
@@ -91,7 +92,7 @@ def main() -> None:
         m.solver.clear_cache()
         m.solver.n_solves = m.solver.n_basis_hits = 0
         gc.collect()
-        gc.freeze()  # as the batch workers do (sim/worker.py)
+        gc.freeze()  # as the batch workers do (sim/batch/worker.py)
         return m
 
     # Each pass uses a fresh model, so LP solutions are not reused from an earlier pass.

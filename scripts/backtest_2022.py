@@ -14,7 +14,7 @@ the end of the autumn 2022 SPM outage (E19) is not known:
   (``seeds/parameters.csv#e19_latest_end_2022``). Both E19 rows end then; the terminal is back
   at full rate as soon as one of the two SPMs returns, so this is the upper envelope.
 
-Targets (docs/calibration.md §10), each computed in both cases:
+Targets (docs/background/calibration.md §10), each computed in both cases:
 
 * **event shortfall**: undisrupted minus replayed exports, against undisrupted minus the recorded
   2022 exports (64.3 Mt), within ±40 %;
@@ -43,10 +43,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from anywhere: use this checkout's package
     sys.path.insert(0, str(ROOT))
 
+from sim.base.errors import InputError, Problem  # noqa: E402
 from sim.calibration import load_catalog  # noqa: E402
 from sim.config import load_config  # noqa: E402
 from sim.config.models import Config  # noqa: E402
-from sim.errors import InputError, Problem  # noqa: E402
 from sim.replay import Schedule, load_recorded, load_schedule, replay  # noqa: E402
 from sim.replay.recorded import TOTAL  # noqa: E402
 

@@ -7,7 +7,7 @@ its process group. The error contract is the one of the fuzz tests
 file or option, never a traceback.
 
 Imported by ``scripts/hostile_campaign.py``, which puts the repository root and ``tests/`` on
-``sys.path`` first.
+``sys.path`` first (with tests/fuzz and tests/system, whose helpers it shares).
 """
 
 from __future__ import annotations

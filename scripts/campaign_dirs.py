@@ -1,7 +1,7 @@
 """Damaged run and experiment directories for the campaign, and the pristine references.
 
 A pristine run (``tests/data/small.yaml``, 60 days, 6 replications in chunks of 2, seed 9: the
-layout of ``tests/test_fuzz_cli.py``) and a pristine two-run experiment are made once with the
+layout of ``tests/fuzz/test_fuzz_cli.py``) and a pristine two-run experiment are made once with the
 real CLI. Each case copies one, damages it (the fuzz tests' own damage kinds and the ones listed
 here: bit flips, truncation, duplication and swaps of Parquet chunks, deleted files, garbled
 JSON, symlinked folders and files) and runs a command on it. A command that succeeds on a

@@ -12,7 +12,7 @@ the next stop may hit that resume. The finished run's replications and events ar
 sorted by replication and file by file, with an uninterrupted serial reference run: every
 replication lost, duplicated or changed is counted.
 
-Helpers of ``tests/test_interrupts.py`` find the workers and the signal handlers (Linux
+Helpers of ``tests/system/test_interrupts.py`` find the workers and the signal handlers (Linux
 ``/proc``).
 """
 
@@ -41,7 +41,7 @@ from campaign_core import (
 from conftest import SMALL_YAML
 from test_interrupts import _assert_consistent, _catches, _wait_for, _workers
 
-from sim.rundir import chunk_files
+from sim.store.layout import chunk_files
 
 N, CHUNK, SEED = 60, 2, 17
 SETS = ["--set", "run.horizon_days=365"]

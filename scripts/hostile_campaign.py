@@ -17,7 +17,7 @@ finished run must equal an uninterrupted one, replication by replication.
 Prints a table per category, writes ``summary.json``, ``cases.jsonl`` and ``kills.jsonl`` to
 ``--out`` (case directories of failures are kept under ``--out/work/cases``), and exits 1 when
 anything failed. The inputs are the same for the same ``--seed``; kill moments depend on the
-machine's speed. See docs/reliability.md, "Hostile campaign".
+machine's speed. See docs/background/reliability.md, "Hostile campaign".
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), *(str(ROOT / "tests" / d) for d in ("", "fuzz", "system"))]
 
 import campaign_dirs  # noqa: E402
 import campaign_inputs  # noqa: E402

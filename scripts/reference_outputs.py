@@ -104,6 +104,7 @@ def _api_hashes() -> dict[str, str]:
 
 
 def main() -> int:
+    """Fingerprint, write the JSON and compare with ``--compare`` (exit 1 on a difference)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, required=True, help="write the fingerprints here")
     ap.add_argument("--compare", type=Path, help="fingerprints to compare with")

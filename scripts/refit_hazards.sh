@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Refit configs/hazards.fitted.yaml from the catalog, with the windows and options documented in
-# docs/calibration.md §7. Writes the calibration report to runs/calibration/.
+# docs/background/calibration.md §7. Writes the calibration report to runs/calibration/.
 # Usage: scripts/refit_hazards.sh [extra corridor-sim calibrate options]
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -6,4 +6,4 @@ set -euo pipefail
 dir=${1:?usage: scripts/render_report.sh DIR [OUT.png] [--width PX]}
 shift
 here=$(cd "$(dirname "$0")/.." && pwd)
-PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" exec python -m sim.screenshot "$dir" "$@"
+PYTHONPATH="$here${PYTHONPATH:+:$PYTHONPATH}" exec python -m sim.report.screenshot "$dir" "$@"

@@ -8,46 +8,30 @@ Quick start::
     rep.summary        # one-row table of headline metrics
     rep.events         # one row per disruption event
 
-The names below are imported on first use, so ``import sim`` is instant and ``python -m sim``
-can take over SIGINT/SIGTERM handling before the heavy scientific stack loads.
+The names below come from :mod:`sim.api`, imported on first use, so ``import sim`` is instant
+and ``python -m sim`` can take over SIGINT/SIGTERM handling before the heavy scientific stack
+loads.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
-    from sim.batch import RunResult, load_run, run
-    from sim.config import Config, load_config
-    from sim.errors import ConfigError, InputError
-    from sim.runner import Model, ReplicationResult, simulate
-
-
-def _load(name: str) -> object:
-    """Import the module that defines ``name`` (fixed names only, nothing from data)."""
-    if name in ("Config", "load_config"):
-        import sim.config as module
-    elif name in ("ConfigError", "InputError"):
-        import sim.errors as module
-    elif name in ("Model", "ReplicationResult", "simulate"):
-        import sim.runner as module
-    elif name in ("RunResult", "load_run", "run"):
-        import sim.batch as module
-    else:
-        raise AttributeError(f"module 'sim' has no attribute {name!r}")
-    return getattr(module, name)
-
-
-def __getattr__(name: str) -> object:
-    value = _load(name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
-
+    from sim.api import (
+        Config,
+        ConfigError,
+        InputError,
+        Model,
+        ReplicationResult,
+        RunOptions,
+        RunResult,
+        __version__,
+        load_config,
+        load_run,
+        run,
+        run_with,
+        simulate,
+    )
 
 __all__ = [
     "Config",
@@ -55,10 +39,26 @@ __all__ = [
     "InputError",
     "Model",
     "ReplicationResult",
+    "RunOptions",
     "RunResult",
     "__version__",
     "load_config",
     "load_run",
     "run",
+    "run_with",
     "simulate",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name not in __all__:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module("sim.api"), name)  # fixed names only, nothing from data
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

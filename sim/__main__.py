@@ -1,5 +1,5 @@
 """Allow ``python -m sim`` (the same entry point as the ``corridor-sim`` script)."""
 
-from sim.entry import console
+from sim.cli.entry import console
 
 console()

@@ -91,6 +91,11 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    """Mark tests under tests/system ``system``; skip ``slow`` ones unless asked for."""
+    system = Path(__file__).resolve().parent / "system"
+    for item in items:
+        if system in item.path.resolve().parents:
+            item.add_marker(pytest.mark.system)
     if config.getoption("--runslow") or os.environ.get("CORRIDOR_SIM_SLOW") == "1":
         return
     skip = pytest.mark.skip(reason="slow trial: run with --runslow or CORRIDOR_SIM_SLOW=1")

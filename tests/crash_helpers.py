@@ -6,7 +6,7 @@ import os
 import signal
 from pathlib import Path
 
-from sim.worker import ChunkReport, ChunkTask, run_chunk
+from sim.batch.worker import ChunkReport, ChunkTask, run_chunk
 
 
 def die_once(task: ChunkTask) -> ChunkReport:

@@ -1,7 +1,7 @@
 """Shared machinery of the fuzz tests: in-process CLI calls, the error contract, mutations.
 
 Every fuzzed input must end in a valid result or in exactly one ``error:`` message with exit
-code 2: never a traceback (an exception escaping :func:`sim.cli.main`), a hang (the call is
+code 2: never a traceback (an exception escaping :func:`sim.cli.main.main`), a hang (the call is
 stopped by a SIGALRM deadline) or partial output (checked by each test on its output paths).
 
 Counts of the cases tried per input kind are kept in :data:`COUNTS` and written by
@@ -27,8 +27,8 @@ import yaml
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from sim.cli import main
-from sim.errors import MAX_PROBLEMS_SHOWN
+from sim.base.errors import MAX_PROBLEMS_SHOWN
+from sim.cli.main import main
 
 COUNTS: dict[str, Counter] = defaultdict(Counter)
 """input kind -> outcome ("ok", "error", ...) -> number of cases."""

@@ -1,7 +1,7 @@
 """The work behind ``corridor-sim calibrate``: parse options, fit, print, write YAML and report.
 
 Every input (catalog, config, options) is checked before anything is written, so bad input
-ends with one :class:`~sim.errors.InputError` and no files.
+ends with one :class:`~sim.base.errors.InputError` and no files.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.base.errors import InputError, Problem
 from sim.calibration.catalog import CATALOG_ASSETS, CAUSE_CLASSES, load_catalog
 from sim.calibration.fit import SMALL_SAMPLE
 from sim.calibration.groups import DEFAULT_SPLIT_REGIMES, fit_groups, groups_table, hazard_entry
@@ -18,9 +19,8 @@ from sim.calibration.report import REPORT_FILES, write_report
 from sim.calibration.seasonal import DEFAULT_PRIOR_EVENTS
 from sim.config import load_config
 from sim.config.yamlsafe import dump_yaml
-from sim.errors import InputError, Problem
-from sim.outputs import check_generated_file, check_output_dir, claim_output_dir
-from sim.rundir import atomic_write_bytes
+from sim.store.layout import atomic_write_bytes
+from sim.store.outputs import check_generated_file, check_output_dir, claim_output_dir
 
 
 def _date(text: str, option: str) -> pd.Timestamp:
@@ -148,7 +148,7 @@ def _outputs(args: argparse.Namespace) -> tuple[Path, Path | None]:
     ------
     InputError
         When ``--out`` exists and is not a file calibrate wrote, or ``--report-dir`` holds files
-        it did not write (see :mod:`sim.outputs`).
+        it did not write (see :mod:`sim.store.outputs`).
     """
     out = Path(args.out)
     check_generated_file(out, GENERATED)
@@ -178,13 +178,64 @@ def calibrate_command(args: argparse.Namespace, default_config: str) -> int:
     kinds = cfg.asset_ids()
     regimes = _split_regimes(args.split_regimes, cfg, config_path) if split is not None else None
     catalog = load_catalog(args.catalog, CATALOG_ASSETS | set(kinds))
+    _check_catalog_assets(args.catalog, catalog, windows, asset_map, kinds, config_path)
+    source = Path(args.catalog).name
+    options = {"windows": windows, "seasonal": args.seasonal, "season_prior": args.season_prior}
+    if split is not None:
+        causes = _split_causes(args.split_causes)
+        options.update(split_date=split, split_regimes=regimes, split_causes=causes)
+    try:
+        fits = fit_groups(catalog, as_of, kinds, asset_map, args.window_start, **options)
+    except ValueError as exc:
+        raise InputError(Problem("", str(exc)), args.catalog) from None
+    table = groups_table(fits)
+    hazards = {"hazards": {f.hazard_id: hazard_entry(f, source) for f in fits if f.hazard_id}}
+
+    _print_table(table, split is not None)
+    window_text = args.window_start + (f"; given: {', '.join(windows)}" if windows else "")
+    header = _yaml_header(args, len(catalog), as_of, split, regimes, window_text)
+    body = dump_yaml(
+        hazards, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
+    )
+    atomic_write_bytes(out, (header + body).encode())
+    small = int(table["small_sample"].sum())
+    print(
+        f"\nwrote {len(hazards['hazards'])} hazards to {out} "
+        f"({len(table) - len(hazards['hazards'])} groups not written; "
+        f"{small} of {len(table)} groups have fewer than {SMALL_SAMPLE} events)"
+    )
+    if report_dir is not None:
+        meta = _report_meta(args, len(catalog), as_of, split, regimes, window_text)
+        meta["config (asset ids)"] = config_path
+        meta["fitted YAML"] = str(out)
+        claim_output_dir(report_dir, REPORT_KIND, REPORT_FILES, legacy="groups.csv")
+        write_report(report_dir, fits, table, meta)
+        print(f"report: {report_dir / 'report.html'}")
+    return 0
+
+
+def _check_catalog_assets(
+    catalog_path: str,
+    catalog: pd.DataFrame,
+    windows: dict[str, tuple[pd.Timestamp, pd.Timestamp | None]],
+    asset_map: dict[str, list[str]],
+    kinds: dict[str, str],
+    config_path: str,
+) -> None:
+    """Refuse a ``--window`` or ``--map`` naming an asset without events, or a bad target.
+
+    Raises
+    ------
+    InputError
+        Naming the option at fault.
+    """
     in_catalog = set(catalog["asset"].astype(str))
     for asset in windows:
         if asset not in in_catalog:
             raise InputError(
                 Problem(
                     "--window",
-                    f"'{asset}' has no event in {args.catalog} "
+                    f"'{asset}' has no event in {catalog_path} "
                     f"(catalog assets: {', '.join(sorted(in_catalog))})",
                 )
             )
@@ -193,7 +244,7 @@ def calibrate_command(args: argparse.Namespace, default_config: str) -> int:
             raise InputError(
                 Problem(
                     "--map",
-                    f"'{source_asset}' has no event in {args.catalog} "
+                    f"'{source_asset}' has no event in {catalog_path} "
                     f"(catalog assets: {', '.join(sorted(in_catalog))})",
                 )
             )
@@ -206,32 +257,41 @@ def calibrate_command(args: argparse.Namespace, default_config: str) -> int:
                         f"terminal or shuttle of {config_path}",
                     )
                 )
-    source = Path(args.catalog).name
-    options = {"windows": windows, "seasonal": args.seasonal, "season_prior": args.season_prior}
-    if split is not None:
-        causes = [c.strip() for c in args.split_causes.split(",")] if args.split_causes else None
-        unknown = sorted(set(causes or ()) - CAUSE_CLASSES)
-        if unknown:
-            raise InputError(
-                Problem(
-                    "--split-causes",
-                    f"unknown cause class(es) {', '.join(unknown)}; expected some of "
-                    f"{', '.join(sorted(CAUSE_CLASSES))}",
-                )
-            )
-        options.update(split_date=split, split_regimes=regimes, split_causes=causes)
-    try:
-        fits = fit_groups(catalog, as_of, kinds, asset_map, args.window_start, **options)
-    except ValueError as exc:
-        raise InputError(Problem("", str(exc)), args.catalog) from None
-    table = groups_table(fits)
-    hazards = {"hazards": {f.hazard_id: hazard_entry(f, source) for f in fits if f.hazard_id}}
 
-    _print_table(table, split is not None)
-    window_text = args.window_start + (f"; given: {', '.join(windows)}" if windows else "")
-    header = (
+
+def _split_causes(text: str | None) -> list[str] | None:
+    """Parse ``--split-causes`` (comma-separated cause classes; ``None``: all causes).
+
+    Raises
+    ------
+    InputError
+        On a cause class outside :data:`~sim.calibration.catalog.CAUSE_CLASSES`.
+    """
+    causes = [c.strip() for c in text.split(",")] if text else None
+    unknown = sorted(set(causes or ()) - CAUSE_CLASSES)
+    if unknown:
+        raise InputError(
+            Problem(
+                "--split-causes",
+                f"unknown cause class(es) {', '.join(unknown)}; expected some of "
+                f"{', '.join(sorted(CAUSE_CLASSES))}",
+            )
+        )
+    return causes
+
+
+def _yaml_header(
+    args: argparse.Namespace,
+    events: int,
+    as_of: pd.Timestamp | None,
+    split: pd.Timestamp | None,
+    regimes: tuple[str, str] | None,
+    window_text: str,
+) -> str:
+    """Return the comment block at the top of the fitted YAML (how it was made, how to use it)."""
+    return (
         f"{GENERATED} from {args.catalog}\n"
-        f"# ({len(catalog)} events; as of {as_of.date() if as_of is not None else 'latest date'};"
+        f"# ({events} events; as of {as_of.date() if as_of is not None else 'latest date'};"
         f" windows: {window_text}"
         + (
             f"; split at {split.date()} into {regimes[0]}/{regimes[1]}"
@@ -244,35 +304,26 @@ def calibrate_command(args: argparse.Namespace, default_config: str) -> int:
         "# Poisson rate = events in window / window years; durations by censored maximum\n"
         "# likelihood, family chosen by AIC; effects from recorded capacity losses or berths.\n"
         f"# Groups with fewer than {SMALL_SAMPLE} events are small samples (see the report).\n"
-        "# Use from a config with `include_hazards: <this file>` (see docs/calibration.md).\n"
+        "# Use from a config with `include_hazards: <this file>`\n"
+        "# (see docs/background/calibration.md).\n"
         "# Generated file: edit the catalog and re-run rather than editing by hand.\n"
     )
-    body = dump_yaml(
-        hazards, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
-    )
-    atomic_write_bytes(out, (header + body).encode())
-    small = int(table["small_sample"].sum())
-    print(
-        f"\nwrote {len(hazards['hazards'])} hazards to {out} "
-        f"({len(table) - len(hazards['hazards'])} groups not written; "
-        f"{small} of {len(table)} groups have fewer than {SMALL_SAMPLE} events)"
-    )
-    if report_dir is not None:
-        meta = {
-            "catalog": args.catalog,
-            "events": len(catalog),
-            "as of": as_of.date() if as_of is not None else "latest date in the catalog",
-            "windows": window_text,
-            "split": f"{split.date()} ({regimes[0]} / {regimes[1]})"
-            if split is not None
-            else "none",
-            "seasonal": f"yes, prior {args.season_prior:g} pseudo-events"
-            if args.seasonal
-            else "no",
-            "config (asset ids)": config_path,
-            "fitted YAML": str(out),
-        }
-        claim_output_dir(report_dir, REPORT_KIND, REPORT_FILES, legacy="groups.csv")
-        write_report(report_dir, fits, table, meta)
-        print(f"report: {report_dir / 'report.html'}")
-    return 0
+
+
+def _report_meta(
+    args: argparse.Namespace,
+    events: int,
+    as_of: pd.Timestamp | None,
+    split: pd.Timestamp | None,
+    regimes: tuple[str, str] | None,
+    window_text: str,
+) -> dict[str, object]:
+    """Return the inputs and options the report lists (its "how it was made" table)."""
+    return {
+        "catalog": args.catalog,
+        "events": events,
+        "as of": as_of.date() if as_of is not None else "latest date in the catalog",
+        "windows": window_text,
+        "split": f"{split.date()} ({regimes[0]} / {regimes[1]})" if split is not None else "none",
+        "seasonal": f"yes, prior {args.season_prior:g} pseudo-events" if args.seasonal else "no",
+    }

@@ -277,6 +277,33 @@ def fit_duration(
     ValueError
         On an unknown family, mismatched lengths, negative durations or no durations at all.
     """
+    t, cens, families = _checked(durations, censored, families)
+    t = np.maximum(t, min_duration)
+    x, c = t[~cens], t[cens]
+    if len(x) < 2 or np.ptp(x) == 0:
+        # Two-parameter families have no maximum when all completed durations are equal.
+        return _exponential_fallback(t, x, c)
+    fits: dict[str, FamilyFit] = {}
+    for fam in families:
+        fit = _fit_family(fam, t, x, c)
+        if fit is not None:
+            fits[fam] = fit
+    if not fits:
+        raise ValueError("no duration family could be fitted")
+    best = min(fits, key=lambda f: fits[f].aic)
+    return DurationFit(fits, best)
+
+
+def _checked(
+    durations: Iterable[float], censored: Iterable[bool], families: Iterable[str]
+) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Return the durations (NaN dropped), their censoring flags and the families, checked.
+
+    Raises
+    ------
+    ValueError
+        As :func:`fit_duration`.
+    """
     t = np.asarray(list(durations), dtype=float)
     cens = np.asarray(list(censored), dtype=bool)
     families = tuple(families)
@@ -293,63 +320,59 @@ def fit_duration(
         raise ValueError("no durations to fit")
     if (t < 0).any():
         raise ValueError("durations must be >= 0")
-    t = np.maximum(t, min_duration)
-    x, c = t[~cens], t[cens]
-    n, n_c = len(t), len(c)
+    return t, cens, families
 
-    if len(x) < 2 or np.ptp(x) == 0:
-        # Two-parameter families have no maximum when all completed durations are equal.
-        mean = float(t.sum() / max(len(x), 1))
-        note = "fewer than 2 completed events: exponential fallback"
-        if len(x) == 0:
-            note = "no completed event: mean = total observed time, a lower bound"
-        elif len(x) >= 2:
-            note = "all completed durations equal: exponential fallback"
-        d = stats.expon(scale=mean)
-        ll = _loglik(d, x, c)
-        fit = FamilyFit("exponential", {"mean_days": mean}, ll, 2 - 2 * ll, n, n_c, note=note)
-        return DurationFit({"exponential": fit}, "exponential")
 
-    fits: dict[str, FamilyFit] = {}
-    for fam in families:
-        if fam == "exponential":
-            theta = np.log([t.sum() / len(x)])  # closed-form censored MLE
-        else:
+def _exponential_fallback(t: np.ndarray, x: np.ndarray, c: np.ndarray) -> DurationFit:
+    """Fit only the exponential: fewer than 2 completed durations, or all of them equal."""
+    mean = float(t.sum() / max(len(x), 1))
+    note = "fewer than 2 completed events: exponential fallback"
+    if len(x) == 0:
+        note = "no completed event: mean = total observed time, a lower bound"
+    elif len(x) >= 2:
+        note = "all completed durations equal: exponential fallback"
+    d = stats.expon(scale=mean)
+    ll = _loglik(d, x, c)
+    fit = FamilyFit("exponential", {"mean_days": mean}, ll, 2 - 2 * ll, len(t), len(c), note=note)
+    return DurationFit({"exponential": fit}, "exponential")
 
-            def nll(th: np.ndarray, fam: str = fam) -> float:
-                if np.any(np.abs(th) > 30):
-                    return 1e300
-                with np.errstate(all="ignore"):
-                    v = -_fast_loglik(fam, th, x, c)
-                return v if np.isfinite(v) else 1e300
 
-            th0 = _start(fam, x, t)
-            res = optimize.minimize(
-                nll,
-                th0,
-                method="Nelder-Mead",
-                options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000},
-            )
-            if not np.isfinite(res.fun) or res.fun >= 1e300:
-                continue
-            theta = res.x
-        d = _frozen(fam, theta)
-        ll = _loglik(d, x, c)
-        ks = stats.kstest(x, d.cdf)
-        fits[fam] = FamilyFit(
-            fam,
-            _params(fam, theta),
-            ll,
-            2 * len(theta) - 2 * ll,
-            n,
-            n_c,
-            float(ks.statistic),
-            float(ks.pvalue),
+def _fit_family(fam: str, t: np.ndarray, x: np.ndarray, c: np.ndarray) -> FamilyFit | None:
+    """Fit one family to completed durations ``x`` and censored ``c`` (``None``: no optimum)."""
+    if fam == "exponential":
+        theta = np.log([t.sum() / len(x)])  # closed-form censored MLE
+    else:
+
+        def nll(th: np.ndarray) -> float:
+            if np.any(np.abs(th) > 30):
+                return 1e300
+            with np.errstate(all="ignore"):
+                v = -_fast_loglik(fam, th, x, c)
+            return v if np.isfinite(v) else 1e300
+
+        th0 = _start(fam, x, t)
+        res = optimize.minimize(
+            nll,
+            th0,
+            method="Nelder-Mead",
+            options={"xatol": 1e-8, "fatol": 1e-10, "maxiter": 4000},
         )
-    if not fits:
-        raise ValueError("no duration family could be fitted")
-    best = min(fits, key=lambda f: fits[f].aic)
-    return DurationFit(fits, best)
+        if not np.isfinite(res.fun) or res.fun >= 1e300:
+            return None
+        theta = res.x
+    d = _frozen(fam, theta)
+    ll = _loglik(d, x, c)
+    ks = stats.kstest(x, d.cdf)
+    return FamilyFit(
+        fam,
+        _params(fam, theta),
+        ll,
+        2 * len(theta) - 2 * ll,
+        len(t),
+        len(c),
+        float(ks.statistic),
+        float(ks.pvalue),
+    )
 
 
 def duration_config(fit: FamilyFit, digits: int = 6) -> dict:

@@ -137,34 +137,25 @@ def fit_groups(
 
     Parameters
     ----------
-    catalog:
-        A catalog from :func:`sim.calibration.catalog.load_catalog`.
-    as_of:
-        End of the observation windows; default the catalog's latest date.
-    model_assets:
+    catalog, as_of:
+        A catalog from :func:`sim.calibration.catalog.load_catalog`, and the end of the
+        observation windows (default: the catalog's latest date).
+    model_assets, asset_map:
         Asset ids of the model, or a mapping id -> kind (``terminal``, ``pipeline``, ``source``,
-        ``shuttle``) that also shapes the effects. Groups on other assets (unless mapped) are
-        not written. ``None`` writes every group.
-    asset_map:
-        Catalog asset -> model asset id(s), for catalog assets the model names differently.
-    window_start:
-        ``"catalog"`` (default) or ``"asset"``; see
-        :func:`~sim.calibration.windows.observation_windows`.
-    windows:
-        Explicit windows per catalog asset, (start, end or ``None``).
+        ``shuttle``) that also shapes the effects; groups on other assets are not written unless
+        ``asset_map`` maps them (catalog asset -> model asset id(s)). ``None``: write all.
+    window_start, windows:
+        ``"catalog"`` or ``"asset"`` (:func:`~sim.calibration.windows.observation_windows`);
+        explicit windows per catalog asset, (start, end or ``None``).
     confidence:
         Level of the rate confidence intervals.
-    split_date:
-        If given, rates are also fitted before and from this date, and the hazard gets
-        ``regime_multipliers`` named by ``split_regimes``.
-    split_regimes:
-        Regime names of the periods before and after ``split_date``.
-    split_causes:
-        Cause classes to split (default: all); other groups keep one rate for all regimes.
-    seasonal:
-        Fit a shrunk seasonal profile (see :mod:`sim.calibration.seasonal`).
-    season_prior:
-        Weight of the flat prior of the seasonal profile, in pseudo-events.
+    split_date, split_regimes, split_causes:
+        If ``split_date`` is given, rates are also fitted before and from it, and the hazard
+        gets ``regime_multipliers`` named by ``split_regimes`` (before, after); only for the
+        cause classes ``split_causes`` (default: all; other groups keep one rate).
+    seasonal, season_prior:
+        Fit a seasonal profile (:mod:`sim.calibration.seasonal`) shrunk to a flat prior of
+        ``season_prior`` pseudo-events.
 
     Returns
     -------
@@ -172,6 +163,43 @@ def fit_groups(
         One per (asset, cause class), sorted by asset and cause.
     """
     wins = observation_windows(catalog, as_of, start=window_start, windows=windows)
+    kinds, model = _model_ids(model_assets)
+    opts = _Options(
+        mapping=dict(asset_map or {}),
+        model=model,
+        kinds=kinds,
+        confidence=confidence,
+        split=None if split_date is None else pd.Timestamp(split_date),
+        split_regimes=split_regimes,
+        causes=None if split_causes is None else set(split_causes),
+        seasonal=seasonal,
+        season_prior=season_prior,
+    )
+    groups = catalog.groupby(
+        [catalog["asset"].astype(str), catalog["cause_class"].astype(str)], sort=True
+    )
+    return [_fit_group(asset, cause, g, wins.loc[asset], opts) for (asset, cause), g in groups]
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The options of :func:`fit_groups` every group is fitted with."""
+
+    mapping: dict[str, str | list[str]]
+    model: set[str] | None
+    kinds: dict[str, str] | None
+    confidence: float
+    split: pd.Timestamp | None
+    split_regimes: tuple[str, str]
+    causes: set[str] | None
+    seasonal: bool
+    season_prior: float
+
+
+def _model_ids(
+    model_assets: Iterable[str] | Mapping[str, str] | None,
+) -> tuple[dict[str, str] | None, set[str] | None]:
+    """Return the model's asset kinds (when given as a mapping) and its asset ids."""
     kinds: dict[str, str] | None = None
     model: set[str] | None = None
     if isinstance(model_assets, Mapping):
@@ -179,56 +207,59 @@ def fit_groups(
         model = set(kinds)
     elif model_assets is not None:
         model = set(model_assets)
-    mapping = dict(asset_map or {})
-    split = None if split_date is None else pd.Timestamp(split_date)
-    causes = None if split_causes is None else set(split_causes)
-    out: list[GroupFit] = []
-    groups = catalog.groupby(
-        [catalog["asset"].astype(str), catalog["cause_class"].astype(str)], sort=True
-    )
-    for (asset, cause), g in groups:
-        w = wins.loc[asset]
-        w0, w1, years = w["window_start"], w["window_end"], float(w["exposure_years"])
-        inside = in_window(g["start_date"], w0, w1)
-        fit = GroupFit(str(asset), str(cause), g, w0, w1, years, str(w["basis"]), int(inside.sum()))
-        notes = fit.notes
-        if fit.n_in_window < fit.n:
-            notes.append(f"{fit.n - fit.n_in_window} event(s) outside the window not counted")
-        if 0 < years < 1:
-            notes.append("window shorter than 1 year")
-        if years > 0:
-            fit.rate = fit_rate(fit.n_in_window, years, confidence)
-        else:
-            notes.append("zero-length window: no rate")
-        if split is not None and years > 0 and (causes is None or cause in causes):
-            fit.split = _split(g, w0, w1, split, split_regimes, confidence)
-        if g["duration_days"].notna().any():
-            fit.durations = fit_duration(g["duration_days"], g["end_is_censored"])
-            if fit.durations.chosen.note:
-                notes.append(fit.durations.chosen.note)
-        else:
-            notes.append("no durations: no duration fit")
-        if asset in mapping:
-            targets = mapping[asset]
-            fit.targets = [targets] if isinstance(targets, str) else list(targets)
-        elif model is None or asset in model:
-            fit.targets = [str(asset)]
-        else:
-            notes.append("not a model asset: not written")
-        target_kinds = {kinds.get(t) for t in fit.targets} if kinds else {None}
-        fit.effect = fit_effect(g, target_kinds.pop() if len(target_kinds) == 1 else None)
-        if seasonal and years > 0:
-            fit.season = fit_seasonal(g["start_date"], w0, w1, season_prior)
-            if fit.season.note:
-                notes.append(fit.season.note)
-        base = fit.base_rate
-        has_rate = base is not None and base.rate_per_year > 0
-        if fit.targets and has_rate and fit.durations is not None:
-            fit.hazard_id = f"{asset}_{cause}"
-        elif fit.targets and not has_rate and years > 0:
-            notes.append("no event in the window: not written")
-        out.append(fit)
-    return out
+    return kinds, model
+
+
+def _fit_group(asset: str, cause: str, g: pd.DataFrame, w: pd.Series, opts: _Options) -> GroupFit:
+    """Fit one (asset, cause) group ``g`` over its observation window ``w``."""
+    w0, w1, years = w["window_start"], w["window_end"], float(w["exposure_years"])
+    inside = in_window(g["start_date"], w0, w1)
+    fit = GroupFit(str(asset), str(cause), g, w0, w1, years, str(w["basis"]), int(inside.sum()))
+    notes = fit.notes
+    if fit.n_in_window < fit.n:
+        notes.append(f"{fit.n - fit.n_in_window} event(s) outside the window not counted")
+    if 0 < years < 1:
+        notes.append("window shorter than 1 year")
+    if years > 0:
+        fit.rate = fit_rate(fit.n_in_window, years, opts.confidence)
+    else:
+        notes.append("zero-length window: no rate")
+    split, causes = opts.split, opts.causes
+    if split is not None and years > 0 and (causes is None or cause in causes):
+        fit.split = _split(g, w0, w1, split, opts.split_regimes, opts.confidence)
+    if g["duration_days"].notna().any():
+        fit.durations = fit_duration(g["duration_days"], g["end_is_censored"])
+        if fit.durations.chosen.note:
+            notes.append(fit.durations.chosen.note)
+    else:
+        notes.append("no durations: no duration fit")
+    _assign_targets(fit, opts)
+    if opts.seasonal and years > 0:
+        fit.season = fit_seasonal(g["start_date"], w0, w1, opts.season_prior)
+        if fit.season.note:
+            notes.append(fit.season.note)
+    base = fit.base_rate
+    has_rate = base is not None and base.rate_per_year > 0
+    if fit.targets and has_rate and fit.durations is not None:
+        fit.hazard_id = f"{asset}_{cause}"
+    elif fit.targets and not has_rate and years > 0:
+        notes.append("no event in the window: not written")
+    return fit
+
+
+def _assign_targets(fit: GroupFit, opts: _Options) -> None:
+    """Set the model assets a group is written for, and its effect (shaped by their kind)."""
+    asset = fit.asset
+    if asset in opts.mapping:
+        targets = opts.mapping[asset]
+        fit.targets = [targets] if isinstance(targets, str) else list(targets)
+    elif opts.model is None or asset in opts.model:
+        fit.targets = [str(asset)]
+    else:
+        fit.notes.append("not a model asset: not written")
+    kinds = opts.kinds
+    target_kinds = {kinds.get(t) for t in fit.targets} if kinds else {None}
+    fit.effect = fit_effect(fit.rows, target_kinds.pop() if len(target_kinds) == 1 else None)
 
 
 def hazard_entry(fit: GroupFit, source: str, confidence: float = 0.95) -> dict:

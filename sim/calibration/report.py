@@ -12,30 +12,31 @@
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 from matplotlib.lines import Line2D
 from matplotlib.ticker import LogLocator, NullLocator
 
 from sim.calibration.fit import MIN_DURATION_DAYS, SMALL_SAMPLE
 from sim.calibration.groups import GroupFit
 from sim.calibration.survival import kaplan_meier
-from sim.htmlpage import CSS as REPORT_CSS
-from sim.htmlpage import table as html_table
-from sim.plots import OKABE_ITO, plt  # plots sets the Agg backend
-from sim.rundir import atomic_write_bytes
+from sim.figures.style import OKABE_ITO, new_grid, png_bytes
+from sim.report.html import figure, render
+from sim.report.html import table as html_table
+from sim.store.layout import atomic_write_bytes
 
-_EXTRA_CSS = """
+EXTRA_CSS = Markup(
+    """
 .warn{color:#b00020;font-weight:600}td.l,th.l{text-align:left}
 .banner{border:2px solid #b00020;padding:.5rem 1rem;background:#fff3f3}
 body{max-width:92rem}td{white-space:nowrap}
 """
+)
+"""Style of the calibration page beside the shared one (wide tables, warnings)."""
 FAMILY_COLOURS = {"exponential": 0, "lognormal": 1, "weibull": 2, "gamma": 3}
 
 
@@ -48,9 +49,7 @@ def duration_cdf_figure(fits: list[GroupFit], columns: int = 4):
     if not shown:
         return None
     rows = math.ceil(len(shown) / columns)
-    fig, axes = plt.subplots(
-        rows, columns, figsize=(3.0 * columns, 2.5 * rows), dpi=100, squeeze=False
-    )
+    fig, axes = new_grid(rows, columns, (3.0 * columns, 2.5 * rows), dpi=100, squeeze=False)
     fig.subplots_adjust(left=0.06, right=0.99, bottom=0.5 / rows, top=1 - 0.25 / rows)
     fig.subplots_adjust(hspace=0.75, wspace=0.25)
     for ax, f in zip(axes.flat, shown):
@@ -99,45 +98,42 @@ def duration_cdf_figure(fits: list[GroupFit], columns: int = 4):
     return fig
 
 
-def _cell(text: str, warn: bool = False, left: bool = False) -> str:
-    cls = " ".join(c for c in ("warn" if warn else "", "l" if left else "") if c)
-    return f"<td class='{cls}'>{html.escape(text)}</td>" if cls else f"<td>{html.escape(text)}</td>"
+EVIDENCE_HEAD = (
+    ("asset / cause", "l"), ("written", "l"), ("rate /yr", ""), ("95% CI", ""),
+    ("events (rate)", ""), ("years", ""), ("duration", "l"), ("durations (censored)", ""),
+    ("effect", "l"), ("rows (effect)", ""), ("events (season)", ""), ("warning", "l"),
+)  # fmt: skip
+"""Columns of the evidence table and their classes ("l": left-aligned)."""
 
 
-def _evidence_rows(fits: list[GroupFit]) -> str:
-    head = (
-        "<tr><th class='l'>asset / cause</th><th class='l'>written</th><th>rate /yr</th>"
-        "<th>95% CI</th><th>events (rate)</th><th>years</th><th class='l'>duration</th>"
-        "<th>durations (censored)</th><th class='l'>effect</th><th>rows (effect)</th>"
-        "<th>events (season)</th><th class='l'>warning</th></tr>"
-    )
-    rows = []
-    for f in fits:
-        r = f.base_rate
-        d = f.durations.chosen if f.durations else None
-        params = ", ".join(f"{k}={v:.3g}" for k, v in d.params.items()) if d else ""
-        warnings = []
-        if f.small:
-            warnings.append(f"\u26a0 n < {SMALL_SAMPLE}")
-        if d is not None and d.n - d.n_censored < 2:
-            warnings.append("\u26a0 < 2 completed durations")
-        rows.append(
-            "<tr>"
-            + _cell(f"{f.asset} / {f.cause}", left=True)
-            + _cell("yes" if f.hazard_id else "no", left=True)
-            + _cell(f"{r.rate_per_year:.3g}" if r else "")
-            + _cell(f"{r.lower:.3g}\u2013{r.upper:.3g}" if r else "")
-            + _cell(str(r.n_events if r else f.n_in_window), warn=f.small)
-            + _cell(f"{r.exposure_years:.2f}" if r else "")
-            + _cell(f"{d.family} ({params})" if d else "none", left=True)
-            + _cell(f"{d.n} ({d.n_censored})" if d else "0", warn=bool(d and d.n < SMALL_SAMPLE))
-            + _cell(f.effect.describe(), left=True)
-            + _cell(str(f.effect.n))
-            + _cell(str(f.season.n) if f.season else "")
-            + _cell("; ".join(warnings), warn=bool(warnings), left=True)
-            + "</tr>"
-        )
-    return f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+def _cls(warn: bool = False, left: bool = False) -> str:
+    return " ".join(c for c in ("warn" if warn else "", "l" if left else "") if c)
+
+
+def _evidence_row(f: GroupFit) -> list[tuple[str, str]]:
+    """Return one group's evidence cells as (text, class)."""
+    r = f.base_rate
+    d = f.durations.chosen if f.durations else None
+    params = ", ".join(f"{k}={v:.3g}" for k, v in d.params.items()) if d else ""
+    warnings = []
+    if f.small:
+        warnings.append(f"\u26a0 n < {SMALL_SAMPLE}")
+    if d is not None and d.n - d.n_censored < 2:
+        warnings.append("\u26a0 < 2 completed durations")
+    return [
+        (f"{f.asset} / {f.cause}", _cls(left=True)),
+        ("yes" if f.hazard_id else "no", _cls(left=True)),
+        (f"{r.rate_per_year:.3g}" if r else "", ""),
+        (f"{r.lower:.3g}\u2013{r.upper:.3g}" if r else "", ""),
+        (str(r.n_events if r else f.n_in_window), _cls(warn=f.small)),
+        (f"{r.exposure_years:.2f}" if r else "", ""),
+        (f"{d.family} ({params})" if d else "none", _cls(left=True)),
+        (f"{d.n} ({d.n_censored})" if d else "0", _cls(warn=bool(d and d.n < SMALL_SAMPLE))),
+        (f.effect.describe(), _cls(left=True)),
+        (str(f.effect.n), ""),
+        (str(f.season.n) if f.season else "", ""),
+        ("; ".join(warnings), _cls(warn=bool(warnings), left=True)),
+    ]
 
 
 def _split_table(fits: list[GroupFit]) -> pd.DataFrame:
@@ -182,68 +178,32 @@ def build_report(fits: list[GroupFit], meta: dict, figure_png: bytes | None) -> 
     figure_png:
         The duration-CDF figure as PNG bytes, or ``None``.
     """
-    small = sum(f.small for f in fits)
-    written = sum(bool(f.hazard_id) for f in fits)
     meta_df = pd.DataFrame([(k, str(v)) for k, v in meta.items()], columns=["item", "value"])
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<title>corridor-sim calibration report</title>",
-        f"<style>{REPORT_CSS}{_EXTRA_CSS}</style></head><body>",
-        "<h1>Calibration report</h1>",
-        html_table(meta_df).replace("<table>", "<table class='meta'>"),
-        f"<p>{len(fits)} (asset, cause) groups; {written} written as hazards.</p>",
-    ]
-    if small:
-        parts.append(
-            f"<p class='banner warn'>\u26a0 {small} of {len(fits)} groups rest on fewer than "
-            f"{SMALL_SAMPLE} events: their rates, durations and effects are little more than "
-            "the events themselves. Treat them as starting points and run sensitivities.</p>"
-        )
-    parts += [
-        "<h2>Evidence behind each parameter</h2>",
-        "<p>Rate: the rate written (with a split date, that of the regime the hazard is "
-        "based on), the events and years behind it and its exact Garwood interval. Duration: "
-        "events with a duration, censored ones in brackets (maximum likelihood with right "
-        "censoring, family by AIC). Effect: rows with a recorded capacity loss or berth "
-        "count. Season: events by start month in the window.</p>",
-        _evidence_rows(fits),
-    ]
     split = _split_table(fits)
-    if len(split):
-        parts += [
-            "<h2>Rates before and after the split date</h2>",
-            "<p>The exact conditional test compares the two rates: given all events, the "
-            "count after the split is binomial with the after-share of exposure if the rates "
-            "are equal.</p>",
-            html_table(split),
-        ]
     season = _season_table(fits)
-    if len(season):
-        parts += [
-            "<h2>Seasonal profiles (monthly multipliers)</h2>",
-            "<p>Monthly shares of events shrunk towards the exposure shares by a Dirichlet "
-            "prior (see <code>sim/calibration/seasonal.py</code>); multipliers average 1 "
-            "over an average year.</p>",
-            html_table(season),
-        ]
-    if figure_png is not None:
-        uri = "data:image/png;base64," + base64.b64encode(figure_png).decode()
-        caption = (
-            "Kaplan-Meier empirical CDF of durations (black steps; + censored) against the "
-            "fitted families (solid: chosen by AIC)."
-        )
-        parts.append(
-            f"<h2>Durations</h2><figure><img alt='{caption}' src='{uri}'>"
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        )
     notes = pd.DataFrame(
         [(f"{f.asset} / {f.cause}", "; ".join(f.notes)) for f in fits if f.notes],
         columns=["group", "notes"],
     )
-    if len(notes):
-        parts += ["<h2>Notes</h2>", html_table(notes)]
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    caption = (
+        "Kaplan-Meier empirical CDF of durations (black steps; + censored) against the "
+        "fitted families (solid: chosen by AIC)."
+    )
+    return render(
+        "calibration.html",
+        extra_css=EXTRA_CSS,
+        meta=Markup(str(html_table(meta_df)).replace("<table>", "<table class='meta'>", 1)),
+        n_groups=len(fits),
+        n_written=sum(bool(f.hazard_id) for f in fits),
+        small=sum(f.small for f in fits),
+        small_sample=SMALL_SAMPLE,
+        evidence_head=EVIDENCE_HEAD,
+        evidence=[_evidence_row(f) for f in fits],
+        split=html_table(split) if len(split) else None,
+        season=html_table(season) if len(season) else None,
+        figure=figure(figure_png, caption) if figure_png is not None else None,
+        notes=html_table(notes) if len(notes) else None,
+    )
 
 
 REPORT_FILES = ("report.html", "duration_cdfs.png", "groups.csv")
@@ -263,10 +223,7 @@ def write_report(out_dir: str | Path, fits: list[GroupFit], table: pd.DataFrame,
     written = []
     png = None
     if fig is not None:
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        plt.close(fig)
-        png = buf.getvalue()
+        png = png_bytes(fig)
         atomic_write_bytes(out / "duration_cdfs.png", png)
         written.append(out / "duration_cdfs.png")
     atomic_write_bytes(out / "groups.csv", table.to_csv(index=False).encode())

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from sim.units import DAYS_PER_YEAR
+from sim.base.units import DAYS_PER_YEAR
 
 WINDOW_STARTS = ("catalog", "asset")
 """Ways to open the window of an asset without an explicit window."""

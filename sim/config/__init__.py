@@ -1,7 +1,6 @@
 """Configuration: typed models, safe YAML loading, overrides and cross-reference checks."""
 
 from sim.config.loader import (
-    apply_overrides,
     config_hash,
     dump_config,
     load_config,
@@ -9,6 +8,7 @@ from sim.config.loader import (
     validate_config,
 )
 from sim.config.models import Config
+from sim.config.overrides import apply_overrides
 
 __all__ = [
     "Config",

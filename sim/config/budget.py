@@ -1,13 +1,14 @@
 """Size checks on a consistent config: how much work one replication will be.
 
 Each value of a config is bounded on its own by the schema; this module bounds what they add up
-to, against :mod:`sim.limits`: the number of assets, routes, hazards, tankers and scripted
+to, against :mod:`sim.base.limits`: the number of assets, routes, hazards, tankers and scripted
 events, the disruption events (one per asset an event hits) and regime changes a replication
 should expect, the tanker voyages it will sail, its price steps, and the simulation steps all
 of these take together (:func:`expected_steps`: an event's own SimPy events plus every routing
 re-solve it causes, which ramp steps, berths taken out one by one and common-cause assets
 multiply). A config over a limit is refused before anything runs, with the key path of the
 part that contributes most, so a unit slip cannot turn into a run that never ends.
+The tanker checks (round trips, voyages, port calls) live in :mod:`sim.config.voyages`.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from sim.config.distributions import DurationDist
-from sim.config.models import Config, Hazard, PortTraffic, Shuttle
-from sim.errors import Problem
-from sim.limits import (
+from sim.base.errors import Problem
+from sim.base.limits import (
     MAX_ASSETS,
     MAX_EVENTS_PER_REPLICATION,
     MAX_HAZARDS,
@@ -26,11 +25,12 @@ from sim.limits import (
     MAX_ROUTES,
     MAX_SCRIPTED_EVENTS,
     MAX_STEPS_PER_REPLICATION,
-    MAX_TANKER_VOYAGES_PER_REPLICATION,
-    MAX_TANKERS,
     MIN_ROUND_TRIP_DAYS,
 )
-from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
+from sim.config.models import Config, Hazard
+from sim.config.rates import peak_rate_per_day
+from sim.config.voyages import check_voyages, shortest_round_trip_days
+from sim.config.voyages import mean_days as _mean_days
 
 EXPECTED_EVENTS_LIMIT = MAX_EVENTS_PER_REPLICATION // 2
 """Expected disruption events (or Poisson arrival candidates) a config may ask for; half the
@@ -52,14 +52,6 @@ VOYAGE_STEPS = 12
 lifting and landing)."""
 REGIME_STEPS = 1
 """SimPy events of one regime change."""
-
-
-def _mean_days(dist: DurationDist) -> float:
-    """Mean of a duration distribution, ``inf`` when it overflows."""
-    try:
-        return float(dist.mean())
-    except (OverflowError, ValueError, ZeroDivisionError):
-        return math.inf
 
 
 def hazard_copies(cfg: Config, hz: Hazard) -> int:
@@ -100,35 +92,15 @@ def expected_hazard_events(cfg: Config, hz: Hazard) -> float:
     copies = hazard_copies(cfg, hz)
     arr = hz.arrivals
     if arr.process == "poisson":
-        season = max(arr.monthly_multipliers) if arr.monthly_multipliers else 1.0
-        mults = hz.regime_multipliers or {}
-        regime = max(mults.values()) if mults else 1.0
-        top = arr.rate_per_year / DAYS_PER_YEAR * season * regime
-        return top * horizon * copies
+        return peak_rate_per_day(hz) * horizon * copies
     cycle = _mean_days(arr.uptime) + _mean_days(hz.duration)
     if cycle <= 0:
         return math.inf
     return (horizon / cycle + 1) * copies
 
 
-def shortest_round_trip_days(sh: Shuttle) -> float:
-    """Shortest round trip of any tanker of ``sh`` (days), counting sailing and port time only."""
-    port = 2 * sh.port_time_hours / HOURS_PER_DAY
-    sails = [2 * sh.distance_nm / (c.speed_knots * HOURS_PER_DAY) for c in sh.fleet if c.count]
-    return (min(sails) if sails else math.inf) + port
-
-
-def expected_calls(traffic: PortTraffic, horizon_days: float) -> float:
-    """Return the third-party calls a port expects over ``horizon_days`` (inf: zero gaps)."""
-    if traffic.calls_per_year is not None:
-        return traffic.calls_per_year / DAYS_PER_YEAR * horizon_days
-    assert traffic.interarrival is not None
-    gap = _mean_days(traffic.interarrival)
-    return horizon_days / gap + 1 if gap > 0 else math.inf
-
-
 def check_budget(cfg: Config) -> list[Problem]:
-    """Return every way ``cfg`` exceeds the limits of :mod:`sim.limits` (empty when it fits)."""
+    """Return every way ``cfg`` exceeds the limits of :mod:`sim.base.limits` (empty if it fits)."""
     problems: list[Problem] = []
     n_assets = sum(
         len(getattr(cfg, s))
@@ -154,7 +126,7 @@ def check_budget(cfg: Config) -> list[Problem]:
         )
     problems += _check_events(cfg)
     problems += _check_regimes(cfg)
-    problems += _check_shuttles(cfg)
+    problems += check_voyages(cfg)
     if not problems:  # the step count would only repeat a limit already exceeded
         problems += _check_steps(cfg)
     steps = math.ceil(cfg.run.horizon_days / cfg.economics.price.step_days - 1e-9)
@@ -226,84 +198,6 @@ def _check_regimes(cfg: Config) -> list[Problem]:
             f"at most {EXPECTED_EVENTS_LIMIT} are allowed (sojourns are in days)",
         )
     ]
-
-
-def _shuttle_dists(sh: Shuttle) -> list[tuple[str, DurationDist]]:
-    """(key, distribution) of every duration distribution of a shuttle."""
-    out: list[tuple[str, DurationDist | None]] = [
-        ("port_delay", sh.port_delay),
-        ("sailing_delay", sh.sailing_delay),
-    ]
-    for end in ("origin", "destination"):
-        traffic = getattr(sh, f"{end}_traffic")
-        if traffic is not None:
-            out += [
-                (f"{end}_traffic.interarrival", traffic.interarrival),
-                (f"{end}_traffic.berth_time", traffic.berth_time),
-            ]
-    return [(k, d) for k, d in out if d is not None]
-
-
-def _check_shuttles(cfg: Config) -> list[Problem]:
-    problems: list[Problem] = []
-    n_tankers = sum(c.count for sh in cfg.shuttles for c in sh.fleet)
-    if n_tankers > MAX_TANKERS:
-        problems.append(
-            Problem("shuttles", f"{n_tankers} tankers; at most {MAX_TANKERS} are allowed")
-        )
-    voyages = calls_total = 0.0
-    for i, sh in enumerate(cfg.shuttles):
-        for key, dist in _shuttle_dists(sh):
-            if not math.isfinite(_mean_days(dist)):
-                problems.append(
-                    Problem(f"shuttles[{i}].{key}", "the mean of this distribution overflows")
-                )
-        trip = shortest_round_trip_days(sh)
-        if trip < MIN_ROUND_TRIP_DAYS:
-            problems.append(
-                Problem(
-                    f"shuttles[{i}]",
-                    f"a round trip takes {trip * HOURS_PER_DAY:.3g} hours of sailing and port "
-                    f"time; at least {MIN_ROUND_TRIP_DAYS * HOURS_PER_DAY:g} hour is needed "
-                    "(check distance_nm, speed_knots and port_time_hours)",
-                )
-            )
-            continue
-        voyages += sum(c.count for c in sh.fleet) * cfg.run.horizon_days / trip
-        for end in ("origin", "destination"):
-            traffic = getattr(sh, f"{end}_traffic")
-            if traffic is None:
-                continue
-            calls = expected_calls(traffic, cfg.run.horizon_days)
-            if calls > MAX_TANKER_VOYAGES_PER_REPLICATION:
-                key = "calls_per_year" if traffic.calls_per_year is not None else "interarrival"
-                problems.append(
-                    Problem(
-                        f"shuttles[{i}].{end}_traffic.{key}",
-                        f"{'infinitely many' if math.isinf(calls) else f'~{calls:.3g}'} "
-                        "third-party calls per replication; at most "
-                        f"{MAX_TANKER_VOYAGES_PER_REPLICATION} are allowed (calls_per_year is "
-                        "per year, interarrival in days)",
-                    )
-                )
-            calls_total += calls if math.isfinite(calls) else 0.0
-    if voyages > MAX_TANKER_VOYAGES_PER_REPLICATION:
-        problems.append(
-            Problem(
-                "shuttles",
-                f"tankers would sail ~{voyages:.3g} round trips per replication; at most "
-                f"{MAX_TANKER_VOYAGES_PER_REPLICATION} are allowed",
-            )
-        )
-    elif voyages + calls_total > MAX_TANKER_VOYAGES_PER_REPLICATION:
-        problems.append(
-            Problem(
-                "shuttles",
-                f"~{voyages:.3g} tanker round trips and ~{calls_total:.3g} third-party calls per "
-                f"replication; at most {MAX_TANKER_VOYAGES_PER_REPLICATION} together are allowed",
-            )
-        )
-    return problems
 
 
 def expected_steps(cfg: Config) -> dict[str, tuple[float, str]]:

@@ -14,22 +14,19 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from sim.limits import MAX_MAGNITUDE
+from sim.base.limits import MAX_MAGNITUDE
+from sim.base.strict import Strict
 
 NonNeg = Annotated[float, Field(ge=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
-"""A finite number in [0, :data:`~sim.limits.MAX_MAGNITUDE`]."""
+"""A finite number in [0, :data:`~sim.base.limits.MAX_MAGNITUDE`]."""
 Positive = Annotated[float, Field(gt=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
-"""A finite number in (0, :data:`~sim.limits.MAX_MAGNITUDE`]."""
+"""A finite number in (0, :data:`~sim.base.limits.MAX_MAGNITUDE`]."""
 Unit = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FixedDays(_Strict):
+class FixedDays(Strict):
     """Always the same duration."""
 
     dist: Literal["fixed"]
@@ -40,7 +37,7 @@ class FixedDays(_Strict):
         return self.value_days
 
 
-class ExponentialDays(_Strict):
+class ExponentialDays(Strict):
     """Exponential duration with the given mean."""
 
     dist: Literal["exponential"]
@@ -51,7 +48,7 @@ class ExponentialDays(_Strict):
         return self.mean_days
 
 
-class LognormalDays(_Strict):
+class LognormalDays(Strict):
     """Lognormal duration, given either by ``median_days`` + ``sigma`` or ``mean_days`` + ``cv``.
 
     ``sigma`` is the standard deviation of the log of the duration; ``cv`` the coefficient of
@@ -88,7 +85,7 @@ class LognormalDays(_Strict):
         return math.exp(mu + s * s / 2)
 
 
-class WeibullDays(_Strict):
+class WeibullDays(Strict):
     """Weibull duration with ``shape`` k and ``scale_days`` lambda."""
 
     dist: Literal["weibull"]
@@ -100,7 +97,7 @@ class WeibullDays(_Strict):
         return self.scale_days * math.gamma(1 + 1 / self.shape)
 
 
-class GammaDays(_Strict):
+class GammaDays(Strict):
     """Gamma duration with ``shape`` k and ``scale_days`` theta."""
 
     dist: Literal["gamma"]
@@ -112,7 +109,7 @@ class GammaDays(_Strict):
         return self.shape * self.scale_days
 
 
-class TriangularDays(_Strict):
+class TriangularDays(Strict):
     """Triangular duration on [low_days, high_days] with mode ``mode_days``."""
 
     dist: Literal["triangular"]
@@ -133,7 +130,7 @@ class TriangularDays(_Strict):
         return (self.low_days + self.mode_days + self.high_days) / 3
 
 
-class UniformDays(_Strict):
+class UniformDays(Strict):
     """Uniform duration on [low_days, high_days]."""
 
     dist: Literal["uniform"]
@@ -151,7 +148,7 @@ class UniformDays(_Strict):
         return (self.low_days + self.high_days) / 2
 
 
-class EmpiricalDays(_Strict):
+class EmpiricalDays(Strict):
     """Resample observed durations (optionally weighted)."""
 
     dist: Literal["empirical"]
@@ -184,7 +181,7 @@ DurationDist = Annotated[
 """Any duration distribution, selected by its ``dist`` key."""
 
 
-class UniformFraction(_Strict):
+class UniformFraction(Strict):
     """A fraction drawn uniformly from [low, high]."""
 
     dist: Literal["uniform"]
@@ -202,7 +199,7 @@ class UniformFraction(_Strict):
         return (self.low + self.high) / 2
 
 
-class TriangularFraction(_Strict):
+class TriangularFraction(Strict):
     """A fraction drawn from a triangular distribution on [low, high] with the given mode."""
 
     dist: Literal["triangular"]

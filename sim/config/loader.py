@@ -1,34 +1,31 @@
 """Read, override and validate config files.
 
+The ``include_hazards`` merge lives in :mod:`sim.config.includes` and the ``--set`` overrides in
+:mod:`sim.config.overrides`; both are re-exported here.
+
 YAML is read by :mod:`sim.config.yamlsafe` (a safe YAML 1.2 core-schema loader that also
 rejects duplicate keys, bounds the document size and alias expansion, and refuses tags outside
 the schema), so a hostile file cannot run code or exhaust memory. Validation
 errors from pydantic and from :mod:`sim.config.references` are turned into one
-:class:`~sim.errors.ConfigError` listing each problem with the file and key path.
+:class:`~sim.base.errors.ConfigError` listing each problem with the file and key path.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from sim.base.errors import ConfigError, Problem
 from sim.config.budget import check_budget
+from sim.config.includes import include_hazards
 from sim.config.models import Config
+from sim.config.overrides import apply_overrides, parse_override_value
 from sim.config.references import check_references
-from sim.config.yamlsafe import (
-    TooLargeError,
-    dump_yaml,
-    parse_yaml,
-    parse_yaml_value,
-    read_yaml,
-)
-from sim.errors import ConfigError, Problem
+from sim.config.yamlsafe import dump_yaml, parse_yaml, parse_yaml_value, read_yaml
 
 __all__ = [
     "apply_overrides",
@@ -133,7 +130,7 @@ def validate_config(
     ------
     ConfigError
         Listing every schema and cross-reference problem with its key path, or every limit of
-        :mod:`sim.limits` the config goes past (see :mod:`sim.config.budget`).
+        :mod:`sim.base.limits` the config goes past (see :mod:`sim.config.budget`).
     """
     try:
         cfg = Config.model_validate(data)
@@ -161,166 +158,6 @@ def _attributed(
         if own:
             return ConfigError(own, f"{file} (included from {name})" if name else file)
     return ConfigError(problems, name)
-
-
-INCLUDE_KEY = "include_hazards"
-"""Top-level config key naming YAML files of hazards to merge in (see :func:`include_hazards`)."""
-
-
-def include_hazards(
-    data: dict[str, Any], config_path: str | Path | None
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Merge the hazards of the files named by ``include_hazards`` into ``data``.
-
-    ``include_hazards`` is a path or a list of paths, each relative to the config file's
-    directory and inside it (no absolute paths, no ``..`` or symlink leading out of it). Each
-    file must hold a single ``hazards`` mapping, as ``corridor-sim calibrate`` writes; its
-    hazards are added to the config's own, and a hazard id defined twice is an error. Included
-    files cannot include further files. The key is removed, so the resolved config (and its
-    hash) holds the merged hazards.
-
-    Returns
-    -------
-    data : dict
-        A copy of ``data`` with the hazards merged (``data`` itself when nothing is included).
-    origins : dict
-        Included hazard id -> the file it came from.
-
-    Raises
-    ------
-    ConfigError
-        Naming the config file (a bad path) or the included file (bad content).
-    """
-    if INCLUDE_KEY not in data:
-        return data, {}
-    name = str(config_path) if config_path is not None else None
-    value = data[INCLUDE_KEY]
-    entries = [value] if isinstance(value, str) else value
-    if not isinstance(entries, list) or not all(isinstance(e, str) and e for e in entries):
-        raise ConfigError(
-            Problem(INCLUDE_KEY, "expected a relative file path or a list of them"), name
-        )
-    if config_path is None:
-        raise ConfigError(Problem(INCLUDE_KEY, "includes need a config file to resolve from"))
-    base = Path(config_path).resolve().parent
-    out = {k: v for k, v in data.items() if k != INCLUDE_KEY}
-    own = out.get("hazards") or {}
-    if not isinstance(own, dict):
-        return out, {}  # the schema reports the bad hazards mapping
-    merged = dict(own)
-    origins: dict[str, str] = {}
-    for i, entry in enumerate(entries):
-        where = INCLUDE_KEY if isinstance(value, str) else f"{INCLUDE_KEY}[{i}]"
-        rel = Path(entry)
-        try:
-            target = (base / rel).resolve()
-        except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL byte
-            raise ConfigError(Problem(where, f"cannot resolve '{entry}' ({exc})"), name) from None
-        if rel.is_absolute() or entry.startswith("~") or not target.is_relative_to(base):
-            raise ConfigError(
-                Problem(
-                    where,
-                    f"'{entry}' must be a path relative to the config's directory and stay "
-                    f"inside it ({base})",
-                ),
-                name,
-            )
-        shown = str(Path(name).parent / rel) if name else str(target)
-        if not os.path.exists(target):
-            raise ConfigError(Problem(where, f"included file not found: {shown}"), name)
-        inc = read_yaml(target)  # a FIFO or device is refused without being opened
-        extra = sorted(k for k in inc if k != "hazards")
-        if extra or not isinstance(inc.get("hazards"), dict):
-            what = f"unexpected key(s) {', '.join(map(str, extra))}" if extra else "no mapping"
-            raise ConfigError(
-                Problem(
-                    ", ".join(map(str, extra)) if extra else "hazards",
-                    f"{what}: an included file holds only a `hazards` mapping "
-                    "(nested includes are not supported)",
-                ),
-                shown,
-            )
-        for hazard_id, hz in inc["hazards"].items():
-            if hazard_id in merged:
-                first = origins.get(hazard_id, name)
-                raise ConfigError(
-                    Problem(f"hazards.{hazard_id}", f"already defined in {first}"), shown
-                )
-            merged[hazard_id] = hz
-            origins[hazard_id] = shown
-    out["hazards"] = merged
-    return out, origins
-
-
-def parse_override_value(text: str) -> Any:
-    """Read a ``--set`` value as YAML (``60``, ``false``, ``[1, 2]``), else keep it as text."""
-    if not text.strip():
-        return ""
-    try:
-        return parse_yaml_value(text, "--set")
-    except ConfigError as exc:
-        if isinstance(exc, TooLargeError):
-            raise
-        return text
-
-
-def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Return a copy of ``data`` with ``KEY=VALUE`` dotted overrides applied.
-
-    Keys walk mappings by name and lists by index or by the ``id`` of an element, e.g.
-    ``pipelines.cpc_pipeline.capacity_mt_per_year=60`` or ``hazards.cpc_storm.enabled=false``.
-    Only keys that already exist (or optional keys of an existing mapping) may be set; the
-    result is validated by the same schema as a file.
-
-    Raises
-    ------
-    ConfigError
-        If an override is malformed or names a list element that does not exist.
-    """
-    out = copy.deepcopy(data)
-    for item in overrides:
-        if "=" not in item:
-            raise ConfigError(Problem(item, "expected KEY=VALUE"), "--set")
-        key, value = item.split("=", 1)
-        parts = [p for p in key.strip().split(".")]
-        if not all(parts):
-            raise ConfigError(Problem(key, "empty key segment"), "--set")
-        node: Any = out
-        for depth, part in enumerate(parts):
-            last = depth == len(parts) - 1
-            where = ".".join(parts[: depth + 1])
-            if isinstance(node, list):
-                index = _list_index(node, part)
-                if index is None:
-                    raise ConfigError(
-                        Problem(where, f"no list element with index or id '{part}'"), "--set"
-                    )
-                if last:
-                    node[index] = parse_override_value(value)
-                else:
-                    node = node[index]
-            elif isinstance(node, dict):
-                if last:
-                    node[part] = parse_override_value(value)
-                else:
-                    if part not in node:
-                        known = ", ".join(sorted(map(str, node))) or "none"
-                        raise ConfigError(
-                            Problem(where, f"no such key (keys here: {known})"), "--set"
-                        )
-                    node = node[part]
-            else:
-                raise ConfigError(Problem(where, "cannot descend into a scalar value"), "--set")
-    return out
-
-
-def _list_index(items: list[Any], part: str) -> int | None:
-    if part.isascii() and part.isdigit() and len(part) <= 18 and int(part) < len(items):
-        return int(part)
-    for i, el in enumerate(items):
-        if isinstance(el, dict) and (el.get("id") == part or el.get("name") == part):
-            return i
-    return None
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:

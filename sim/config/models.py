@@ -4,16 +4,19 @@ Every model rejects unknown keys (``extra="forbid"``) and carries its unit in ea
 Cross-references (a route naming an asset, a hazard naming a regime, ...) are checked in
 :mod:`sim.config.references` so that each broken reference gets its own key path.
 Each asset may carry a free-text ``source`` naming the row of ``seeds/`` it was calibrated from.
+The disruption models (hazards, regimes, scripted events) live in :mod:`sim.config.hazards` and
+the shared field types in :mod:`sim.config.fields`; both are re-exported here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from sim.base.limits import MAX_HORIZON_DAYS, MAX_MAGNITUDE, MAX_REPLICATIONS, MAX_VOLATILITY
+from sim.base.strict import Strict
 from sim.config.distributions import (
     DurationDist,
     FractionDist,
@@ -21,44 +24,54 @@ from sim.config.distributions import (
     Positive,
     fraction_mean,
 )
-from sim.limits import (
-    MAX_HORIZON_DAYS,
-    MAX_MAGNITUDE,
-    MAX_REPLICATIONS,
-    MAX_START_DATE,
-    MAX_VOLATILITY,
-    MIN_START_DATE,
+from sim.config.fields import Date, Ident
+from sim.config.hazards import (
+    Cause,
+    Effect,
+    Hazard,
+    Planning,
+    PoissonArrivals,
+    RateUncertainty,
+    Regimes,
+    RegimeState,
+    RenewalArrivals,
+    ScriptedEvent,
 )
 
-Ident = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")]
-"""Identifier of an asset, route, market or hazard (letters, digits, ``_``, ``-``)."""
-
-Date = Annotated[dt.date, Field(ge=MIN_START_DATE, le=MAX_START_DATE)]
-"""A calendar date within the limits of :mod:`sim.limits` (1900-01-01 to 2200-12-31)."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Cause(str, Enum):
-    """Cause class of a disruption, used to group hazards and events in outputs."""
-
-    weather = "weather"
-    technical = "technical"
-    maintenance = "maintenance"
-    regulatory = "regulatory"
-    political = "political"
-    military = "military"
-    quality = "quality"
-    natural = "natural"
-    scripted = "scripted"
+__all__ = [
+    "Cause",
+    "Config",
+    "Date",
+    "Economics",
+    "Effect",
+    "Hazard",
+    "Ident",
+    "Market",
+    "Pipeline",
+    "Planning",
+    "PoissonArrivals",
+    "PortTraffic",
+    "Price",
+    "RateUncertainty",
+    "RegimeState",
+    "Regimes",
+    "RenewalArrivals",
+    "Route",
+    "RunSettings",
+    "ScriptedEvent",
+    "Shuttle",
+    "Source",
+    "Storage",
+    "Surge",
+    "TankerClass",
+    "Terminal",
+]
 
 
 # --------------------------------------------------------------------------- network assets
 
 
-class Source(_Strict):
+class Source(Strict):
     """An oil field (or group of fields) producing at a constant potential rate."""
 
     id: Ident
@@ -74,11 +87,11 @@ class Source(_Strict):
     bbl_per_t: Annotated[float, Field(gt=5, lt=10)] | None = None
     """Barrels per tonne of this source's crude grade; ``None`` uses each market's
     ``bbl_per_t``. Revenue counts the barrels of the oil actually sold (see
-    :mod:`sim.accounting`)."""
+    :mod:`sim.replication.accounting`)."""
     source: str | None = None
 
 
-class Storage(_Strict):
+class Storage(Strict):
     """A tank farm: oil accumulates here when what flows in exceeds what flows out."""
 
     id: Ident
@@ -93,7 +106,7 @@ class Storage(_Strict):
         return self
 
 
-class Surge(_Strict):
+class Surge(Strict):
     """Extra capacity a link can offer only after shippers renominate (a nomination lag).
 
     When oil is shut in anywhere for want of a way out, the link asks for ``extra_mt_per_year``
@@ -110,7 +123,7 @@ class Surge(_Strict):
     steps: Annotated[int, Field(ge=1, le=100)] = 1
 
 
-class Pipeline(_Strict):
+class Pipeline(Strict):
     """A capacity-limited link: pipeline, rail corridor, or a sea lane modelled as a flow.
 
     ``capacity_mt_per_year`` is what the link can carry for the network's shippers at once.
@@ -135,7 +148,7 @@ class Pipeline(_Strict):
         return min(self.capacity_mt_per_year, self.access_mt_per_year)
 
 
-class Terminal(_Strict):
+class Terminal(Strict):
     """A marine loading terminal with ``berths`` berths or single point moorings.
 
     ``capacity_by_berths`` gives the share of ``capacity_mt_per_year`` available with k berths
@@ -174,7 +187,7 @@ class Terminal(_Strict):
         return self.capacity_by_berths[berths_up]
 
 
-class TankerClass(_Strict):
+class TankerClass(Strict):
     """A group of identical tankers in a shuttle fleet."""
 
     name: Ident
@@ -183,7 +196,7 @@ class TankerClass(_Strict):
     speed_knots: Positive
 
 
-class PortTraffic(_Strict):
+class PortTraffic(Strict):
     """Tankers of other shippers calling at one of a shuttle's ports.
 
     Calls arrive as a Poisson process (``calls_per_year``) or a renewal process
@@ -204,7 +217,7 @@ class PortTraffic(_Strict):
         return self
 
 
-class Shuttle(_Strict):
+class Shuttle(Strict):
     """A tanker shuttle lifting cargoes from one storage and discharging into another.
 
     Each tanker waits for a berth and for a full cargo at ``origin``, loads, sails
@@ -248,7 +261,7 @@ class Shuttle(_Strict):
         return v
 
 
-class Market(_Strict):
+class Market(Strict):
     """Where exported oil is sold: a price differential to the benchmark and a unit conversion."""
 
     id: Ident
@@ -264,7 +277,7 @@ class Market(_Strict):
     source: str | None = None
 
 
-class Route(_Strict):
+class Route(Strict):
     """A path from a source through assets to a market.
 
     ``path`` lists pipelines, terminals, storages and shuttles in the order oil passes them.
@@ -278,137 +291,10 @@ class Route(_Strict):
     contract_mt_per_year: NonNeg = 0.0
 
 
-# --------------------------------------------------------------------------- hazards
-
-
-class PoissonArrivals(_Strict):
-    """Events arrive as a (possibly non-homogeneous) Poisson process.
-
-    The rate at time t is ``rate_per_year`` x the multiplier of t's calendar month x the
-    multiplier of the current regime.
-    """
-
-    process: Literal["poisson"]
-    rate_per_year: Annotated[float, Field(ge=0, le=10_000, allow_inf_nan=False)]
-    monthly_multipliers: Annotated[list[NonNeg], Field(min_length=12, max_length=12)] | None = None
-
-
-class RenewalArrivals(_Strict):
-    """The asset fails again after an up-time drawn from ``uptime`` once it is repaired."""
-
-    process: Literal["renewal"]
-    uptime: DurationDist
-
-
-class Effect(_Strict):
-    """What an event does to each asset it hits.
-
-    ``capacity_lost`` is the share of capacity (or production) lost; ``berths_lost`` keeps that
-    many berths of a terminal out of service instead (taking berths as they come back from
-    other outages while it lasts). ``probability`` is the chance an event
-    has any effect at all (e.g. an inspection that ends without a ban).
-    """
-
-    capacity_lost: FractionDist = 1.0
-    berths_lost: Annotated[int, Field(ge=1, le=64)] | None = None
-    probability: Annotated[float, Field(ge=0, le=1)] = 1.0
-
-
-class RateUncertainty(_Strict):
-    """The evidence behind a Poisson rate, for second-order (parameter-uncertainty) runs.
-
-    ``events`` events were seen in ``exposure_years`` years. When ``run.parameter_sets`` is set,
-    each parameter set draws the hazard's rate as ``rate_per_year x G``, where
-    ``G ~ Gamma(shape = events + prior_events, scale = 1 / shape)`` has mean 1: the relative
-    spread of the Gamma posterior of ``events / exposure_years`` (prior
-    ``Gamma(prior_events, 0)``; 0.5 is Jeffreys'), carried over to the configured rate so that
-    judgement factors in ``rate_per_year`` are kept. ``exposure_years`` records the evidence
-    (``events / exposure_years`` is the catalog rate shown in reports).
-    """
-
-    events: Annotated[int, Field(ge=0, le=1_000_000)]
-    exposure_years: Positive
-    prior_events: Annotated[float, Field(ge=0, le=100, allow_inf_nan=False)] = 0.5
-
-    @model_validator(mode="after")
-    def _proper(self) -> RateUncertainty:
-        if self.events + self.prior_events <= 0:
-            raise ValueError("events + prior_events must be > 0 (the Gamma shape)")
-        return self
-
-    @property
-    def shape(self) -> float:
-        """Shape of the Gamma distribution of the rate multiplier."""
-        return self.events + self.prior_events
-
-
-class Planning(_Strict):
-    """Rules for a planned outage (maintenance): when it may start.
-
-    An arrival of the hazard is the date the work falls due. It starts then only if the
-    calendar month is one of ``months`` (1 = January; all months when omitted) and, with
-    ``exclusive``, the asset is otherwise fully in service (for a terminal: every berth up; for
-    a pipeline or source: no other outage active). Otherwise the start is deferred: to the first
-    day of the next allowed month, or by ``retry_days`` while the asset is impaired, until both
-    rules hold. The outage then lasts its drawn duration.
-    """
-
-    months: Annotated[list[Annotated[int, Field(ge=1, le=12)]], Field(min_length=1)] | None = None
-    exclusive: bool = False
-    retry_days: Annotated[float, Field(ge=0.5, le=366, allow_inf_nan=False)] = 7.0
-
-
-class Hazard(_Strict):
-    """A source of disruptions on one asset, or on several at once (common cause)."""
-
-    assets: Annotated[list[Ident], Field(min_length=1, max_length=64)]
-    cause: Cause
-    arrivals: Annotated[PoissonArrivals | RenewalArrivals, Field(discriminator="process")]
-    duration: DurationDist
-    effect: Effect = Effect()
-    per_berth: bool = False
-    """Terminals only: run an independent copy of the hazard for each berth."""
-    regime_multipliers: dict[Ident, NonNeg] | None = None
-    enabled: bool = True
-    rate_uncertainty: RateUncertainty | None = None
-    """Evidence behind ``rate_per_year``; used only when ``run.parameter_sets`` is set."""
-    planning: Planning | None = None
-    """Scheduling rules of a planned outage; ``None``: it starts when it arrives."""
-    source: str | None = None
-
-
-class RegimeState(_Strict):
-    """A state of the regime chain; it lasts an exponential time with the given mean."""
-
-    mean_sojourn_days: Positive | None = None
-    """``None`` means the regime never ends once entered."""
-
-
-class Regimes(_Strict):
-    """A continuous-time Markov chain of regimes (e.g. calm vs conflict) scaling hazard rates."""
-
-    initial: Ident
-    states: Annotated[dict[Ident, RegimeState], Field(min_length=1)]
-    transitions: dict[Ident, dict[Ident, NonNeg]] = {}
-    """For each state, the probabilities of the next state; two-state chains may omit this."""
-
-
-class ScriptedEvent(_Strict):
-    """A dated disruption applied in every replication, e.g. to replay history."""
-
-    id: Ident | None = None
-    asset: Ident
-    start: Date
-    duration_days: NonNeg
-    cause: Cause = Cause.scripted
-    capacity_lost: Annotated[float, Field(ge=0, le=1)] = 1.0
-    berths_lost: Annotated[int, Field(ge=1, le=64)] | None = None
-
-
 # --------------------------------------------------------------------------- economics and run
 
 
-class Price(_Strict):
+class Price(Strict):
     """Benchmark (Brent) price path.
 
     ``fixed`` keeps ``brent_usd_per_bbl`` all run. ``mean_reverting`` is an Ornstein-Uhlenbeck
@@ -425,15 +311,15 @@ class Price(_Strict):
     step_days: Annotated[float, Field(gt=0, le=366)] = 1.0
 
 
-class Economics(_Strict):
+class Economics(Strict):
     """Prices and discounting."""
 
     price: Price
     discount_rate_per_year: Annotated[float, Field(ge=0, le=1)] = 0.0
-    """Annual effective rate: cash at day t is worth (1 + r) ** (-t / 365.25) (sim/discount.py)."""
+    """Annual effective rate: cash at day t is worth (1 + r) ** (-t / 365.25) (base/discount)."""
 
 
-class RunSettings(_Strict):
+class RunSettings(Strict):
     """Calendar, horizon and Monte Carlo defaults of a run."""
 
     start_date: Date = dt.date(2026, 1, 1)
@@ -447,7 +333,7 @@ class RunSettings(_Strict):
     hazard rates are drawn from their ``rate_uncertainty``; ``None`` keeps every rate fixed."""
 
 
-class Config(_Strict):
+class Config(Strict):
     """A complete corridor-sim configuration."""
 
     name: str = "unnamed"

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sim.errors import ConfigError, Problem
+from sim.base.errors import ConfigError, Problem
 
 ROOTS_ENV = "CORRIDOR_SIM_CONFIG_ROOTS"
 EXPERIMENTS_DIR = "experiments"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+from sim.base.errors import Problem
 from sim.config.distributions import UniformFraction
-from sim.config.models import Config, Shuttle
-from sim.errors import Problem
+from sim.config.models import Config, Hazard, Shuttle
 
 LINK_KINDS = ("pipeline", "terminal")
 PATH_KINDS = ("pipeline", "terminal", "storage", "shuttle")
@@ -96,49 +96,7 @@ def _check_routes(cfg: Config, kinds: dict[str, str]) -> list[Problem]:
         msg = _expect(kinds, r.market, ("market",))
         if msg:
             out.append(Problem(f"{where}.market", msg))
-        if len(set(r.path)) != len(r.path):
-            out.append(Problem(f"{where}.path", "an asset appears twice (routes may not loop)"))
-        path_ok = True
-        for j, name in enumerate(r.path):
-            msg = _expect(kinds, name, PATH_KINDS)
-            if msg:
-                out.append(Problem(f"{where}.path[{j}]", msg))
-                path_ok = False
-        if not path_ok:
-            continue
-        path_kinds = [kinds[n] for n in r.path]
-        if path_kinds[-1] not in LINK_KINDS:
-            out.append(
-                Problem(
-                    f"{where}.path[{len(r.path) - 1}]",
-                    "a route must end with a pipeline or terminal that delivers to its market",
-                )
-            )
-        for j, (name, kind) in enumerate(zip(r.path, path_kinds)):
-            if kind == "shuttle":
-                sh = shuttles[name]
-                if j == 0 or r.path[j - 1] != sh.origin:
-                    out.append(
-                        Problem(
-                            f"{where}.path[{j}]",
-                            f"shuttle '{name}' must follow its origin storage '{sh.origin}'",
-                        )
-                    )
-                if j + 1 >= len(r.path) or r.path[j + 1] != sh.destination:
-                    out.append(
-                        Problem(
-                            f"{where}.path[{j}]",
-                            f"shuttle '{name}' must be followed by its "
-                            f"destination storage '{sh.destination}'",
-                        )
-                    )
-            if kind == "storage" and j > 0 and path_kinds[j - 1] == "storage":
-                out.append(
-                    Problem(
-                        f"{where}.path[{j}]",
-                        "two storages in a row need a pipeline, terminal or shuttle between them",
-                    )
-                )
+        out += _check_path(where, r.path, kinds, shuttles)
     for i, s in enumerate(cfg.sources):
         if s.id not in routed:
             out.append(
@@ -147,34 +105,63 @@ def _check_routes(cfg: Config, kinds: dict[str, str]) -> list[Problem]:
     return out
 
 
+def _check_path(
+    where: str, path: list[str], kinds: dict[str, str], shuttles: dict[str, Shuttle]
+) -> list[Problem]:
+    """Check a route's path: known assets, no loop, and an order the network can carry."""
+    out: list[Problem] = []
+    if len(set(path)) != len(path):
+        out.append(Problem(f"{where}.path", "an asset appears twice (routes may not loop)"))
+    path_ok = True
+    for j, name in enumerate(path):
+        msg = _expect(kinds, name, PATH_KINDS)
+        if msg:
+            out.append(Problem(f"{where}.path[{j}]", msg))
+            path_ok = False
+    if not path_ok:
+        return out
+    path_kinds = [kinds[n] for n in path]
+    if path_kinds[-1] not in LINK_KINDS:
+        out.append(
+            Problem(
+                f"{where}.path[{len(path) - 1}]",
+                "a route must end with a pipeline or terminal that delivers to its market",
+            )
+        )
+    for j, (name, kind) in enumerate(zip(path, path_kinds)):
+        if kind == "shuttle":
+            out += _check_shuttle_leg(f"{where}.path[{j}]", path, j, shuttles[name])
+        if kind == "storage" and j > 0 and path_kinds[j - 1] == "storage":
+            out.append(
+                Problem(
+                    f"{where}.path[{j}]",
+                    "two storages in a row need a pipeline, terminal or shuttle between them",
+                )
+            )
+    return out
+
+
+def _check_shuttle_leg(key: str, path: list[str], j: int, sh: Shuttle) -> list[Problem]:
+    """Check that the shuttle at ``path[j]`` sits between its origin and destination storages."""
+    out: list[Problem] = []
+    if j == 0 or path[j - 1] != sh.origin:
+        out.append(Problem(key, f"shuttle '{sh.id}' must follow its origin storage '{sh.origin}'"))
+    if j + 1 >= len(path) or path[j + 1] != sh.destination:
+        out.append(
+            Problem(
+                key,
+                f"shuttle '{sh.id}' must be followed by its destination storage '{sh.destination}'",
+            )
+        )
+    return out
+
+
 def _check_hazards(cfg: Config, kinds: dict[str, str]) -> list[Problem]:
     out: list[Problem] = []
     states = set(cfg.regimes.states) if cfg.regimes else set()
     for name, hz in cfg.hazards.items():
         where = f"hazards.{name}"
-        for j, asset in enumerate(hz.assets):
-            msg = _expect(kinds, asset, ("source", "pipeline", "terminal", "shuttle"))
-            if msg:
-                out.append(Problem(f"{where}.assets[{j}]", msg))
-                continue
-            kind = kinds[asset]
-            if (hz.per_berth or hz.effect.berths_lost) and kind != "terminal":
-                out.append(
-                    Problem(
-                        f"{where}.assets[{j}]",
-                        f"'{asset}' is a {kind}; per_berth and "
-                        "effect.berths_lost apply to terminals only",
-                    )
-                )
-            if kind == "shuttle" and hz.effect.capacity_lost != 1.0:
-                out.append(
-                    Problem(
-                        f"{where}.effect.capacity_lost",
-                        "a hazard on a shuttle stops sailings; capacity_lost must be 1.0",
-                    )
-                )
-        if len(set(hz.assets)) != len(hz.assets):
-            out.append(Problem(f"{where}.assets", "an asset is listed twice"))
+        out += _check_hazard_assets(where, hz, kinds)
         if hz.effect.berths_lost and hz.per_berth:
             out.append(
                 Problem(
@@ -183,25 +170,7 @@ def _check_hazards(cfg: Config, kinds: dict[str, str]) -> list[Problem]:
                 )
             )
         if hz.regime_multipliers:
-            if cfg.regimes is None:
-                out.append(Problem(f"{where}.regime_multipliers", "no regimes are defined"))
-            else:
-                for key in hz.regime_multipliers:
-                    if key not in states:
-                        out.append(
-                            Problem(
-                                f"{where}.regime_multipliers.{key}",
-                                f"unknown regime '{key}' "
-                                f"(expected one of: {', '.join(sorted(states))})",
-                            )
-                        )
-            if hz.arrivals.process == "renewal":
-                out.append(
-                    Problem(
-                        f"{where}.regime_multipliers",
-                        "only poisson arrivals can be scaled by regime",
-                    )
-                )
+            out += _check_hazard_regimes(where, hz, cfg.regimes is not None, states)
         if hz.rate_uncertainty is not None and hz.arrivals.process != "poisson":
             out.append(
                 Problem(
@@ -216,6 +185,61 @@ def _check_hazards(cfg: Config, kinds: dict[str, str]) -> list[Problem]:
             out.append(
                 Problem(f"{where}.effect.capacity_lost", "the event would never remove capacity")
             )
+    return out
+
+
+def _check_hazard_assets(where: str, hz: Hazard, kinds: dict[str, str]) -> list[Problem]:
+    """Check that a hazard's assets exist, are listed once and suit its effect."""
+    out: list[Problem] = []
+    for j, asset in enumerate(hz.assets):
+        msg = _expect(kinds, asset, ("source", "pipeline", "terminal", "shuttle"))
+        if msg:
+            out.append(Problem(f"{where}.assets[{j}]", msg))
+            continue
+        kind = kinds[asset]
+        if (hz.per_berth or hz.effect.berths_lost) and kind != "terminal":
+            out.append(
+                Problem(
+                    f"{where}.assets[{j}]",
+                    f"'{asset}' is a {kind}; per_berth and "
+                    "effect.berths_lost apply to terminals only",
+                )
+            )
+        if kind == "shuttle" and hz.effect.capacity_lost != 1.0:
+            out.append(
+                Problem(
+                    f"{where}.effect.capacity_lost",
+                    "a hazard on a shuttle stops sailings; capacity_lost must be 1.0",
+                )
+            )
+    if len(set(hz.assets)) != len(hz.assets):
+        out.append(Problem(f"{where}.assets", "an asset is listed twice"))
+    return out
+
+
+def _check_hazard_regimes(
+    where: str, hz: Hazard, has_regimes: bool, states: set[str]
+) -> list[Problem]:
+    """Check a hazard's ``regime_multipliers`` against the defined regimes."""
+    out: list[Problem] = []
+    if not has_regimes:
+        out.append(Problem(f"{where}.regime_multipliers", "no regimes are defined"))
+    else:
+        for key in hz.regime_multipliers:
+            if key not in states:
+                out.append(
+                    Problem(
+                        f"{where}.regime_multipliers.{key}",
+                        f"unknown regime '{key}' (expected one of: {', '.join(sorted(states))})",
+                    )
+                )
+    if hz.arrivals.process == "renewal":
+        out.append(
+            Problem(
+                f"{where}.regime_multipliers",
+                "only poisson arrivals can be scaled by regime",
+            )
+        )
     return out
 
 

@@ -19,7 +19,7 @@ YAML 1.2 core schema instead:
 
 Duplicate keys, impossible dates, nesting deeper than :data:`MAX_DEPTH` and documents that
 expand past :data:`MAX_NODES` nodes (alias bombs) are errors too. Files are read through
-:func:`sim.safeio.read_input` (regular files only, at most 5 MB).
+:func:`sim.base.safeio.read_input` (regular files only, at most 5 MB).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from typing import Any
 
 import yaml
 
-from sim.errors import ConfigError, Problem
-from sim.safeio import has_surrogates, read_input
+from sim.base.errors import ConfigError, Problem
+from sim.base.safeio import has_surrogates, read_input
 
 MAX_NODES = 200_000
 """Most nodes a document may expand to, aliases counted each time they are used."""
@@ -230,39 +230,49 @@ def check_nodes(node: yaml.Node, limit: int = MAX_NODES) -> None:
                     "aliases are expanded (an alias inside its own anchor?)",
                 )
             )
-        if n.tag not in ALLOWED_TAGS:
-            raise ConfigError(
-                Problem(
-                    _key_path(path),
-                    f"invalid YAML: {where}: the tag {_shown_tag(n.tag)} is not allowed "
-                    "(YAML 1.2 core schema: strings, numbers, true/false, null, lists, "
-                    "mappings and dates)",
-                )
+        _check_node(n, path, where)
+        stack.extend(reversed(_children(n, path)))  # the first problem in document order wins
+
+
+def _check_node(n: yaml.Node, path: tuple[str, ...], where: str) -> None:
+    """Refuse a node whose tag is outside the schema, an oversized integer or a lone surrogate."""
+    if n.tag not in ALLOWED_TAGS:
+        raise ConfigError(
+            Problem(
+                _key_path(path),
+                f"invalid YAML: {where}: the tag {_shown_tag(n.tag)} is not allowed "
+                "(YAML 1.2 core schema: strings, numbers, true/false, null, lists, "
+                "mappings and dates)",
             )
-        if n.tag == TAG + "int" and len(n.value) > MAX_INT_CHARS:
-            raise ConfigError(
-                Problem(
-                    _key_path(path),
-                    f"invalid YAML: {where}: an integer of {len(n.value):,} characters "
-                    f"(at most {MAX_INT_CHARS})",
-                )
+        )
+    if n.tag == TAG + "int" and len(n.value) > MAX_INT_CHARS:
+        raise ConfigError(
+            Problem(
+                _key_path(path),
+                f"invalid YAML: {where}: an integer of {len(n.value):,} characters "
+                f"(at most {MAX_INT_CHARS})",
             )
-        if isinstance(n, yaml.ScalarNode) and has_surrogates(n.value):
-            raise ConfigError(
-                Problem(
-                    _key_path(path),
-                    f"invalid YAML: {where}: not Unicode text (a lone "
-                    "surrogate escape such as \\udcff)",
-                )
+        )
+    if isinstance(n, yaml.ScalarNode) and has_surrogates(n.value):
+        raise ConfigError(
+            Problem(
+                _key_path(path),
+                f"invalid YAML: {where}: not Unicode text (a lone "
+                "surrogate escape such as \\udcff)",
             )
-        children: list[tuple[yaml.Node, tuple[str, ...]]] = []
-        if isinstance(n, yaml.SequenceNode):
-            children = [(v, (*path, f"[{i}]")) for i, v in enumerate(n.value)]
-        elif isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                label = str(k.value)[:64] if isinstance(k, yaml.ScalarNode) else "?"
-                children += [(k, (*path, label)), (v, (*path, label))]
-        stack.extend(reversed(children))  # the first problem in document order is reported
+        )
+
+
+def _children(n: yaml.Node, path: tuple[str, ...]) -> list[tuple[yaml.Node, tuple[str, ...]]]:
+    """Return the child nodes of ``n`` (keys and values of a mapping) with their key paths."""
+    children: list[tuple[yaml.Node, tuple[str, ...]]] = []
+    if isinstance(n, yaml.SequenceNode):
+        children = [(v, (*path, f"[{i}]")) for i, v in enumerate(n.value)]
+    elif isinstance(n, yaml.MappingNode):
+        for k, v in n.value:
+            label = str(k.value)[:64] if isinstance(k, yaml.ScalarNode) else "?"
+            children += [(k, (*path, label)), (v, (*path, label))]
+    return children
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:
@@ -272,7 +282,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     ------
     ConfigError
         If the file is missing, not a regular file (a FIFO or a device is never opened for
-        reading), larger than :data:`~sim.limits.MAX_INPUT_BYTES`, not UTF-8, not YAML, or not
+        reading), larger than :data:`~sim.base.limits.MAX_INPUT_BYTES`, not UTF-8, not YAML, or not
         a mapping.
     """
     name = str(path)

@@ -21,6 +21,8 @@ from typing import Any
 import simpy
 from simpy.events import Event
 
+from sim.model.clock import now, processed
+
 
 class Granted(Event):
     """A berth request granted on the spot (an already processed event).
@@ -32,12 +34,10 @@ class Granted(Event):
     def __init__(self, resource: Berths) -> None:
         # Event.__init__ would make a pending event; this one is born processed, so yielding
         # it does not suspend the process.
-        self.env = resource._env
-        self.callbacks = None
+        self.env = resource.env
         self.resource = resource
-        self.usage_since = self.env._now
-        self._ok = True
-        self._value = None
+        self.usage_since = now(self.env)
+        processed(self)
 
     def __enter__(self) -> Granted:
         return self
@@ -54,7 +54,7 @@ class Queued(Event):
     """
 
     def __init__(self, resource: Berths) -> None:
-        super().__init__(resource._env)
+        super().__init__(resource.env)
         self.resource = resource
         self.usage_since: float | None = None
 
@@ -75,9 +75,9 @@ class Berths(simpy.Resource):
 
     def __init__(self, env: simpy.Environment, capacity: int = 1) -> None:
         super().__init__(env, capacity)
-        done = Event(env)
-        done._ok, done._value, done.callbacks = True, None, None
-        self._released = done
+        self.env = env
+        """The environment (SimPy keeps it only as a private attribute)."""
+        self._released = processed(Event(env))
         """What :meth:`release` returns: an already processed event (it never waits)."""
 
     def request(self) -> Event:  # type: ignore[override]
@@ -96,7 +96,7 @@ class Berths(simpy.Resource):
             self.users.remove(request)
             if self.put_queue:
                 nxt = self.put_queue.pop(0)
-                nxt.usage_since = self._env._now
+                nxt.usage_since = now(self.env)
                 self.users.append(nxt)
                 nxt.succeed()
         elif request in self.put_queue:

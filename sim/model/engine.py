@@ -9,6 +9,10 @@ ending, a tanker lifting or landing a cargo) calls :meth:`FlowEngine.refresh`, w
 3. records a breakpoint (time, routing, levels, oil in transit) for the accounting layer;
 4. schedules a wake-up at the next analytic threshold: a storage filling or emptying, or the
    level a waiting tanker needs. There is no fixed time step anywhere.
+
+Link capacities and source availability under outages are kept by its base class
+:class:`~sim.model.capacity.CapacityEffects`; SimPy internals are reached through
+:mod:`sim.model.clock`.
 """
 
 from __future__ import annotations
@@ -17,17 +21,15 @@ from bisect import insort
 from dataclasses import dataclass, field
 from heapq import heappop, heappush
 
-import numpy as np
 import simpy
-from simpy.core import NORMAL
 
-from sim.config.models import Terminal
+from sim.model.capacity import CapacityEffects
+from sim.model.clock import now as _now
+from sim.model.clock import wake_at
 from sim.model.network import Network
 from sim.model.reactions import Reactions as _Reactions
-from sim.model.sampling import fraction_sampler
 from sim.model.solver import EMPTY, FREE, FULL, JUNCTION, FlowSolution, FlowSolver
 from sim.model.streams import Streams
-from sim.model.terminal_berths import TerminalBerths
 
 LEVEL_EPS = 1e-9
 """Mt; a storage within this of a bound counts as full or empty (about one tonne)."""
@@ -46,8 +48,11 @@ class Trace:
     link_cap: list[tuple[float, ...]] = field(default_factory=list)
 
 
-class FlowEngine:
+class FlowEngine(CapacityEffects):
     """Network state of one replication, driven by SimPy processes.
+
+    Capacity effects (outages, berths, surges) are the methods of
+    :class:`~sim.model.capacity.CapacityEffects`.
 
     Parameters
     ----------
@@ -70,16 +75,7 @@ class FlowEngine:
         self.net = net
         self.solver = solver
         self.streams = streams
-        n_link, n_src = net.n_links, len(net.source_ids)
-        self._link_effects: list[dict[int, float]] = [{} for _ in range(n_link)]
-        self._berths: dict[int, TerminalBerths] = {
-            i: TerminalBerths(t.berths) for i, t in net.terminal_of_link.items()
-        }
-        self._src_effects: list[dict[int, float]] = [{} for _ in range(n_src)]
-        self.link_cap = list(net.link_cap)
-        self.source_avail = list(net.source_rate)
-        self._cap_key = tuple(self.link_cap)
-        self._avail_key = tuple(self.source_avail)
+        self._init_capacity(net)
         self.levels = list(net.storage_init)
         self._full_at = [c - LEVEL_EPS for c in net.storage_cap]
         self._room_at = [c + LEVEL_EPS for c in net.storage_cap]
@@ -102,129 +98,13 @@ class FlowEngine:
         """Times of the pending wake-ups (a heap)."""
         self._target = _INF
         self._last_key: tuple | None = None
-        self._next_handle = 0
         self.solution: FlowSolution | None = None
-        self._nominal = list(net.link_cap)
-        """Capacity of each link before outages (Mt/day): its usable capacity plus any surge
-        granted so far."""
-        self._shares: dict[int, tuple[int, float]] = {}
-        """Terminal -> (berths up, share drawn for that count) where the table has a
-        distribution."""
-        self._share_rngs: dict[int, np.random.Generator] = {}
         self._reactions = _Reactions.build(self) if _Reactions.needed(net) else None
-
-    # ------------------------------------------------------------------ capacity effects
-    def add_effect(self, kind: str, index: int, fraction: float) -> int:
-        """Remove ``fraction`` of a link's capacity or a source's production; return a handle."""
-        handle = self._next_handle
-        self._next_handle += 1
-        (self._link_effects if kind == "link" else self._src_effects)[index][handle] = fraction
-        self._recompute(kind, index)
-        return handle
-
-    def set_effect(self, kind: str, index: int, handle: int, fraction: float) -> None:
-        """Change the fraction of an active effect (used by production ramp-ups)."""
-        (self._link_effects if kind == "link" else self._src_effects)[index][handle] = fraction
-        self._recompute(kind, index)
-
-    def remove_effect(self, kind: str, index: int, handle: int) -> None:
-        """End an effect added with :meth:`add_effect`."""
-        del (self._link_effects if kind == "link" else self._src_effects)[index][handle]
-        self._recompute(kind, index)
-
-    def berths_up(self, link: int) -> list[int]:
-        """Return the indices of a terminal's berths that are in service."""
-        return self._berths[link].up()
-
-    def berth_down(self, link: int, berth: int, delta: int) -> None:
-        """Start (``delta=+1``) or end (``delta=-1``) a per-berth outage of one berth."""
-        self._berths[link].outage(berth, delta)
-        self._recompute("link", link)
-
-    def hold_berths(self, link: int, berths: list[int], demand: int) -> int:
-        """Start an event that keeps ``demand`` berths of a terminal out; return its handle.
-
-        It claims ``berths`` (in service) at once and, while it lasts with fewer than
-        ``demand``, each berth that comes back into service (see
-        :mod:`sim.model.terminal_berths`).
-        """
-        book = self._berths[link]
-        handle = book.open(demand)
-        for b in berths:
-            book.claim(handle, b)
-            self._recompute("link", link)
-        return handle
-
-    def release_berths(self, link: int, handle: int) -> None:
-        """End an event started with :meth:`hold_berths`; its berths come back one by one."""
-        book = self._berths[link]
-        for b in book.close(handle):
-            book.free(b)
-            self._recompute("link", link)
-
-    def _recompute(self, kind: str, index: int) -> None:
-        if kind == "link":
-            factor = 1.0
-            for f in self._link_effects[index].values():
-                factor *= 1.0 - f
-            term = self.net.terminal_of_link.get(index)
-            if term is not None:
-                factor *= self._terminal_share(index, term, self._berths[index].n_up)
-            self.link_cap[index] = self._nominal[index] * factor
-            self._cap_key = tuple(self.link_cap)
-        else:
-            factor = 1.0
-            for f in self._src_effects[index].values():
-                factor *= 1.0 - f
-            self.source_avail[index] = self.net.source_rate[index] * factor
-            self._avail_key = tuple(self.source_avail)
-        self.refresh()
-
-    def _terminal_share(self, index: int, term: Terminal, up: int) -> float:
-        """Share of a terminal's capacity with ``up`` berths in service.
-
-        A table entry that is a distribution is drawn when the count becomes ``up`` and kept
-        while it stays there (stream ``("terminal", id, "share")``).
-        """
-        share = term.share(up)
-        held = self._shares.get(index)
-        if isinstance(share, (int, float)):
-            if held is not None:
-                del self._shares[index]
-            return float(share)
-        if held is not None and held[0] == up:
-            return held[1]
-        rng = self._share_rngs.get(index)
-        if rng is None:
-            if self.streams is None:
-                raise RuntimeError("a terminal share distribution needs the replication's streams")
-            rng = self._share_rngs[index] = self.streams.get("terminal", term.id, "share")
-        drawn = fraction_sampler(share)(rng)
-        self._shares[index] = (up, drawn)
-        return drawn
 
     @property
     def storage_states(self) -> list[int]:
         """Current state of each storage (``FREE``, ``FULL``, ``EMPTY`` or ``JUNCTION``)."""
         return self._states
-
-    def nominal_capacity(self, link: int) -> float:
-        """Return a link's capacity before outages (Mt/day)."""
-        return self._nominal[link]
-
-    def set_nominal(self, link: int, capacity: float) -> None:
-        """Set a link's capacity before outages (Mt/day), e.g. as a surge is granted."""
-        self._nominal[link] = capacity
-        self._recompute("link", link)
-
-    def impaired(self, kind: str, index: int) -> bool:
-        """Return True while an outage holds part of a link (``kind="link"``) or source down."""
-        if kind == "source":
-            return bool(self._src_effects[index])
-        if self._link_effects[index]:
-            return True
-        book = self._berths.get(index)
-        return book is not None and book.n_up < len(book.down)
 
     # ------------------------------------------------------------------ storage and cargoes
     def lift(self, storage: int, amount: float) -> simpy.Event | None:
@@ -241,7 +121,7 @@ class FlowEngine:
         return self._transfer(storage, amount)
 
     def _transfer(self, storage: int, delta: float) -> simpy.Event | None:
-        now = self.env._now
+        now = _now(self.env)
         if now > self.t_last:
             self._advance(now)
         queue = self._queues[storage]
@@ -271,7 +151,7 @@ class FlowEngine:
 
     def refresh(self) -> None:
         """Bring the state to the present, re-route, record and reschedule."""
-        now = self.env._now
+        now = _now(self.env)
         if now > self.t_last:
             self._advance(now)
         if self._waiting:
@@ -375,15 +255,10 @@ class FlowEngine:
             self._arm(now, target - now)
 
     def _arm(self, now: float, dt: float) -> None:
-        # A bare event queued as env.timeout(dt) would queue it (Environment.schedule written
-        # out, without the checks); ``now`` is the environment's current time.
-        env = self.env
-        ev = simpy.Event(env)
-        ev._ok = True
-        ev._value = None
-        ev.callbacks.append(self._wake)
+        # A bare event queued as env.timeout(dt) would queue it; ``now`` is the environment's
+        # current time.
         at = now + dt
-        heappush(env._queue, (at, NORMAL, next(env._eid), ev))
+        wake_at(self.env, at, self._wake)
         heappush(self._wakes, at)
 
     def _wake(self, ev: simpy.Event) -> None:
@@ -398,7 +273,7 @@ class FlowEngine:
         target = self._target
         if target == _INF:
             return
-        now = self.env._now
+        now = _now(self.env)
         if target > now + _MIN_DT:
             if not wakes or wakes[0] > target + _MIN_DT:
                 self._arm(now, target - now)
@@ -407,8 +282,8 @@ class FlowEngine:
 
     def finish(self, horizon: float) -> Trace:
         """Integrate to ``horizon`` and return the trace (call after ``env.run``)."""
-        if self.env._now > self.t_last:
-            self._advance(self.env._now)
+        if _now(self.env) > self.t_last:
+            self._advance(_now(self.env))
         times, solutions, levels, transit, caps = (list(c) for c in zip(*self._points))
         return Trace(
             times + [horizon],

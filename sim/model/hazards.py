@@ -19,19 +19,20 @@ from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import simpy
 
+from sim.base.limits import MAX_EVENTS_PER_REPLICATION
 from sim.config.models import Config, Hazard, Planning, Regimes
-from sim.limits import MAX_EVENTS_PER_REPLICATION
+from sim.config.rates import peak_rate_per_day, rate_per_day
 from sim.model.engine import FlowEngine
 from sim.model.network import Network
 from sim.model.sampling import duration_sampler, fraction_sampler
 from sim.model.streams import Streams
-from sim.units import DAYS_PER_YEAR
 
 
 class TooManyEventsError(RuntimeError):
-    """A replication exceeded :data:`~sim.limits.MAX_EVENTS_PER_REPLICATION`."""
+    """A replication exceeded :data:`~sim.base.limits.MAX_EVENTS_PER_REPLICATION`."""
 
 
 @dataclass
@@ -187,19 +188,14 @@ class HazardRunner:
             while True:
                 yield env.timeout(up(rng_arr))
                 yield from self._occur(name, hz, assets, berth, dur(rng_dur), rng_eff, frac)
-        base = self.rates.get(name, arr.rate_per_year) / DAYS_PER_YEAR
-        season = arr.monthly_multipliers
-        mults = hz.regime_multipliers or {}
-        top = base * (max(season) if season else 1.0) * (max(mults.values()) if mults else 1.0)
+        override = self.rates.get(name)
+        top = peak_rate_per_day(hz, override)
         if top <= 0:
             return
         while True:
             yield env.timeout(float(rng_arr.exponential(1.0 / top)))
-            rate = base
-            if season:
-                rate *= season[self.calendar.month(env.now)]
-            if mults:
-                rate *= mults.get(self.regime.state, 1.0)
+            month = self.calendar.month(env.now)
+            rate = rate_per_day(hz, month, self.regime.state, override)
             if rate < top and float(rng_arr.random()) * top >= rate:
                 continue
             env.process(self._occur(name, hz, assets, berth, dur(rng_dur), rng_eff, frac))
@@ -263,54 +259,15 @@ class HazardRunner:
         self, name, cause, assets, berth, duration, fraction, berths_lost, effective, rng, scripted
     ) -> Generator[Any, Any, None]:
         """Apply an event to its assets, hold it for ``duration`` days, then undo it."""
-        env, eng, net = self.env, self.engine, self.net
-        event_id = self._n_events
-        self._n_events += 1
-        if self._n_events > MAX_EVENTS_PER_REPLICATION:
-            raise TooManyEventsError(
-                f"more than {MAX_EVENTS_PER_REPLICATION} disruption events in one replication; "
-                "check the hazards' rates and the horizon"
-            )
+        env, net = self.env, self.net
+        event_id = self._new_event_id()
         undo: list[Callable[[], Generator[Any, Any, None] | None]] = []
         for asset in assets:
             kind = net.asset_kind[asset]
             idx = net.asset_index[asset]
-            n_berths, lost, recovery = 0, fraction, 0.0
-            if not effective:
-                lost = 0.0
-            elif kind == "terminal" and berth is not None:
-                eng.berth_down(idx, berth, +1)
-                n_berths, lost = 1, 0.0
-                undo.append(self._berth_back(idx, berth))
-            elif kind == "terminal" and berths_lost:
-                # A demand for berths_lost berths: those in service now (random ones for a
-                # hazard, the first for a scripted event), then each that comes back while the
-                # event lasts (sim/model/terminal_berths.py).
-                up = eng.berths_up(idx)
-                if rng is None:
-                    chosen = up[:berths_lost]
-                else:
-                    chosen = (
-                        sorted(rng.choice(up, size=min(berths_lost, len(up)), replace=False))
-                        if up
-                        else []
-                    )
-                h = eng.hold_berths(idx, [int(b) for b in chosen], berths_lost)
-                n_berths, lost = berths_lost, 0.0
-                undo.append(self._hold_off(idx, h))
-            elif kind in ("pipeline", "terminal"):
-                h = eng.add_effect("link", idx, lost)
-                undo.append(self._effect_off("link", idx, h, lost, 0.0, 1))
-            elif kind == "source":
-                src = self.cfg.sources[idx]
-                h = eng.add_effect("source", idx, lost)
-                recovery = src.ramp_up_days
-                undo.append(
-                    self._effect_off("source", idx, h, lost, src.ramp_up_days, src.ramp_steps)
-                )
-            elif kind == "shuttle":
-                self.block_shuttle(idx, +1)
-                undo.append(self._unblock(idx))
+            n_berths, lost, recovery = self._take_out(
+                kind, idx, berth, fraction, berths_lost, effective, rng, undo
+            )
             self.records.append(
                 EventRecord(
                     event_id,
@@ -332,6 +289,70 @@ class HazardRunner:
             gen = fn()
             if gen is not None:
                 env.process(gen)
+
+    def _new_event_id(self) -> int:
+        """Return the number of a new disruption event; raise past the per-replication bound."""
+        event_id = self._n_events
+        self._n_events += 1
+        if self._n_events > MAX_EVENTS_PER_REPLICATION:
+            raise TooManyEventsError(
+                f"more than {MAX_EVENTS_PER_REPLICATION} disruption events in one replication; "
+                "check the hazards' rates and the horizon"
+            )
+        return event_id
+
+    def _take_out(
+        self,
+        kind: str,
+        idx: int,
+        berth: int | None,
+        fraction: float,
+        berths_lost: int | None,
+        effective: bool,
+        rng: np.random.Generator | None,
+        undo: list[Callable[[], Generator[Any, Any, None] | None]],
+    ) -> tuple[int, float, float]:
+        """Put one asset (out) under an event; append what ends it to ``undo``.
+
+        Returns the berths lost, the fraction of capacity lost and the recovery (ramp-up)
+        days, as the event's record states them.
+        """
+        eng = self.engine
+        n_berths, lost, recovery = 0, fraction, 0.0
+        if not effective:
+            lost = 0.0
+        elif kind == "terminal" and berth is not None:
+            eng.berth_down(idx, berth, +1)
+            n_berths, lost = 1, 0.0
+            undo.append(self._berth_back(idx, berth))
+        elif kind == "terminal" and berths_lost:
+            # A demand for berths_lost berths: those in service now (random ones for a
+            # hazard, the first for a scripted event), then each that comes back while the
+            # event lasts (sim/model/terminal_berths.py).
+            up = eng.berths_up(idx)
+            if rng is None:
+                chosen = up[:berths_lost]
+            else:
+                chosen = (
+                    sorted(rng.choice(up, size=min(berths_lost, len(up)), replace=False))
+                    if up
+                    else []
+                )
+            h = eng.hold_berths(idx, [int(b) for b in chosen], berths_lost)
+            n_berths, lost = berths_lost, 0.0
+            undo.append(self._hold_off(idx, h))
+        elif kind in ("pipeline", "terminal"):
+            h = eng.add_effect("link", idx, lost)
+            undo.append(self._effect_off("link", idx, h, lost, 0.0, 1))
+        elif kind == "source":
+            src = self.cfg.sources[idx]
+            h = eng.add_effect("source", idx, lost)
+            recovery = src.ramp_up_days
+            undo.append(self._effect_off("source", idx, h, lost, src.ramp_up_days, src.ramp_steps))
+        elif kind == "shuttle":
+            self.block_shuttle(idx, +1)
+            undo.append(self._unblock(idx))
+        return n_berths, lost, recovery
 
     def _berth_back(self, idx: int, berth: int) -> Callable[[], None]:
         def fn() -> None:

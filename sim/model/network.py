@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from sim.base.units import DAYS_PER_YEAR, HOURS_PER_DAY
 from sim.config.distributions import fraction_mean
 from sim.config.models import Config, Pipeline, PortTraffic, Shuttle, Terminal
-from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
 
 STORE_WEIGHT = 1.0
 """Routing weight (USD/t) of moving oil into a storage; see :meth:`Network.segment_weights`."""
@@ -241,7 +241,62 @@ def compile_network(cfg: Config) -> Network:
     source_index = {s.id: i for i, s in enumerate(cfg.sources)}
     market_index = {m.id: i for i, m in enumerate(cfg.markets)}
     shuttle_index = {s.id: i for i, s in enumerate(cfg.shuttles)}
+    routes, segments = _compile_routes(
+        cfg, link_index, storage_index, source_index, market_index, shuttle_index
+    )
 
+    kinds = cfg.asset_ids()
+    index: dict[str, int] = {}
+    index.update(link_index)
+    index.update(storage_index)
+    index.update(source_index)
+    index.update(market_index)
+    index.update(shuttle_index)
+    return Network(
+        cfg=cfg,
+        link_ids=link_ids,
+        link_cap=[
+            (a.usable_mt_per_year if isinstance(a, Pipeline) else a.capacity_mt_per_year)
+            / DAYS_PER_YEAR
+            for a in links
+        ],
+        link_surge=[
+            a.surge.extra_mt_per_year / DAYS_PER_YEAR
+            if isinstance(a, Pipeline) and a.surge is not None
+            else 0.0
+            for a in links
+        ],
+        link_kind=["pipeline"] * len(cfg.pipelines) + ["terminal"] * len(cfg.terminals),
+        terminal_of_link={link_index[t.id]: t for t in cfg.terminals},
+        storage_ids=[s.id for s in cfg.storages],
+        storage_cap=[s.capacity_mt for s in cfg.storages],
+        storage_init=[s.initial_level_mt for s in cfg.storages],
+        source_ids=[s.id for s in cfg.sources],
+        source_rate=[s.production_mt_per_year / DAYS_PER_YEAR for s in cfg.sources],
+        market_ids=[m.id for m in cfg.markets],
+        shuttle_ids=[s.id for s in cfg.shuttles],
+        routes=routes,
+        segments=segments,
+        asset_kind=kinds,
+        asset_index=index,
+    )
+
+
+def _compile_routes(
+    cfg: Config,
+    link_index: dict[str, int],
+    storage_index: dict[str, int],
+    source_index: dict[str, int],
+    market_index: dict[str, int],
+    shuttle_index: dict[str, int],
+) -> tuple[list[RouteInfo], list[Segment]]:
+    """Cut each route of ``cfg`` into legs between storages; return the routes and the legs.
+
+    A leg runs from a source or a storage, over links, to a storage or a market: each storage
+    on the path ends a leg and starts the next; after a shuttle (which follows its origin
+    storage) the next leg starts at the shuttle's destination storage.
+    Identical legs of different routes are one shared :class:`Segment`.
+    """
     segments: list[Segment] = []
     seg_index: dict[tuple, int] = {}
     routes: list[RouteInfo] = []
@@ -283,42 +338,7 @@ def compile_network(cfg: Config) -> Network:
                 contract_mt_per_day=r.contract_mt_per_year / DAYS_PER_YEAR,
             )
         )
-
-    kinds = cfg.asset_ids()
-    index: dict[str, int] = {}
-    index.update(link_index)
-    index.update(storage_index)
-    index.update(source_index)
-    index.update(market_index)
-    index.update(shuttle_index)
-    return Network(
-        cfg=cfg,
-        link_ids=link_ids,
-        link_cap=[
-            (a.usable_mt_per_year if isinstance(a, Pipeline) else a.capacity_mt_per_year)
-            / DAYS_PER_YEAR
-            for a in links
-        ],
-        link_surge=[
-            a.surge.extra_mt_per_year / DAYS_PER_YEAR
-            if isinstance(a, Pipeline) and a.surge is not None
-            else 0.0
-            for a in links
-        ],
-        link_kind=["pipeline"] * len(cfg.pipelines) + ["terminal"] * len(cfg.terminals),
-        terminal_of_link={link_index[t.id]: t for t in cfg.terminals},
-        storage_ids=[s.id for s in cfg.storages],
-        storage_cap=[s.capacity_mt for s in cfg.storages],
-        storage_init=[s.initial_level_mt for s in cfg.storages],
-        source_ids=[s.id for s in cfg.sources],
-        source_rate=[s.production_mt_per_year / DAYS_PER_YEAR for s in cfg.sources],
-        market_ids=[m.id for m in cfg.markets],
-        shuttle_ids=[s.id for s in cfg.shuttles],
-        routes=routes,
-        segments=segments,
-        asset_kind=kinds,
-        asset_index=index,
-    )
+    return routes, segments
 
 
 def shuttle_capacity_mt_per_day(shuttle: Shuttle) -> float:

@@ -24,11 +24,12 @@ from typing import Any
 import simpy
 from simpy.events import Event
 
+from sim.base.units import DAYS_PER_YEAR
 from sim.config.models import PortTraffic
 from sim.model.berths import Berths
+from sim.model.clock import now as clock_now
 from sim.model.sampling import duration_sampler
 from sim.model.streams import Streams
-from sim.units import DAYS_PER_YEAR
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class MonitoredBerths(Berths):
         self._last = env.now
 
     def _tick(self) -> float:
-        now = self._env._now
+        now = clock_now(self.env)
         dt = now - self._last
         if dt:
             self.queue_area += len(self.put_queue) * dt

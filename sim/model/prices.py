@@ -11,9 +11,9 @@ import math
 
 import numpy as np
 
+from sim.base.units import DAYS_PER_YEAR
 from sim.config.models import Price
 from sim.model.streams import Streams
-from sim.units import DAYS_PER_YEAR
 
 
 def price_grid(price: Price, horizon_days: float) -> np.ndarray:

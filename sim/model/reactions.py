@@ -23,17 +23,49 @@ instant). Nothing here draws random numbers.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sim.model.clock import add_callback
 
 if TYPE_CHECKING:
-    from sim.model.engine import FlowEngine
+    import simpy
+
     from sim.model.network import Network
-    from sim.model.solver import FlowSolution
+    from sim.model.solver import FlowSolution, FlowSolver
 
 _EPS = 1e-9
 """Mt/day; rates closer than this count as equal (about a third of a tonne a day)."""
 
 _IDLE, _NOMINATED, _GRANTED = 0, 1, 2
+
+
+class FlowEngine(Protocol):
+    """What reactions use of :class:`sim.model.engine.FlowEngine` (which builds them)."""
+
+    env: simpy.Environment
+    net: Network
+    solver: FlowSolver
+    link_cap: list[float]
+    source_avail: list[float]
+
+    @property
+    def storage_states(self) -> list[int]:
+        """Current state of each storage."""
+
+    def nominal_capacity(self, link: int) -> float:
+        """Return a link's capacity before outages (Mt/day)."""
+
+    def set_nominal(self, link: int, capacity: float) -> None:
+        """Set a link's capacity before outages (Mt/day)."""
+
+    def add_effect(self, kind: str, index: int, fraction: float) -> int:
+        """Remove ``fraction`` of a link's capacity or a source's production."""
+
+    def set_effect(self, kind: str, index: int, handle: int, fraction: float) -> None:
+        """Change the fraction of an active effect."""
+
+    def remove_effect(self, kind: str, index: int, handle: int) -> None:
+        """End an effect."""
 
 
 class Reactions:
@@ -99,9 +131,7 @@ class Reactions:
         if self._calm and self._quiet(sol):
             return
         self._react(sol)
-        self._calm = not any(self._cut.values()) and all(
-            st == _IDLE for st in self._state.values()
-        )
+        self._calm = not any(self._cut.values()) and all(st == _IDLE for st in self._state.values())
 
     def _quiet(self, sol: FlowSolution) -> bool:
         """Return True when ``sol`` has no congestion (memoised per solution object)."""
@@ -178,7 +208,7 @@ class Reactions:
     def _later(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` at the current time, after the refresh in progress."""
         ev = self.engine.env.timeout(0)
-        ev.callbacks.append(lambda _ev: fn())
+        add_callback(ev, lambda _ev: fn())
 
     def _grant(self, i: int, surge: Any, extra: float, generation: int) -> Generator:
         env, eng = self.engine.env, self.engine

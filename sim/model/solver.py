@@ -62,6 +62,27 @@ def _quiet_highs() -> highspy.Highs:
     return h
 
 
+def _load_highs(a: sparse.csc_matrix, cost: np.ndarray, col_upper: np.ndarray) -> highspy.Highs:
+    """Create a single-threaded HiGHS instance holding the LP (rows unbounded until solved)."""
+    n_row, n_col = a.shape
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_col
+    lp.num_row_ = n_row
+    lp.col_cost_ = cost
+    lp.col_lower_ = np.zeros(n_col)
+    lp.col_upper_ = col_upper
+    lp.row_lower_ = np.full(n_row, -highspy.kHighsInf)
+    lp.row_upper_ = np.full(n_row, highspy.kHighsInf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = a.indptr
+    lp.a_matrix_.index_ = a.indices
+    lp.a_matrix_.value_ = a.data
+    h = _quiet_highs()
+    h.setOptionValue("threads", 1)
+    h.passModel(lp)
+    return h
+
+
 @dataclass(frozen=True)
 class FlowSolution:
     """One solved routing state. Arrays are in Mt/day and must not be modified."""
@@ -93,22 +114,58 @@ class FlowSolver:
         n_col = n_seg + len(contract_routes) + len(net.source_ids)
         self._n_seg = n_seg
         self._u0 = n_seg + len(contract_routes)
+        cost = self._objective(net.segment_weights(brent_usd_per_bbl), n_col)
 
-        weights = net.segment_weights(brent_usd_per_bbl)
+        n_link, n_src, n_st = net.n_links, len(net.source_ids), len(net.storage_ids)
+        self._row_src0 = n_link
+        self._row_st0 = n_link + n_src
+        n_row = n_link + n_src + n_st
+        a = self._incidence(n_row, n_col)
+        self._a = a
+
+        col_upper = np.full(n_col, highspy.kHighsInf)
+        for j, ri in enumerate(contract_routes):
+            col_upper[n_seg + j] = net.routes[ri].contract_mt_per_day * _SCALE
+        self._highs = _load_highs(a, cost, col_upper)
+        self._cost = cost
+        self._col_upper = col_upper
+        self._n_row = n_row
+        self._rows_all = np.arange(n_row, dtype=np.int32)
+        self._cache: dict[tuple, FlowSolution] = {}
+        # The solutions for the last capacity and production tuples, by storage state: the
+        # engine passes the same tuple objects until they change, so most lookups hash only the
+        # storage states.
+        self._recent_key: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
+        self._recent: dict[tuple[int, ...], FlowSolution] = {}
+        self._banks: dict[tuple[int, ...], BasisBank] = {}
+        self._a_dense = a.toarray()
+        self.n_solves = 0
+        """States solved by HiGHS (no candidate basis was feasible)."""
+        self.n_basis_hits = 0
+        """States solved by a stored basis (see :mod:`sim.model.basis`)."""
+        self._layout_accounting(n_link, n_src, n_st)
+        self._row_templates: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+    def _objective(self, weights: list[float], n_col: int) -> np.ndarray:
+        """Return the column costs of the LP.
+
+        Minus each leg's weight, minus weight and bonus for the contract columns, and the
+        shut-in penalty for the sources' ``u`` columns.
+        """
+        net, n_seg = self.net, self._n_seg
         top = max(1.0, max(abs(w) for w in weights))
         bonus = 10.0 * top
         penalty = 1000.0 * (top + bonus)
         cost = np.empty(n_col)
         cost[:n_seg] = [-w for w in weights]
-        for j, ri in enumerate(contract_routes):
+        for j, ri in enumerate(self._contract_routes):
             cost[n_seg + j] = -(weights[net.routes[ri].segments[0]] + bonus)
         cost[self._u0 :] = penalty
+        return cost
 
-        # Column -> rows incidence.
-        n_link, n_src, n_st = net.n_links, len(net.source_ids), len(net.storage_ids)
-        self._row_src0 = n_link
-        self._row_st0 = n_link + n_src
-        n_row = n_link + n_src + n_st
+    def _incidence(self, n_row: int, n_col: int) -> sparse.csc_matrix:
+        """Return the column -> rows incidence matrix of the LP (links, sources, storages)."""
+        net, n_seg = self.net, self._n_seg
         rows: list[int] = []
         cols: list[int] = []
         vals: list[float] = []
@@ -134,53 +191,21 @@ class FlowSolver:
 
         for s in range(n_seg):
             add(s, s)
-        for j, ri in enumerate(contract_routes):
+        for j, ri in enumerate(self._contract_routes):
             add(n_seg + j, net.routes[ri].segments[0])
-        for i in range(n_src):
+        for i in range(len(net.source_ids)):
             rows.append(self._row_src0 + i)
             cols.append(self._u0 + i)
             vals.append(1.0)
-        a = sparse.csc_matrix((vals, (rows, cols)), shape=(n_row, n_col))
-        self._a = a
+        return sparse.csc_matrix((vals, (rows, cols)), shape=(n_row, n_col))
 
-        col_upper = np.full(n_col, highspy.kHighsInf)
-        for j, ri in enumerate(contract_routes):
-            col_upper[n_seg + j] = net.routes[ri].contract_mt_per_day * _SCALE
-        lp = highspy.HighsLp()
-        lp.num_col_ = n_col
-        lp.num_row_ = n_row
-        lp.col_cost_ = cost
-        lp.col_lower_ = np.zeros(n_col)
-        lp.col_upper_ = col_upper
-        lp.row_lower_ = np.full(n_row, -highspy.kHighsInf)
-        lp.row_upper_ = np.full(n_row, highspy.kHighsInf)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = a.indptr
-        lp.a_matrix_.index_ = a.indices
-        lp.a_matrix_.value_ = a.data
-        h = _quiet_highs()
-        h.setOptionValue("threads", 1)
-        h.passModel(lp)
-        self._highs = h
-        self._cost = cost
-        self._col_upper = col_upper
-        self._n_row = n_row
-        self._rows_all = np.arange(n_row, dtype=np.int32)
-        self._cache: dict[tuple, FlowSolution] = {}
-        # The solutions for the last capacity and production tuples, by storage state: the
-        # engine passes the same tuple objects until they change, so most lookups hash only the
-        # storage states.
-        self._recent_key: tuple[tuple[float, ...], tuple[float, ...]] = ((), ())
-        self._recent: dict[tuple[int, ...], FlowSolution] = {}
-        self._banks: dict[tuple[int, ...], BasisBank] = {}
-        self._a_dense = a.toarray()
-        self.n_solves = 0
-        """States solved by HiGHS (no candidate basis was feasible)."""
-        self.n_basis_hits = 0
-        """States solved by a stored basis (see :mod:`sim.model.basis`)."""
+    def _layout_accounting(self, n_link: int, n_src: int, n_st: int) -> None:
+        """Set up the accounting layout of the rate vector.
 
-        # Accounting layout: each source's production and each storage's inflow and outflow are
-        # sums of leg flows, added in leg order.
+        Each source's production and each storage's inflow and outflow are sums of leg flows,
+        added in leg order.
+        """
+        net, n_seg = self.net, self._n_seg
         self._link_use = np.zeros((n_link, n_seg))
         for i, s in enumerate(net.segments):
             for link in s.links:
@@ -190,9 +215,8 @@ class FlowSolver:
             + [[i for i, s in enumerate(net.segments) if s.end_storage == k] for k in range(n_st)]
             + [[i for i, s in enumerate(net.segments) if s.start_storage == k] for k in range(n_st)]
         )
-        self._contract_legs = [net.routes[ri].segments[0] for ri in contract_routes]
+        self._contract_legs = [net.routes[ri].segments[0] for ri in self._contract_routes]
         self._n_src, self._n_st = n_src, n_st
-        self._row_templates: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
 
     def rate_layout(self) -> dict[str, slice]:
         """Where each quantity sits in :attr:`FlowSolution.rates`."""

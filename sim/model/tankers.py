@@ -20,13 +20,14 @@ from typing import Any
 
 import simpy
 
+from sim.base.units import HOURS_PER_DAY
 from sim.config.models import Shuttle
 from sim.model.berths import Berths
+from sim.model.clock import now as clock_now
 from sim.model.engine import FlowEngine
 from sim.model.port_traffic import MonitoredBerths, start_port_traffic
-from sim.model.sampling import duration_sampler, fraction_sampler
-from sim.model.streams import Streams
-from sim.units import HOURS_PER_DAY
+from sim.model.sampling import Sampler, duration_sampler, fraction_sampler
+from sim.model.streams import LazyGenerator, Streams
 
 
 @dataclass
@@ -41,6 +42,31 @@ class TankerStats:
     waits: list[float] = field(default_factory=list)
     landings: list[tuple[float, float]] = field(default_factory=list)
     """(day, Mt) of every cargo landed at the destination."""
+
+
+@dataclass(frozen=True)
+class TankerSpec:
+    """The fixed parameters of one tanker's loop (see :func:`start_shuttle`)."""
+
+    shuttle: Shuttle
+    dwt_mt: float
+    """Deadweight, Mt."""
+    speed_knots: float
+    origin: int
+    """Origin storage index."""
+    destination: int
+    """Destination storage index."""
+    origin_berths: Berths
+    destination_berths: Berths
+    payload: Sampler
+    """Payload factor sampler (share of the deadweight loaded)."""
+    rng_payload: LazyGenerator
+    port_delay: Sampler | None
+    """Sampler of the extra time of a port call (days), or None for none."""
+    rng_port: LazyGenerator | None
+    sail_delay: Sampler | None
+    """Sampler of the extra time of a sailing (days), or None for none."""
+    rng_voyage: LazyGenerator | None
 
 
 class ShuttleState:
@@ -91,31 +117,23 @@ def start_shuttle(
             name = f"{cls.name}-{k + 1}"
             st = TankerStats(name)
             stats.append(st)
-            rng = streams.lazy("shuttle", shuttle.id, name, "payload")
-            delays = (
-                port_delay,
-                None if port_delay is None else streams.lazy("shuttle", shuttle.id, name, "port"),
-                sail_delay,
-                None if sail_delay is None else streams.lazy("shuttle", shuttle.id, name, "voyage"),
+            key = ("shuttle", shuttle.id, name)
+            spec = TankerSpec(
+                shuttle=shuttle,
+                dwt_mt=cls.dwt_t * 1e-6,
+                speed_knots=cls.speed_knots,
+                origin=origin,
+                destination=destination,
+                origin_berths=o_berths,
+                destination_berths=d_berths,
+                payload=payload,
+                rng_payload=streams.lazy(*key, "payload"),
+                port_delay=port_delay,
+                rng_port=None if port_delay is None else streams.lazy(*key, "port"),
+                sail_delay=sail_delay,
+                rng_voyage=None if sail_delay is None else streams.lazy(*key, "voyage"),
             )
-            env.process(
-                _tanker(
-                    env,
-                    engine,
-                    shuttle,
-                    cls.dwt_t * 1e-6,
-                    cls.speed_knots,
-                    origin,
-                    destination,
-                    o_berths,
-                    d_berths,
-                    state,
-                    payload,
-                    rng,
-                    st,
-                    delays,
-                )
-            )
+            env.process(_tanker(env, engine, spec, state, st))
     return stats
 
 
@@ -139,72 +157,71 @@ def _port(
 
 
 def _tanker(
-    env,
-    engine,
-    sh,
-    dwt_mt,
-    speed_knots,
-    origin,
-    dest,
-    o_berths,
-    d_berths,
-    state,
-    payload,
-    rng,
-    st,
-    delays,
+    env: simpy.Environment,
+    engine: FlowEngine,
+    spec: TankerSpec,
+    state: ShuttleState,
+    st: TankerStats,
 ) -> Generator[Any, Any, None]:
-    sail = sh.distance_nm / (speed_knots * HOURS_PER_DAY)
-    port = sh.port_time_hours / HOURS_PER_DAY
-    load_rate = sh.load_rate_t_per_hour * HOURS_PER_DAY * 1e-6
-    discharge_rate = sh.discharge_rate_t_per_hour * HOURS_PER_DAY * 1e-6
-    timeout = env.timeout
-    lift, land = engine.lift, engine.land
+    """Run one tanker's loop: load, sail, discharge, sail back; forever."""
+    sail, port, load_rate, discharge_rate = _leg_times(spec.shuttle, spec.speed_knots)
+    timeout, now, lift, land = env.timeout, clock_now, engine.lift, engine.land
+    o_berths, d_berths = spec.origin_berths, spec.destination_berths
     waits, landings = st.waits, st.landings
-    port_delay, rng_port, sail_delay, rng_voyage = delays
+    port_delay, rng_port = spec.port_delay, spec.rng_port
+    sail_delay, rng_voyage = spec.sail_delay, spec.rng_voyage
     # Without delays every drawn time is 0.0, and x + 0.0 == x: the same times as before.
     p1 = p2 = s1 = s2 = 0.0
     # Berths are taken and given back explicitly (no ``with``): a tanker process is never
     # interrupted, and when it is discarded at the end of a run nothing is released anyway.
     while True:
-        cargo = dwt_mt * payload(rng)
-        t0 = env._now
+        cargo = spec.dwt_mt * spec.payload(spec.rng_payload)
+        t0 = now(env)
         req = o_berths.request()
         yield req
-        wait = lift(origin, cargo)
+        wait = lift(spec.origin, cargo)
         if wait is not None:
             yield wait
         st.lifted_mt += cargo
-        waited = env._now - t0
+        waited = now(env) - t0
         if port_delay is not None:
             p1, p2 = port_delay(rng_port), port_delay(rng_port)
         if sail_delay is not None:
             s1, s2 = sail_delay(rng_voyage), sail_delay(rng_voyage)
         yield timeout(cargo / load_rate + port + p1)
         o_berths.release(req)
-        t1 = env._now
+        t1 = now(env)
         if state.blocked:
             yield state.clear
-        waited += env._now - t1
+        waited += now(env) - t1
         yield timeout(sail + s1)
-        t2 = env._now
+        t2 = now(env)
         req = d_berths.request()
         yield req
-        wait = land(dest, cargo)
+        wait = land(spec.destination, cargo)
         if wait is not None:
             yield wait
-        landings.append((env._now, cargo))
+        landings.append((now(env), cargo))
         st.delivered_mt += cargo
-        waited += env._now - t2
+        waited += now(env) - t2
         yield timeout(cargo / discharge_rate + port + p2)
         d_berths.release(req)
         st.trips += 1
-        t3 = env._now
+        t3 = now(env)
         if state.blocked:
             yield state.clear
-        waited += env._now - t3
+        waited += now(env) - t3
         waits.append(waited)
         yield timeout(sail + s2)
         st.busy_days += (
             2 * sail + cargo / load_rate + cargo / discharge_rate + 2 * port + (p1 + p2 + s1 + s2)
         )
+
+
+def _leg_times(sh: Shuttle, speed_knots: float) -> tuple[float, float, float, float]:
+    """Return a tanker's sailing and port-call days and its load and discharge rates, Mt/day."""
+    sail = sh.distance_nm / (speed_knots * HOURS_PER_DAY)
+    port = sh.port_time_hours / HOURS_PER_DAY
+    load_rate = sh.load_rate_t_per_hour * HOURS_PER_DAY * 1e-6
+    discharge_rate = sh.discharge_rate_t_per_hour * HOURS_PER_DAY * 1e-6
+    return sail, port, load_rate, discharge_rate

@@ -1,7 +1,7 @@
 """The work behind ``corridor-sim replay``: check every input, replay, print, write.
 
 Nothing is written until the config, schedule, catalog, recorded figures and output directory
-have all been checked, so bad input ends with one :class:`~sim.errors.InputError` and no files.
+have all been checked, so bad input ends with one :class:`~sim.base.errors.InputError` and no files.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sim.base.errors import InputError, Problem
 from sim.calibration.catalog import CATALOG_ASSETS, load_catalog
 from sim.config import load_config
-from sim.errors import InputError, Problem
 from sim.replay.recorded import load_recorded
 from sim.replay.report import write_replay
 from sim.replay.run import replay

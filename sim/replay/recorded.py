@@ -26,13 +26,14 @@ A CSV with one row per recorded figure:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from sim.base.csvrows import missing_columns, parse_float, read_csv_rows
+from sim.base.errors import InputError, Problem
 from sim.config.models import Config
-from sim.csvrows import missing_columns, parse_float, read_csv_rows
-from sim.errors import InputError, Problem
 
 COLUMNS = (
     "year",
@@ -79,43 +80,7 @@ def load_recorded(path: str | Path, cfg: Config) -> pd.DataFrame:
         def bad(column: str, message: str, line: int = line) -> None:
             problems.append(Problem(f"line {line}: {column}", message))
 
-        y = row["year"].strip()
-        year = int(y) if y.isdigit() and 1900 <= int(y) <= 2200 else None
-        if year is None:
-            bad("year", f"expected a year such as 2022 (got '{y}')")
-        period = row["period"].strip()
-        if period != "year":
-            ok = len(period) == 7 and period[4] == "-" and period[:4].isdigit()
-            ok = ok and period[5:].isdigit() and 1 <= int(period[5:]) <= 12
-            if not ok:
-                bad("period", f"expected 'year' or YYYY-MM (got '{period}')")
-            elif year is not None and int(period[:4]) != year:
-                bad("period", f"month {period} is not in the year {year}")
-        for term in row["quantity"].split("+"):
-            if term.strip() not in known:
-                bad(
-                    "quantity",
-                    f"unknown quantity '{term.strip()}' (expected {TOTAL} or link/shuttle ids "
-                    f"joined with '+': {', '.join(known)})",
-                )
-                break
-        measure = row["measure"].strip()
-        if measure not in MEASURES:
-            bad("measure", f"expected one of {', '.join(MEASURES)} (got '{measure}')")
-        v = row["value_mt"].strip()
-        value = float("nan")
-        if v:
-            x = parse_float(v)
-            if x is None or (measure == "volume" and x < 0):
-                bad(
-                    "value_mt", f"expected a number of Mt (>= 0 for a volume), or blank (got '{v}')"
-                )
-            else:
-                value = x
-            if not row["source_url"].strip():
-                bad("source_url", "empty: a recorded figure needs its source")
-        if row["confidence"].strip() not in ("H", "M", "L", ""):
-            bad("confidence", f"expected H, M or L (got '{row['confidence']}')")
+        year, value = _check_row(row, known, bad)
         years.append(year)
         values.append(value)
     if problems:
@@ -126,3 +91,45 @@ def load_recorded(path: str | Path, cfg: Config) -> pd.DataFrame:
     out["quantity"] = out["quantity"].map(lambda q: "+".join(t.strip() for t in q.split("+")))
     out["csv_line"] = lines
     return out.reset_index(drop=True)
+
+
+def _check_row(
+    row: dict[str, str], known: list[str], bad: Callable[[str, str], None]
+) -> tuple[int | None, float]:
+    """Check one row, reporting each problem through ``bad``; return its year and value."""
+    y = row["year"].strip()
+    year = int(y) if y.isdigit() and 1900 <= int(y) <= 2200 else None
+    if year is None:
+        bad("year", f"expected a year such as 2022 (got '{y}')")
+    period = row["period"].strip()
+    if period != "year":
+        ok = len(period) == 7 and period[4] == "-" and period[:4].isdigit()
+        ok = ok and period[5:].isdigit() and 1 <= int(period[5:]) <= 12
+        if not ok:
+            bad("period", f"expected 'year' or YYYY-MM (got '{period}')")
+        elif year is not None and int(period[:4]) != year:
+            bad("period", f"month {period} is not in the year {year}")
+    for term in row["quantity"].split("+"):
+        if term.strip() not in known:
+            bad(
+                "quantity",
+                f"unknown quantity '{term.strip()}' (expected {TOTAL} or link/shuttle ids "
+                f"joined with '+': {', '.join(known)})",
+            )
+            break
+    measure = row["measure"].strip()
+    if measure not in MEASURES:
+        bad("measure", f"expected one of {', '.join(MEASURES)} (got '{measure}')")
+    v = row["value_mt"].strip()
+    value = float("nan")
+    if v:
+        x = parse_float(v)
+        if x is None or (measure == "volume" and x < 0):
+            bad("value_mt", f"expected a number of Mt (>= 0 for a volume), or blank (got '{v}')")
+        else:
+            value = x
+        if not row["source_url"].strip():
+            bad("source_url", "empty: a recorded figure needs its source")
+    if row["confidence"].strip() not in ("H", "M", "L", ""):
+        bad("confidence", f"expected H, M or L (got '{row['confidence']}')")
+    return year, value

@@ -8,19 +8,15 @@ deterministic replay config), ``replay.png`` and a self-contained ``report.html`
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.config.loader import dump_config
-from sim.htmlpage import CSS as REPORT_CSS
-from sim.htmlpage import table as html_table
-from sim.plots import OKABE_ITO, WIDTH_IN, plt  # plots sets the Agg backend
-from sim.rundir import atomic_write_bytes, atomic_write_parquet
+from sim.figures.style import OKABE_ITO, WIDTH_IN, new_grid, png_bytes
+from sim.report.html import figure, render, table
+from sim.store.layout import atomic_write_bytes, atomic_write_parquet
 
 MAX_MONTHLY_LINES = 3
 
@@ -46,7 +42,7 @@ def _monthly_quantities(result) -> list[str]:
 
 def replay_figure(result):
     """Annual recorded / simulated / undisrupted volumes, and monthly simulated volumes."""
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(WIDTH_IN * 1.7, 4.4), dpi=110)
+    fig, (ax1, ax2) = new_grid(1, 2, (WIDTH_IN * 1.7, 4.4), dpi=110)
     fig.subplots_adjust(left=0.07, right=0.99, bottom=0.3, top=0.9, wspace=0.22)
     rows = _annual_rows(result)
     x = np.arange(len(rows))
@@ -97,13 +93,6 @@ def replay_figure(result):
     return fig
 
 
-def _png(fig) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return buf.getvalue()
-
-
 def _undisrupted_exports(result) -> float:
     m = result.monthly
     return float(
@@ -139,66 +128,57 @@ def _shown_schedule(table: pd.DataFrame) -> pd.DataFrame:
     return out.where(out.notna(), "")
 
 
-def build_report(result, figure_png: bytes, source_config: str) -> str:
-    """Return the replay report as one self-contained HTML string."""
-    c = result.comparison
-    shown = _shown_comparison(c)
-    done = c[c["status"] == "compared"]
-    missing = c[c["status"] == "missing"]
-    links = "".join(
-        f"<li>{html.escape(r['period'])} {html.escape(r['quantity'])} "
-        f"({html.escape(r['measure'])}, confidence {html.escape(str(r['confidence']) or '-')}): "
-        f"{html.escape(str(r['notes']))} "
-        + ", ".join(
-            f"<a href='{html.escape(u.strip())}'>{html.escape(u.strip())}</a>"
-            for u in str(r["source_url"]).split(";")
-            if u.strip()
-        )
-        + "</li>"
-        for r in c.to_dict("records")
-    )
-    ev = result.events
-    ev_cols = [
-        "hazard", "asset", "start_date", "duration_days", "capacity_lost", "berths_lost",
-        "volume_lost_mt", "volume_deferred_mt", "offset_routes_mt",
-    ]  # fmt: skip
-    s = result.summary
-    uri = "data:image/png;base64," + base64.b64encode(figure_png).decode()
-    caption = "Replay against the record: annual volumes with the replay's error, monthly volumes."
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>corridor-sim replay {result.year}</title>",
-        f"<style>{REPORT_CSS}body{{max-width:80rem}}</style></head><body>",
-        f"<h1>Historical replay {result.year}</h1>",
-        f"<p>Network of <code>{html.escape(source_config)}</code> driven through "
-        f"{len(result.schedule.events)} scripted effects of "
-        f"<code>{html.escape(result.schedule.file)}</code>, with every hazard switched off "
-        "(deterministic). The replay exported "
-        f"<b>{s['exported_mt']:,.2f} Mt</b>; the same year without events "
-        f"{_undisrupted_exports(result):,.2f} Mt; "
-        f"{s['shut_in_mt']:,.2f} Mt shut in. {len(done)} recorded figures compared, "
-        f"{len(missing)} missing in the sources.</p>",
-        "<h2>Recorded against simulated</h2>",
-        "<p><code>error</code> = simulated − recorded. For <code>change_vs_undisrupted</code> "
-        "rows the simulated figure is the replay minus the year without events.</p>",
-        html_table(shown),
-        f"<figure><img alt='{caption}' src='{uri}'><figcaption>{caption}</figcaption></figure>",
-        "<h2>Schedule</h2>",
-        html_table(_shown_schedule(result.schedule.table)),
-        "<h2>What each scripted effect cost</h2>",
-        "<p>Volumes over each effect's window against the year without events; overlapping "
-        "effects share them.</p>",
-        html_table(ev[[col for col in ev_cols if col in ev.columns]]),
-        f"<h2>Recorded figures and their sources</h2><ul>{links}</ul>",
-        "</body></html>",
+def _sources(comparison: pd.DataFrame) -> list[dict]:
+    """Return each recorded figure with its notes and source addresses, for the template."""
+    return [
+        {
+            "period": r["period"],
+            "quantity": r["quantity"],
+            "measure": r["measure"],
+            "confidence": str(r["confidence"]) or "-",
+            "notes": str(r["notes"]),
+            "urls": [u.strip() for u in str(r["source_url"]).split(";") if u.strip()],
+        }
+        for r in comparison.to_dict("records")
     ]
-    return "\n".join(parts)
+
+
+EVENT_COLUMNS = (
+    "hazard", "asset", "start_date", "duration_days", "capacity_lost", "berths_lost",
+    "volume_lost_mt", "volume_deferred_mt", "offset_routes_mt",
+)  # fmt: skip
+"""Columns of the replayed events shown in the report."""
+
+
+def build_report(result, figure_png: bytes, source_config: str) -> str:
+    """Return the replay report as one self-contained HTML string (``templates/replay.html``)."""
+    c = result.comparison
+    ev = result.events
+    s = result.summary
+    caption = "Replay against the record: annual volumes with the replay's error, monthly volumes."
+    return render(
+        "replay.html",
+        year=result.year,
+        source_config=source_config,
+        n_effects=len(result.schedule.events),
+        schedule_file=result.schedule.file,
+        exported=f"{s['exported_mt']:,.2f}",
+        undisrupted=f"{_undisrupted_exports(result):,.2f}",
+        shut_in=f"{s['shut_in_mt']:,.2f}",
+        n_compared=len(c[c["status"] == "compared"]),
+        n_missing=len(c[c["status"] == "missing"]),
+        comparison=table(_shown_comparison(c)),
+        figure=figure(figure_png, caption),
+        schedule=table(_shown_schedule(result.schedule.table)),
+        events=table(ev[[col for col in EVENT_COLUMNS if col in ev.columns]]),
+        sources=_sources(c),
+    )
 
 
 def write_replay(result, out_dir: str | Path, source_config: str) -> list[Path]:
     """Write every file of a replayed year to ``out_dir``; return the paths."""
     out = Path(out_dir)
-    png = _png(replay_figure(result))
+    png = png_bytes(replay_figure(result))
     files = {
         "comparison.csv": result.comparison.to_csv(index=False).encode(),
         "monthly.csv": result.monthly.to_csv(index=False).encode(),

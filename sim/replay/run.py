@@ -22,14 +22,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim import accounting
 from sim.config.distributions import fraction_mean
 from sim.config.loader import validate_config
 from sim.config.models import Config
 from sim.model.streams import Streams
 from sim.replay.recorded import TOTAL
 from sim.replay.schedule import Schedule
-from sim.runner import Model
+from sim.replication import accounting
+from sim.replication.runner import Model
 
 
 @dataclass
@@ -102,7 +102,7 @@ def replay_config(cfg: Config, schedule: Schedule, year: int) -> Config:
 
 
 def _day_grid(horizon: float) -> np.ndarray:
-    """Return the grid of :func:`sim.accounting.timeseries` (whole days, then the horizon)."""
+    """Return the grid of :func:`sim.replication.accounting.timeseries` (whole days, horizon)."""
     days = np.arange(0.0, np.floor(horizon) + 1)
     return np.append(days, horizon) if days[-1] < horizon else days
 
