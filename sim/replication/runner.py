@@ -19,7 +19,7 @@ import simpy
 from sim.base.columns import EVENT_COLUMNS, dtypes, family_dtype
 from sim.base.limits import MAX_STEPS_PER_REPLICATION
 from sim.config.models import Config, Shuttle
-from sim.model.clock import run_steps
+from sim.model.clock import discard, run_steps
 from sim.model.engine import FlowEngine
 from sim.model.hazards import HazardRunner
 from sim.model.network import Network, compile_network
@@ -183,6 +183,8 @@ class Model:
         horizon = cfg.run.horizon_days
         run_until(env, horizon, MAX_STEPS_PER_REPLICATION)
         tr = engine.finish(horizon)
+        # No reference cycles left for the collector: drop what processes still wait on.
+        discard(env, chain(engine.waiting(), *(s.waiting() for s in states)))
         # Few distinct routings and capacity states recur many times: stack each once, then
         # index.
         n_st = len(net.storage_ids)
