@@ -36,7 +36,6 @@ PARTS: dict[str, tuple[str, ...]] = {
         "sim/replication/ledger.py",
         "sim/replication/response.py",
         "sim/model/prices.py",
-        "runner.py:_stack_distinct",
     ),
     "setup": (
         "sim/replication/runner.py",

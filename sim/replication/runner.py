@@ -32,6 +32,7 @@ from sim.model.streams import Streams
 from sim.model.tankers import ShuttleState, start_shuttle
 from sim.replication import accounting, years
 from sim.replication.accounting import RawRun
+from sim.replication.breakpoints import stack_distinct
 from sim.replication.valuation import TwinView, Valuation
 
 
@@ -190,12 +191,12 @@ class Model:
         n_st = len(net.storage_ids)
         return RawRun(
             times=np.asarray(tr.times),
-            rates=_stack_distinct([s.rates for s in tr.solutions]),
+            rates=stack_distinct([s.rates for s in tr.solutions]),
             levels=np.fromiter(
                 chain.from_iterable(tr.levels), float, len(tr.levels) * n_st
             ).reshape(len(tr.times), n_st),
             transit=np.asarray(tr.in_transit),
-            link_cap=_stack_distinct(tr.link_cap).reshape(len(tr.solutions), net.n_links),
+            cap_trace=tr.link_cap,
             layout=self.solver.rate_layout(),
             records=hazards.records,
             regimes=list(hazards.regime.history),
@@ -213,20 +214,6 @@ def _shuttle_is_deterministic(sh: Shuttle) -> bool:
         and sh.origin_traffic is None
         and sh.destination_traffic is None
     )
-
-
-def _stack_distinct(items: list) -> np.ndarray:
-    """``np.array(items)``, converting each distinct object (by identity) only once."""
-    slot: dict[int, int] = {}
-    distinct = []
-    which = []
-    for item in items:
-        k = slot.get(id(item))
-        if k is None:
-            k = slot[id(item)] = len(distinct)
-            distinct.append(item)
-        which.append(k)
-    return np.array(distinct, dtype=float)[which]
 
 
 class TooManyStepsError(RuntimeError):
