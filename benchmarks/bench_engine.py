@@ -3,7 +3,15 @@
 Usage: python benchmarks/bench_engine.py [--replications N] [--warmup N] [--config PATH]
 
 Prints bare SimPy events/s (a timeout loop), the engine's SimPy events/s and the per-event cost
-ratio, and ms per replication of the config (disrupted run + paired twin + accounting).
+ratio, and ms per replication of the config (disrupted run + paired twin + accounting). The
+machine-free figure is ms per replication x bare SimPy events/s: the cost of one replication in
+bare SimPy timeouts ("bare-event equivalents"), comparable across machines (issue 13).
+
+A profiled pass (cProfile, same process, same replications) splits a replication's CPU time by
+part -- shuttle, routing, hazards, accounting, setup, flow engine, SimPy kernel, other -- printed
+as a share and as bare-event equivalents (see ``benchmarks/cost_split.py``). A last pass counts
+the objects the cyclic garbage collector frees per replication (reference cycles left behind)
+and the share of CPU time spent in collections.
 
 A batch worker runs thousands of replications. Early on it also probes the stored LP bases of
 each storage pattern it meets (HiGHS solves of fixed probe states, see ``sim/model/basis.py``), a
@@ -25,6 +33,11 @@ import simpy
 import sim
 import sim.replication.runner as runner
 from sim.model import clock
+
+try:
+    from cost_split import ORDER, profile_split
+except ImportError:  # imported as benchmarks.bench_engine
+    from benchmarks.cost_split import ORDER, profile_split
 
 
 class CountingEnvironment(simpy.Environment):
@@ -74,11 +87,14 @@ def main() -> None:
     model.simulate(replication=0)  # build the twin and warm the caches
 
     # Events processed by the disrupted runs (counted in a separate pass, not timed).
+    # (runner.simpy is the simpy module: keep the class to put back, or every later
+    # environment would stay alive in CountingEnvironment.instances.)
+    plain = runner.simpy.Environment
     runner.simpy.Environment = CountingEnvironment
     for k in range(1, args.replications + 1):
         model.run_raw(sim.model.streams.Streams(cfg.run.seed, k))
     events = CountingEnvironment.processed()
-    runner.simpy.Environment = simpy.Environment
+    runner.simpy.Environment = plain
 
     warmup_ms: list[float] = []
 
@@ -123,6 +139,46 @@ def main() -> None:
     print(
         f"warm-up:              {warmup_ms[-1]:.1f} ms per replication over the first "
         f"{args.warmup} of a fresh worker (LP basis probing included)"
+    )
+    equiv = total_s / args.replications * bare
+    print(
+        f"machine-free:         {equiv:,.0f} bare-SimPy event equivalents per replication "
+        f"(ms per replication x bare SimPy events/s; warm-up {warmup_ms[-1] * bare / 1000:,.0f})"
+    )
+    prof_model = fresh_model()
+
+    def replications() -> None:
+        for k in range(1, args.replications + 1):
+            prof_model.simulate(replication=k)
+
+    shares = profile_split(replications)
+    print("split by part (cProfile, own time; % and bare-event equivalents per replication):")
+    for part in ORDER:
+        print(f"  {part:<20}{100 * shares[part]:5.1f}%  {shares[part] * equiv:8,.0f}")
+    print(gc_line(fresh_model(), args.replications))
+
+
+def gc_line(model: sim.Model, n: int) -> str:
+    """Objects freed by the cyclic collector per replication, and its share of CPU time."""
+    spent, found, t_start = [0.0], [0], [0.0]
+
+    def on_gc(phase: str, info: dict) -> None:
+        if phase == "start":
+            t_start[0] = time.process_time()
+        else:
+            spent[0] += time.process_time() - t_start[0]
+            found[0] += info["collected"]
+
+    gc.callbacks.append(on_gc)
+    t0 = time.process_time()
+    for k in range(1, n + 1):
+        model.simulate(replication=k)
+    gc.collect()  # what the last replications left behind
+    total = time.process_time() - t0
+    gc.callbacks.remove(on_gc)
+    return (
+        f"garbage collector:    {found[0] / n:,.0f} objects in reference cycles freed per "
+        f"replication; {100 * spent[0] / total:.1f}% of CPU time in collections"
     )
 
 

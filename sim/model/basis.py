@@ -9,7 +9,8 @@ microseconds for a HiGHS solve.
 
 Determinism: the candidate bases of a storage pattern come from cold solves of a fixed list of
 probe states derived only from the network and the pattern (nominal; each link halved and shut;
-each source stopped), tried in a fixed order. The solution of a state is thus a pure function of
+each source stopped; the same around the surged state when links have a surge, see
+:func:`probe_states`), tried in a fixed order. The solution of a state is thus a pure function of
 the state, whatever was solved before in the process, so results stay bit-identical whatever the
 worker count or chunking.
 
@@ -263,3 +264,23 @@ class BasisBank:
                     return e.take(self._xi[i // width])
             if not self._next_candidate():
                 return None
+
+
+def probe_states(centres: Sequence[np.ndarray], n_link: int) -> list[np.ndarray]:
+    """Probe states around each centre, in probing order.
+
+    Per centre (a state vector ``[link capacities, source production, 1]``): the centre; each
+    link halved and shut; each source stopped. The solver's centres are the nominal state and,
+    when links have a surge, the surged state (every surge granted), where most states with a
+    surge in force lie. Later centres' bases serve only states that no earlier probe's basis
+    fits (candidates are tried in order), which HiGHS would solve otherwise.
+    """
+    probes = []
+    for v0 in centres:
+        probes.append(v0)
+        for i in range(len(v0) - 1):
+            for f in (0.5, 0.0) if i < n_link else (0.0,):
+                v = v0.copy()
+                v[i] *= f
+                probes.append(v)
+    return probes

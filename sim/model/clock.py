@@ -13,7 +13,7 @@ attribute getters), meant to be bound to a local name where the code is hot.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from heapq import heappop, heappush
 from operator import attrgetter
 from typing import Any
@@ -107,3 +107,20 @@ def processed_count(env: simpy.Environment) -> int:
     For diagnostics after a run: it uses up one event id.
     """
     return next(env._eid) - len(env._queue)
+
+
+def discard(env: simpy.Environment, waiting: Iterable[Event] = ()) -> None:
+    """End a finished run for good: forget its queued events and the callbacks of ``waiting``.
+
+    A process waiting on an event is referenced by that event's callbacks, and references it
+    back (its target), a reference cycle that only the cyclic garbage collector frees. Dropping
+    the callbacks of every queued event and of the given pending ones (events that processes
+    still wait on outside the queue) lets reference counting free those processes, their
+    generators and all they hold as soon as the run is dropped. ``env`` must not run again.
+    """
+    queue = env._queue
+    for entry in queue:
+        entry[3].callbacks = None
+    queue.clear()
+    for event in waiting:
+        event.callbacks = None

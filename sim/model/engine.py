@@ -280,11 +280,20 @@ class FlowEngine(CapacityEffects):
         else:
             self.refresh()
 
+    def waiting(self) -> list[simpy.Event]:
+        """Return the events of the transfers still waiting for level or room."""
+        return [event for queue in self._queues for _, event in queue]
+
     def finish(self, horizon: float) -> Trace:
-        """Integrate to ``horizon`` and return the trace (call after ``env.run``)."""
+        """Integrate to ``horizon`` and return the trace (call once, after ``env.run``).
+
+        The engine then holds no breakpoints and no reactions any more.
+        """
         if _now(self.env) > self.t_last:
             self._advance(_now(self.env))
         times, solutions, levels, transit, caps = (list(c) for c in zip(*self._points))
+        self._points = []
+        self._reactions = None  # it refers back to the engine: no cycle left behind
         return Trace(
             times + [horizon],
             solutions,

@@ -28,7 +28,7 @@ import highspy
 import numpy as np
 from scipy import sparse
 
-from sim.model.basis import BasisBank, BoundMap
+from sim.model.basis import BasisBank, BoundMap, probe_states
 from sim.model.network import Network
 
 FREE, FULL, EMPTY, JUNCTION = 0, 1, 2, 3
@@ -323,18 +323,20 @@ class FlowSolver:
         bank = self._banks.get(pattern)
         if bank is None:
             net = self.net
-            n_link, n_src = net.n_links, len(net.source_ids)
-            bounds = BoundMap(n_link, n_src, self._col_upper, pattern)
-            v0 = self._state_vector(net.link_cap, net.source_rate)
-            probes = [v0]
-            for i in range(n_link + n_src):
-                for f in (0.5, 0.0) if i < n_link else (0.0,):
-                    v = v0.copy()
-                    v[i] *= f
-                    probes.append(v)
+            bounds = BoundMap(net.n_links, len(net.source_ids), self._col_upper, pattern)
+            probes = self.probe_states()
             bank = BasisBank(self._a_dense, bounds, lambda v: self._probe(v, pattern), probes)
             self._banks[pattern] = bank
         return bank
+
+    def probe_states(self) -> list[np.ndarray]:
+        """State vectors whose optimal bases every storage pattern stores (see ``basis``)."""
+        net = self.net
+        centres = [self._state_vector(net.link_cap, net.source_rate)]
+        if any(x > 0 for x in net.link_surge):  # every surge granted
+            surged = tuple(c + x for c, x in zip(net.link_cap, net.link_surge))
+            centres.append(self._state_vector(surged, net.source_rate))
+        return probe_states(centres, net.n_links)
 
     def _run_highs(self, v: np.ndarray, pattern: tuple[int, ...]) -> bool:
         # The bounds go through Mt/day and back, as they always have: HiGHS must see the same

@@ -76,6 +76,8 @@ class ShuttleState:
         self.env = env
         self.blocked = 0
         self._clear: simpy.Event = env.event()
+        self.berths: list[Berths] = []
+        """The shuttle's berths (origin, destination), set by :func:`start_shuttle`."""
 
     def block(self, delta: int) -> None:
         """Stop (``+1``) or free (``-1``) sailings; overlapping stops nest."""
@@ -84,6 +86,10 @@ class ShuttleState:
         self.blocked += delta
         if self.blocked == 0:
             self._clear.succeed()
+
+    def waiting(self) -> list[simpy.Event]:
+        """Return the events processes still wait on: sailings clear, a free berth."""
+        return [self._clear, *(q for b in self.berths for q in b.put_queue)]
 
     @property
     def clear(self) -> simpy.Event:
@@ -108,6 +114,7 @@ def start_shuttle(
     """
     o_berths = _port(env, shuttle, "origin", shuttle.origin_berths, streams, ports)
     d_berths = _port(env, shuttle, "destination", shuttle.destination_berths, streams, ports)
+    state.berths = [o_berths, d_berths]
     payload = fraction_sampler(shuttle.payload_factor)
     port_delay = None if shuttle.port_delay is None else duration_sampler(shuttle.port_delay)
     sail_delay = None if shuttle.sailing_delay is None else duration_sampler(shuttle.sailing_delay)

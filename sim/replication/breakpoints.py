@@ -51,7 +51,9 @@ class RawRun(_Cached):
     """Accounting rates after each breakpoint (n rows), Mt/day."""
     levels: np.ndarray
     transit: np.ndarray
-    link_cap: np.ndarray
+    cap_trace: list[tuple[float, ...]]
+    """Link capacities after each breakpoint (n tuples; one object per distinct state), Mt/day;
+    see :attr:`link_cap`."""
     layout: dict[str, slice]
     records: list[EventRecord] = field(default_factory=list)
     regimes: list[tuple[float, str]] = field(default_factory=list)
@@ -70,6 +72,14 @@ class RawRun(_Cached):
             [np.zeros(self.rates.shape[1]), np.cumsum(self.rates * self.spans[:, None], axis=0)]
         )
         self._memo = {}
+
+    @property
+    def link_cap(self) -> np.ndarray:
+        """Link capacities after each breakpoint (n rows), Mt/day.
+
+        Stacked on first use: only the daily series read them.
+        """
+        return self.cached("link_cap", lambda: stack_distinct(self.cap_trace))
 
     def total(self, name: str) -> np.ndarray:
         """Volumes of quantity ``name`` over the whole run (Mt)."""
@@ -206,3 +216,17 @@ def held_at(raw: RawRun, at: np.ndarray) -> np.ndarray:
     rates = raw.rates[idx, raw.layout["storage_net"]]
     levels = raw.levels[idx] + rates * (at - raw.times[idx])[:, None]
     return np.column_stack([levels, raw.transit[idx]])
+
+
+def stack_distinct(items: list) -> np.ndarray:
+    """``np.array(items, dtype=float)``, converting each distinct object (by identity) once."""
+    slot: dict[int, int] = {}
+    distinct = []
+    which = []
+    for item in items:
+        k = slot.get(id(item))
+        if k is None:
+            k = slot[id(item)] = len(distinct)
+            distinct.append(item)
+        which.append(k)
+    return np.array(distinct, dtype=float)[which]

@@ -19,7 +19,7 @@ import simpy
 from sim.base.columns import EVENT_COLUMNS, dtypes, family_dtype
 from sim.base.limits import MAX_STEPS_PER_REPLICATION
 from sim.config.models import Config, Shuttle
-from sim.model.clock import run_steps
+from sim.model.clock import discard, run_steps
 from sim.model.engine import FlowEngine
 from sim.model.hazards import HazardRunner
 from sim.model.network import Network, compile_network
@@ -32,6 +32,7 @@ from sim.model.streams import Streams
 from sim.model.tankers import ShuttleState, start_shuttle
 from sim.replication import accounting, years
 from sim.replication.accounting import RawRun
+from sim.replication.breakpoints import stack_distinct
 from sim.replication.valuation import TwinView, Valuation
 
 
@@ -183,17 +184,19 @@ class Model:
         horizon = cfg.run.horizon_days
         run_until(env, horizon, MAX_STEPS_PER_REPLICATION)
         tr = engine.finish(horizon)
+        # No reference cycles left for the collector: drop what processes still wait on.
+        discard(env, chain(engine.waiting(), *(s.waiting() for s in states)))
         # Few distinct routings and capacity states recur many times: stack each once, then
         # index.
         n_st = len(net.storage_ids)
         return RawRun(
             times=np.asarray(tr.times),
-            rates=_stack_distinct([s.rates for s in tr.solutions]),
+            rates=stack_distinct([s.rates for s in tr.solutions]),
             levels=np.fromiter(
                 chain.from_iterable(tr.levels), float, len(tr.levels) * n_st
             ).reshape(len(tr.times), n_st),
             transit=np.asarray(tr.in_transit),
-            link_cap=_stack_distinct(tr.link_cap).reshape(len(tr.solutions), net.n_links),
+            cap_trace=tr.link_cap,
             layout=self.solver.rate_layout(),
             records=hazards.records,
             regimes=list(hazards.regime.history),
@@ -211,20 +214,6 @@ def _shuttle_is_deterministic(sh: Shuttle) -> bool:
         and sh.origin_traffic is None
         and sh.destination_traffic is None
     )
-
-
-def _stack_distinct(items: list) -> np.ndarray:
-    """``np.array(items)``, converting each distinct object (by identity) only once."""
-    slot: dict[int, int] = {}
-    distinct = []
-    which = []
-    for item in items:
-        k = slot.get(id(item))
-        if k is None:
-            k = slot[id(item)] = len(distinct)
-            distinct.append(item)
-        which.append(k)
-    return np.array(distinct, dtype=float)[which]
 
 
 class TooManyStepsError(RuntimeError):
