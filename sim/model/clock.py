@@ -107,3 +107,34 @@ def processed_count(env: simpy.Environment) -> int:
     For diagnostics after a run: it uses up one event id.
     """
     return next(env._eid) - len(env._queue)
+
+
+def queue_head(env: simpy.Environment) -> float:
+    """Return the time of the earliest queued event of ``env`` (``inf`` when none is queued).
+
+    Nothing but what a caller does itself can happen before that time: every other change is
+    made by processing a queued event (see docs/background/shuttle-exact.md).
+    """
+    queue = env._queue
+    return queue[0][0] if queue else float("inf")
+
+
+def set_now(env: simpy.Environment, at: float) -> None:
+    """Move the clock of ``env`` forward to ``at``, which must not pass :func:`queue_head`.
+
+    For work carried out between queued events (the exact shuttle): SimPy would have reached
+    ``at`` by processing an event there; the next event processed sets the clock as usual.
+    """
+    env._now = at
+
+
+def start_urgent(env: simpy.Environment, callback: Callable[[Event], Any]) -> None:
+    """Call ``callback`` now, queued as :meth:`simpy.Environment.process` queues a new process.
+
+    (An urgent event at the current time: it runs before the normal events of this instant.)
+    """
+    event = Event(env)
+    event._ok = True
+    event._value = None
+    event.callbacks.append(callback)
+    heappush(env._queue, (env._now, URGENT, next(env._eid), event))
