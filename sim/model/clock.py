@@ -109,14 +109,38 @@ def processed_count(env: simpy.Environment) -> int:
     return next(env._eid) - len(env._queue)
 
 
-def queue_head(env: simpy.Environment) -> float:
-    """Return the time of the earliest queued event of ``env`` (``inf`` when none is queued).
+def queue_head(env: simpy.Environment) -> tuple[float, int, int]:
+    """Return the sort key ``(time, priority, id)`` of the earliest queued event of ``env``.
 
-    Nothing but what a caller does itself can happen before that time: every other change is
-    made by processing a queued event (see docs/background/shuttle-exact.md).
+    ``(inf, 0, 0)`` when nothing is queued. Nothing but what a caller does itself can happen
+    before that event: every other change is made by processing a queued event (see
+    docs/background/shuttle-exact.md).
     """
     queue = env._queue
-    return queue[0][0] if queue else float("inf")
+    return queue[0][:3] if queue else (float("inf"), 0, 0)
+
+
+def take_id(env: simpy.Environment) -> int:
+    """Take the next event id of ``env``, as scheduling an event at this point would.
+
+    An event queued later with this id (:func:`wake_at_id`) sorts among same-time events exactly
+    where one scheduled now would have; ids only order events, so a skipped id changes nothing.
+    """
+    return next(env._eid)
+
+
+def wake_at_id(
+    env: simpy.Environment, at: float, eid: int, callback: Callable[[Event], Any]
+) -> None:
+    """Call ``callback`` at time ``at``, queued as a normal event with id ``eid``.
+
+    See :func:`take_id`.
+    """
+    event = Event(env)
+    event._ok = True
+    event._value = None
+    event.callbacks.append(callback)
+    heappush(env._queue, (at, NORMAL, eid, event))
 
 
 def set_now(env: simpy.Environment, at: float) -> None:

@@ -17,13 +17,12 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from heapq import heappop, heappush
-from itertools import count
 
 import simpy
 
 from sim.config.models import Shuttle
+from sim.model.clock import NORMAL, queue_head, set_now, start_urgent, take_id, wake_at_id
 from sim.model.clock import now as clock_now
-from sim.model.clock import queue_head, set_now, start_urgent, wake_at
 from sim.model.engine import FlowEngine
 from sim.model.tankers import ShuttleState, TankerSpec, TankerStats, leg_times
 
@@ -92,10 +91,11 @@ class ExactShuttle:
         self._free = [sh.origin_berths, sh.destination_berths] if sh is not None else [0, 0]
         self._berth_queue: list[deque[_Tanker]] = [deque(), deque()]
         self._due: list[tuple[float, int, _Tanker, _Step]] = []
-        """Steps due at a time: (time, order of scheduling, tanker, step); a heap."""
-        self._seq = count()
-        self._wakes: list[float] = []
-        """Times of this shuttle's pending wake-ups (a heap)."""
+        """Steps due at a time: (time, event id, tanker, step); a heap. The event id is taken
+        when the step is scheduled, where the tanker process would schedule its event, so the
+        step sorts among other events of the same instant as that event would."""
+        self._wakes: list[tuple[float, int]] = []
+        """(time, event id) of this shuttle's pending wake-ups (a heap)."""
         self.inline_steps = 0
         """Timed steps carried out without a queue event (diagnostics)."""
 
@@ -111,29 +111,29 @@ class ExactShuttle:
 
     # ------------------------------------------------------------------ scheduling
     def _at(self, t: float, tk: _Tanker, step: _Step) -> None:
-        heappush(self._due, (t, next(self._seq), tk, step))
+        heappush(self._due, (t, take_id(self.env), tk, step))
 
     def _drain(self) -> None:
-        """Carry out every due step that comes before the queue's head; wake up for the rest."""
+        """Carry out every due step that sorts before the queue's head; wake up for the rest."""
         due, env = self._due, self.env
         while due:
-            t = due[0][0]
-            if t < queue_head(env):
-                _, _, tk, step = heappop(due)
+            t, eid, tk, step = due[0]
+            if (t, NORMAL, eid) < queue_head(env):
+                heappop(due)
                 set_now(env, t)
                 self.inline_steps += 1
                 step(tk)
                 continue
             wakes = self._wakes
-            if not wakes or wakes[0] > t:
-                wake_at(env, t, self._wake)
-                heappush(wakes, t)
+            if not wakes or wakes[0] > (t, eid):
+                wake_at_id(env, t, eid, self._wake)
+                heappush(wakes, (t, eid))
             return
 
     def _wake(self, _ev: simpy.Event) -> None:
-        heappop(self._wakes)
+        fired = heappop(self._wakes)
         due = self._due
-        if due and due[0][0] <= clock_now(self.env):
+        if due and due[0][:2] <= fired:
             _, _, tk, step = heappop(due)
             step(tk)
         self._drain()
