@@ -333,20 +333,8 @@ class RunSettings(Strict):
     hazard rates are drawn from their ``rate_uncertainty``; ``None`` keeps every rate fixed."""
     shuttle_mode: Literal["discrete", "exact"] = "discrete"
     """How tanker shuttles are simulated: ``discrete`` (each tanker a SimPy process, the
-    reference) or ``exact`` (the shuttle's own steps carried out between other events, same
-    results; see docs/background/shuttle-exact.md). ``exact`` is experimental and refused until
-    its equality tests pass."""
-
-    @field_validator("shuttle_mode")
-    @classmethod
-    def _exact_not_yet(cls, v: str) -> str:
-        if v == "exact":
-            raise ValueError(
-                "shuttle_mode 'exact' is experimental and not yet available: its equality tests "
-                "against 'discrete' do not all pass yet (docs/background/shuttle-exact.md); "
-                "use 'discrete'"
-            )
-        return v
+    reference) or ``exact`` (tankers as plain data whose steps are carried out between the other
+    events, same results to the last bit in the tests; docs/background/shuttle-exact.md)."""
 
 
 class Config(Strict):

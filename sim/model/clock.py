@@ -109,15 +109,14 @@ def processed_count(env: simpy.Environment) -> int:
     return next(env._eid) - len(env._queue)
 
 
-def queue_head(env: simpy.Environment) -> tuple[float, int, int]:
-    """Return the sort key ``(time, priority, id)`` of the earliest queued event of ``env``.
+def event_queue(env: simpy.Environment) -> list[tuple[float, int, int, Event]]:
+    """Return the event queue of ``env``: a heap of ``(time, priority, id, event)``, read only.
 
-    ``(inf, 0, 0)`` when nothing is queued. Nothing but what a caller does itself can happen
-    before that event: every other change is made by processing a queued event (see
-    docs/background/shuttle-exact.md).
+    Its head is the earliest queued event; nothing but what a caller does itself can happen
+    before it, since every other change is made by processing a queued event (see
+    docs/background/shuttle-exact.md). The list is the same for the whole run.
     """
-    queue = env._queue
-    return queue[0][:3] if queue else (float("inf"), 0, 0)
+    return env._queue
 
 
 def take_id(env: simpy.Environment) -> int:

@@ -20,13 +20,24 @@ from heapq import heappop, heappush
 
 import simpy
 
+from sim.base.limits import MAX_STEPS_PER_REPLICATION
 from sim.config.models import Shuttle
-from sim.model.clock import NORMAL, queue_head, set_now, start_urgent, take_id, wake_at_id
+from sim.model.clock import NORMAL, event_queue, set_now, start_urgent, take_id, wake_at_id
 from sim.model.clock import now as clock_now
 from sim.model.engine import FlowEngine
 from sim.model.tankers import ShuttleState, TankerSpec, TankerStats, leg_times
 
 _Step = Callable[["_Tanker"], None]
+
+
+class StuckShuttleError(RuntimeError):
+    """A shuttle took more steps than a replication may take events (its loop takes no time)."""
+
+    def __init__(self, day: float) -> None:
+        super().__init__(
+            f"more than {MAX_STEPS_PER_REPLICATION} shuttle steps (stuck at day {day:.6g}); the "
+            "model stopped advancing - check for zero or near-zero tanker trip times"
+        )
 
 
 def eligible(shuttle: Shuttle) -> bool:
@@ -96,6 +107,7 @@ class ExactShuttle:
         step sorts among other events of the same instant as that event would."""
         self._wakes: list[tuple[float, int]] = []
         """(time, event id) of this shuttle's pending wake-ups (a heap)."""
+        self._queue = event_queue(env)
         self.inline_steps = 0
         """Timed steps carried out without a queue event (diagnostics)."""
 
@@ -115,14 +127,19 @@ class ExactShuttle:
 
     def _drain(self) -> None:
         """Carry out every due step that sorts before the queue's head; wake up for the rest."""
-        due, env = self._due, self.env
+        due, queue, env = self._due, self._queue, self.env
         while due:
-            t, eid, tk, step = due[0]
-            if (t, NORMAL, eid) < queue_head(env):
+            head = due[0]
+            t, eid = head[0], head[1]
+            # A queue entry is (time, priority, id, event); ids are unique, so the comparison
+            # never reaches the event.
+            if not queue or (t, NORMAL, eid) < queue[0]:
                 heappop(due)
                 set_now(env, t)
                 self.inline_steps += 1
-                step(tk)
+                if self.inline_steps > MAX_STEPS_PER_REPLICATION:
+                    raise StuckShuttleError(t)
+                head[3](head[2])
                 continue
             wakes = self._wakes
             if not wakes or wakes[0] > (t, eid):

@@ -4,8 +4,8 @@ Both modes run the same replication (same seed and index) and must agree on ever
 (day to 1e-9, Mt to 1e-9), every tanker statistic, and every column of the replication row (1e-9
 relative): on the shipped config, on random small networks with a shuttle (hypothesis), and on
 cases built to cut supply-limited stretches -- storms on the shuttle, a full destination tank, a
-berth outage behind it, random port and sailing delays, third-party calls. ``exact`` is refused by
-config validation while experimental, so the tests switch it on with ``model_copy``.
+berth outage behind it, random port and sailing delays, third-party calls, and whole-day legs
+whose events tie with scripted ones.
 """
 
 from __future__ import annotations
@@ -76,10 +76,20 @@ def compare(cfg: Config, replications: range) -> list[str]:
 
 
 # --------------------------------------------------------------------------- the config key
-def test_exact_is_refused_while_experimental() -> None:
-    data = cfg_dict(run={"shuttle_mode": "exact"})
-    with pytest.raises(ConfigError, match="experimental"):
-        validate_config(data)
+def test_both_modes_are_accepted() -> None:
+    for mode in ("discrete", "exact"):
+        assert validate_config(cfg_dict(run={"shuttle_mode": mode})).run.shuttle_mode == mode
+    with pytest.raises(ConfigError, match="shuttle_mode"):
+        validate_config(cfg_dict(run={"shuttle_mode": "fluid"}))
+
+
+def test_a_shuttle_that_stops_advancing_is_an_error(monkeypatch) -> None:
+    import sim.model.shuttle_exact as exact
+
+    monkeypatch.setattr(exact, "MAX_STEPS_PER_REPLICATION", 50)
+    cfg = with_mode(load_config(KAZAKHSTAN_YAML), "exact")
+    with pytest.raises(exact.StuckShuttleError, match="more than 50 shuttle steps"):
+        sim.Model(cfg).run_raw(Streams(cfg.run.seed, 0))
 
 
 def test_shuttle_mode_at_its_default_keeps_the_config_hash() -> None:
