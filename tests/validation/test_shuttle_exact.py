@@ -107,29 +107,22 @@ def test_exact_equals_discrete_on_shipped_configs(path) -> None:
 
 
 def test_exact_removes_events_on_the_shipped_config(monkeypatch) -> None:
-    import sim.replication.runner as runner
-    from sim.model.clock import processed_count
-    from sim.model.shuttle_exact import ExactShuttle
+    import sim.model.clock as clock
 
     cfg = load_config(KAZAKHSTAN_YAML)
-    counts: dict[str, int] = {}
-    shuttles: list[ExactShuttle] = []
-    real_run, real_start = runner.run_until, ExactShuttle.start
+    popped = [0]
+    real_pop = clock.heappop
 
-    def start(self: ExactShuttle) -> None:
-        shuttles.append(self)
-        real_start(self)
+    def counting_pop(queue):  # every event the run processes is popped here once
+        popped[0] += 1
+        return real_pop(queue)
 
-    monkeypatch.setattr(ExactShuttle, "start", start)
+    monkeypatch.setattr(clock, "heappop", counting_pop)
+    counts = {}
     for mode in ("discrete", "exact"):
-
-        def counting(env, horizon, steps, mode=mode):
-            real_run(env, horizon, steps)
-            # an inline step took an event id without queueing an event
-            counts[mode] = processed_count(env) - sum(s.inline_steps for s in shuttles)
-
-        monkeypatch.setattr(runner, "run_until", counting)
+        popped[0] = 0
         sim.Model(with_mode(cfg, mode)).run_raw(Streams(cfg.run.seed, 0))
+        counts[mode] = popped[0]
     assert counts["exact"] < 0.8 * counts["discrete"]
 
 
