@@ -276,3 +276,27 @@ def test_exact_equals_discrete_when_events_tie() -> None:
                         data = _integer_day_case(count, berths, level, day, asset)
                         bad += compare(validate_config(data), range(1))
     assert bad == []
+
+
+def test_exact_equals_discrete_with_two_shuttles_on_the_same_tanks() -> None:
+    # Both shuttles lift from one tank and land in another (the engine's queues of waiting
+    # transfers are shared); the second has third-party calls, so it stays discrete.
+    data = _case()
+    second = {
+        **data["shuttles"][0],
+        "id": "sh2",
+        "fleet": [{"name": "u", "count": 2, "dwt_t": 9000.0, "speed_knots": 9.0}],
+        "origin_traffic": {
+            "calls_per_year": 30,
+            "berth_time": {"dist": "exponential", "mean_days": 0.8},
+        },
+    }
+    data["shuttles"].append(second)
+    data["sources"][0]["production_mt_per_year"] = 5.0
+    data["pipelines"][0]["capacity_mt_per_year"] = 6.0
+    data["terminals"][0]["capacity_mt_per_year"] = 5.5
+    data["routes"].append(
+        {**data["routes"][0], "id": "r2", "path": ["p_in", "orig", "sh2", "dest", "term"]}
+    )
+    data["hazards"] = {"storm": _hazard("sh", 10.0, 2.0), "storm2": _hazard("sh2", 6.0, 1.0)}
+    assert compare(validate_config(data), range(4)) == []
