@@ -124,3 +124,57 @@ def discard(env: simpy.Environment, waiting: Iterable[Event] = ()) -> None:
     queue.clear()
     for event in waiting:
         event.callbacks = None
+
+
+def event_queue(env: simpy.Environment) -> list[tuple[float, int, int, Event]]:
+    """Return the event queue of ``env``: a heap of ``(time, priority, id, event)``, read only.
+
+    Its head is the earliest queued event; nothing but what a caller does itself can happen
+    before it, since every other change is made by processing a queued event (see
+    docs/background/shuttle-exact.md). The list is the same for the whole run.
+    """
+    return env._queue
+
+
+def take_id(env: simpy.Environment) -> int:
+    """Take the next event id of ``env``, as scheduling an event at this point would.
+
+    An event queued later with this id (:func:`wake_at_id`) sorts among same-time events exactly
+    where one scheduled now would have; ids only order events, so a skipped id changes nothing.
+    """
+    return next(env._eid)
+
+
+def wake_at_id(
+    env: simpy.Environment, at: float, eid: int, callback: Callable[[Event], Any]
+) -> None:
+    """Call ``callback`` at time ``at``, queued as a normal event with id ``eid``.
+
+    See :func:`take_id`.
+    """
+    event = Event(env)
+    event._ok = True
+    event._value = None
+    event.callbacks.append(callback)
+    heappush(env._queue, (at, NORMAL, eid, event))
+
+
+def set_now(env: simpy.Environment, at: float) -> None:
+    """Move the clock of ``env`` forward to ``at``, which must not pass :func:`queue_head`.
+
+    For work carried out between queued events (the exact shuttle): SimPy would have reached
+    ``at`` by processing an event there; the next event processed sets the clock as usual.
+    """
+    env._now = at
+
+
+def start_urgent(env: simpy.Environment, callback: Callable[[Event], Any]) -> None:
+    """Call ``callback`` now, queued as :meth:`simpy.Environment.process` queues a new process.
+
+    (An urgent event at the current time: it runs before the normal events of this instant.)
+    """
+    event = Event(env)
+    event._ok = True
+    event._value = None
+    event.callbacks.append(callback)
+    heappush(env._queue, (env._now, URGENT, next(env._eid), event))

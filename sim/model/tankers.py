@@ -112,18 +112,36 @@ def start_shuttle(
     Third-party calls start at the ports that have them; their berths are added to ``ports``
     (when given) as ``"<shuttle>.origin"`` / ``"<shuttle>.destination"``.
     """
+    stats: list[TankerStats] = []
+    for spec, st in tanker_specs(env, shuttle, origin, destination, streams, ports):
+        stats.append(st)
+        env.process(_tanker(env, engine, spec, state, st))
+    return stats
+
+
+def tanker_specs(
+    env: simpy.Environment,
+    shuttle: Shuttle,
+    origin: int,
+    destination: int,
+    streams: Streams,
+    ports: dict[str, MonitoredBerths] | None = None,
+) -> list[tuple[TankerSpec, TankerStats]]:
+    """Return the spec and (empty) statistics of every tanker of ``shuttle``, fleet order.
+
+    Builds the shuttle's berths and starts the third-party calls at its ports (see
+    :func:`start_shuttle`).
+    """
     o_berths = _port(env, shuttle, "origin", shuttle.origin_berths, streams, ports)
     d_berths = _port(env, shuttle, "destination", shuttle.destination_berths, streams, ports)
     state.berths = [o_berths, d_berths]
     payload = fraction_sampler(shuttle.payload_factor)
     port_delay = None if shuttle.port_delay is None else duration_sampler(shuttle.port_delay)
     sail_delay = None if shuttle.sailing_delay is None else duration_sampler(shuttle.sailing_delay)
-    stats: list[TankerStats] = []
+    out: list[tuple[TankerSpec, TankerStats]] = []
     for cls in shuttle.fleet:
         for k in range(cls.count):
             name = f"{cls.name}-{k + 1}"
-            st = TankerStats(name)
-            stats.append(st)
             key = ("shuttle", shuttle.id, name)
             spec = TankerSpec(
                 shuttle=shuttle,
@@ -140,8 +158,8 @@ def start_shuttle(
                 sail_delay=sail_delay,
                 rng_voyage=None if sail_delay is None else streams.lazy(*key, "voyage"),
             )
-            env.process(_tanker(env, engine, spec, state, st))
-    return stats
+            out.append((spec, TankerStats(name)))
+    return out
 
 
 def _port(
@@ -171,7 +189,7 @@ def _tanker(
     st: TankerStats,
 ) -> Generator[Any, Any, None]:
     """Run one tanker's loop: load, sail, discharge, sail back; forever."""
-    sail, port, load_rate, discharge_rate = _leg_times(spec.shuttle, spec.speed_knots)
+    sail, port, load_rate, discharge_rate = leg_times(spec.shuttle, spec.speed_knots)
     timeout, now, lift, land = env.timeout, clock_now, engine.lift, engine.land
     o_berths, d_berths = spec.origin_berths, spec.destination_berths
     waits, landings = st.waits, st.landings
@@ -225,7 +243,7 @@ def _tanker(
         )
 
 
-def _leg_times(sh: Shuttle, speed_knots: float) -> tuple[float, float, float, float]:
+def leg_times(sh: Shuttle, speed_knots: float) -> tuple[float, float, float, float]:
     """Return a tanker's sailing and port-call days and its load and discharge rates, Mt/day."""
     sail = sh.distance_nm / (speed_knots * HOURS_PER_DAY)
     port = sh.port_time_hours / HOURS_PER_DAY

@@ -27,9 +27,10 @@ from sim.model.parameters import draw_rates, parameter_set
 from sim.model.port_traffic import MonitoredBerths
 from sim.model.prices import price_path
 from sim.model.sampling import is_deterministic
+from sim.model.shuttle_exact import ExactShuttle, eligible
 from sim.model.solver import FlowSolver
 from sim.model.streams import Streams
-from sim.model.tankers import ShuttleState, start_shuttle
+from sim.model.tankers import ShuttleState, start_shuttle, tanker_specs
 from sim.replication import accounting, years
 from sim.replication.accounting import RawRun
 from sim.replication.breakpoints import stack_distinct
@@ -168,17 +169,15 @@ class Model:
         )
         tankers = {}
         ports: dict[str, MonitoredBerths] = {}
+        exact = cfg.run.shuttle_mode == "exact"
         for sh, state in zip(cfg.shuttles, states):
-            tankers[sh.id] = start_shuttle(
-                env,
-                engine,
-                sh,
-                net.asset_index[sh.origin],
-                net.asset_index[sh.destination],
-                state,
-                streams,
-                ports,
-            )
+            ends = (net.asset_index[sh.origin], net.asset_index[sh.destination])
+            if exact and eligible(sh):
+                specs = tanker_specs(env, sh, *ends, streams, ports)
+                ExactShuttle(env, engine, state, specs).start()
+                tankers[sh.id] = [st for _, st in specs]
+            else:
+                tankers[sh.id] = start_shuttle(env, engine, sh, *ends, state, streams, ports)
         engine.refresh()
         hazards.start(hazards=disrupted, scripted=disrupted)
         horizon = cfg.run.horizon_days
