@@ -113,7 +113,10 @@ def start_shuttle(
     (when given) as ``"<shuttle>.origin"`` / ``"<shuttle>.destination"``.
     """
     stats: list[TankerStats] = []
-    for spec, st in tanker_specs(env, shuttle, origin, destination, streams, ports):
+    specs = tanker_specs(env, shuttle, origin, destination, streams, ports)
+    if specs:  # their berths: processes waiting there are dropped when the run ends
+        state.berths = [specs[0][0].origin_berths, specs[0][0].destination_berths]
+    for spec, st in specs:
         stats.append(st)
         env.process(_tanker(env, engine, spec, state, st))
     return stats
@@ -134,7 +137,6 @@ def tanker_specs(
     """
     o_berths = _port(env, shuttle, "origin", shuttle.origin_berths, streams, ports)
     d_berths = _port(env, shuttle, "destination", shuttle.destination_berths, streams, ports)
-    state.berths = [o_berths, d_berths]
     payload = fraction_sampler(shuttle.payload_factor)
     port_delay = None if shuttle.port_delay is None else duration_sampler(shuttle.port_delay)
     sail_delay = None if shuttle.sailing_delay is None else duration_sampler(shuttle.sailing_delay)
