@@ -44,6 +44,8 @@ class ScreenResult:
     potential_mt: np.ndarray
     n_states: int
     n_lp_solves: int
+    volume_lost_by_source: dict[str, np.ndarray]
+    """Source id -> volume lost (Mt) per replication."""
 
     @property
     def availability(self) -> np.ndarray:
@@ -144,7 +146,7 @@ def _integrate(cfg: Config, fluid: FluidNetwork, iv: Intervals, rt: _Rates):
     room = np.full(n, room_cap)
     ep = np.full(n, np.nan)
     prev_cong = np.zeros((n, nb.size))
-    vol, rev = np.zeros(n), np.zeros(n)
+    vol, rev = np.zeros((n, nb.size)), np.zeros(n)
     r = cfg.economics.discount_rate_per_year
     edges = np.append(rt.lags, np.inf)
     for k in range(k_max):
@@ -171,7 +173,7 @@ def _integrate(cfg: Config, fluid: FluidNetwork, iv: Intervals, rt: _Rates):
         lost_s += eased * ramp
         prev_cong = np.where(live[:, None], cong_now, prev_cong)
         disc = discount_factor(r, t + d / 2) if r else 1.0
-        vol += lost_s.sum(axis=1)
+        vol += lost_s
         rev += (lost_s * nb).sum(axis=1) * 1e6 * disc
     return vol, rev
 
@@ -205,4 +207,11 @@ def screen(cfg: Config, replications: int = 10_000, seed: int | None = None) -> 
     rt = _rates(fluid, iv)
     vol, rev = _integrate(cfg, fluid, iv, rt)
     potential = np.full(replications, fluid.source_rate.sum() * cfg.run.horizon_days)
-    return ScreenResult(vol, rev, potential, iv.link_factor.shape[0], fluid.n_solves)
+    return ScreenResult(
+        vol.sum(axis=1),
+        rev,
+        potential,
+        iv.link_factor.shape[0],
+        fluid.n_solves,
+        dict(zip(fluid.net.source_ids, vol.T)),
+    )

@@ -5,9 +5,10 @@ same declarations the engine uses (:mod:`sim.config.rates` for the rate at a mon
 :mod:`sim.model.parameters` for the rate of each parameter set, the duration and fraction
 families of :mod:`sim.config.distributions`). Not the engine's streams: the draws follow the
 same distributions, not the same bits. Approximations: a planned outage that falls outside its
-allowed months starts at the next allowed month (``exclusive`` and the retry are ignored);
-renewal hazards are drawn as Poisson with the mean rate; berths taken by different events add
-up (capped at the terminal's berths), whichever berth each names.
+allowed months starts at the next allowed month (an ``exclusive`` one also waits, in steps of
+``retry_days``, for its assets to be free of the outages drawn before it, see
+:mod:`.states`); renewal hazards are drawn as Poisson with the mean rate; berths taken by
+different events add up (capped at the terminal's berths), whichever berth each names.
 """
 
 from __future__ import annotations
@@ -169,7 +170,6 @@ class EventDrawer:
         cal = Calendar(cfg.run.start_date, self.horizon)
         self.bounds = np.asarray(cal.bounds)
         self.months = np.asarray(cal.months)
-        self.n_events = np.zeros(n, dtype=np.int64)
 
     def month(self, t: np.ndarray) -> np.ndarray:
         """Calendar month (0-11) of days ``t``."""

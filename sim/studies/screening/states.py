@@ -60,14 +60,57 @@ def _effect(cfg: Config, pieces: Pieces, slots, asset, rep, t0, t1, frac, berth)
                 pieces.add(rep, a, a + ramp / steps, slot, np.log(np.maximum(1 - lost, LOG_FLOOR)))
 
 
+def _asset_slots(cfg: Config, slots, assets: list[str]) -> list[int]:
+    """Slots whose pieces impair any of ``assets`` (links, sources, terminal berths)."""
+    out = []
+    for a in assets:
+        out += [slots[k] for k in (("link", a), ("source", a), ("berths", a)) if k in slots]
+    return out
+
+
+def _defer_exclusive(pieces: Pieces, drawer: EventDrawer, hz, slots, rep, t) -> np.ndarray:
+    """Start each planned, exclusive outage only while its assets are unimpaired.
+
+    As the engine: an outage that would start while another holds one of its assets waits
+    ``retry_days`` and tries again (also re-checking its months). Impairments are those drawn
+    so far (exclusive hazards are drawn last).
+    """
+    p_rep, p_start, p_end, p_slot, _ = pieces.arrays()
+    sel = np.isin(p_slot, _asset_slots(drawer.cfg, slots, hz.assets))
+    span = 1e7
+    b_rep = np.concatenate([p_rep[sel], p_rep[sel]])
+    b_t = np.concatenate([p_start[sel], p_end[sel]])
+    order = np.lexsort((b_t, b_rep))
+    keys = (b_rep * span + b_t)[order]
+    count = np.cumsum(np.concatenate([np.ones(sel.sum()), -np.ones(sel.sum())])[order])
+    free = np.where(count <= 0.5, np.arange(count.size), count.size)
+    nxt = np.minimum.accumulate(free[::-1])[::-1]
+    b_t = b_t[order]
+    retry = hz.planning.retry_days
+    for _ in range(50):
+        t = drawer.planned_start(hz, t)
+        idx = np.searchsorted(keys, rep * span + t, side="right") - 1
+        busy = (idx >= 0) & (count[np.maximum(idx, 0)] > 0.5)
+        busy &= (keys[np.maximum(idx, 0)] // span) == rep
+        if not busy.any():
+            break
+        wait = b_t[nxt[idx[busy]]] - t[busy]
+        t[busy] += np.ceil(np.maximum(wait, 1e-9) / retry) * retry
+    return t
+
+
 def draw_pieces(cfg: Config, drawer: EventDrawer, slots) -> Pieces:
-    """Draw every enabled hazard's events and turn them into pieces."""
+    """Draw every enabled hazard's events and turn them into pieces.
+
+    Planned exclusive hazards come last, each copy after the previous one, so that they can
+    wait for the impairments drawn before them.
+    """
     pieces = Pieces([], [], [], [], [])
     rng = drawer.rng
-    for name, hz in cfg.hazards.items():
-        if not hz.enabled:
-            continue
-        terms = {t.id: t.berths for t in cfg.terminals}
+    terms = {t.id: t.berths for t in cfg.terminals}
+    hazards = [(n, h) for n, h in cfg.hazards.items() if h.enabled]
+    hazards.sort(key=lambda nh: bool(nh[1].planning and nh[1].planning.exclusive))
+    for name, hz in hazards:
         copies = terms.get(hz.assets[0], 1) if hz.per_berth else 1
         for _ in range(copies):
             rep, t = drawer.arrivals(name, hz)
@@ -75,9 +118,11 @@ def draw_pieces(cfg: Config, drawer: EventDrawer, slots) -> Pieces:
             dur = sample_duration(hz.duration, rng, n)
             effective = rng.random(n) < hz.effect.probability
             frac = sample_fraction(hz.effect.capacity_lost, rng, n)
-            t = drawer.planned_start(hz, t)
+            if hz.planning is not None and hz.planning.exclusive:
+                t = _defer_exclusive(pieces, drawer, hz, slots, rep, t)
+            else:
+                t = drawer.planned_start(hz, t)
             rep, t, dur, frac = rep[effective], t[effective], dur[effective], frac[effective]
-            np.add.at(drawer.n_events, rep, len(hz.assets))
             berth = 1 if hz.per_berth else hz.effect.berths_lost
             for asset in hz.assets:
                 b = berth if asset in terms else None
