@@ -39,14 +39,15 @@ def cmd_screen(args, config_path: str) -> int:
     """``corridor-sim screen [CONFIG]``."""
     import pandas as pd
 
-    from sim.base.errors import InputError
+    from sim.base.errors import InputError, Problem
     from sim.config import load_config
     from sim.store.layout import atomic_write_bytes, atomic_write_parquet
     from sim.store.outputs import check_output_dir, claim_output_dir
     from sim.studies.screening import check_against_des, format_table, screen
 
-    if args.replications < 2 or (args.check is not None and args.check < 2):
-        raise InputError("--replications and --check need at least 2 replications")
+    for flag, value in (("--replications", args.replications), ("--check", args.check)):
+        if value is not None and value < 2:
+            raise InputError(Problem(flag, f"needs at least 2 replications, got {value}"))
     cfg = load_config(config_path, args.set)
     seed = int(cfg.run.seed if args.seed is None else args.seed)
     if args.out:

@@ -155,23 +155,26 @@ def _integrate(cfg: Config, fluid: FluidNetwork, iv: Intervals, rt: _Rates):
         blocked = live & (rt.cong[s, 0].sum(axis=1) > _EPS)
         ep = np.where(blocked, np.where(np.isnan(ep), t, ep), np.nan)
         lost_s = np.zeros((n, nb.size))
+        cong_s = np.zeros((n, nb.size))
         end_lvl = np.zeros(n, dtype=np.int64)
         for lv in range(len(rt.lags)):
             lo = np.where(blocked, ep + edges[lv], -np.inf if lv == 0 else np.inf)
             hi = np.where(blocked, ep + edges[lv + 1], np.inf if lv == 0 else -np.inf)
             w = _overlap(t, t + d, lo, hi)
             lost_s += w[:, None] * rt.lost[s, lv]
+            cong_s += w[:, None] * rt.cong[s, lv]
             end_lvl = np.where(blocked & (t + d > lo), lv, end_lvl)
         cong_now = rt.cong[s, end_lvl]
-        take = np.minimum(room, np.minimum(rt.buf[s] * d, (rt.cong[s, 0] * d[:, None]).sum(1)))
-        take = np.where(blocked, take, 0.0)
+        blocked_mt = cong_s.sum(axis=1)
+        take = np.where(blocked, np.minimum(room, np.minimum(rt.buf[s] * d, blocked_mt)), 0.0)
         room = np.where(blocked, room - take, np.minimum(room_cap, room + rt.drain[s] * d))
-        share = rt.cong[s, 0] / np.maximum(rt.cong[s, 0].sum(axis=1), _EPS)[:, None]
-        lost_s -= take[:, None] * share
-        full = ~blocked | (room <= _EPS)
-        eased = np.where(live[:, None] & full[:, None], np.maximum(prev_cong - cong_now, 0), 0)
+        lost_s -= cong_s * (take / np.maximum(blocked_mt, _EPS))[:, None]
+        # A cut eases only where oil was really shut in (the buffer was full) at the end of
+        # the previous interval.
+        eased = np.where(live[:, None], np.maximum(prev_cong - cong_now, 0), 0)
         lost_s += eased * ramp
-        prev_cong = np.where(live[:, None], cong_now, prev_cong)
+        shut = blocked & (room <= _EPS)
+        prev_cong = np.where(live[:, None], np.where(shut[:, None], cong_now, 0.0), prev_cong)
         disc = discount_factor(r, t + d / 2) if r else 1.0
         vol += lost_s
         rev += (lost_s * nb).sum(axis=1) * 1e6 * disc

@@ -94,7 +94,8 @@ class Pieces:
     def arrays(self) -> tuple[np.ndarray, ...]:
         """Concatenated (rep, start, end, slot, value)."""
         parts = (self.rep, self.start, self.end, self.slot, self.value)
-        return tuple(np.concatenate(p) if p else np.empty(0) for p in parts)
+        kinds = (np.int64, float, float, np.int64, float)
+        return tuple(np.concatenate(p) if p else np.empty(0, k) for p, k in zip(parts, kinds))
 
 
 class Regimes:

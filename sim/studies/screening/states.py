@@ -77,6 +77,8 @@ def _defer_exclusive(pieces: Pieces, drawer: EventDrawer, hz, slots, rep, t) -> 
     """
     p_rep, p_start, p_end, p_slot, _ = pieces.arrays()
     sel = np.isin(p_slot, _asset_slots(drawer.cfg, slots, hz.assets))
+    if not sel.any():
+        return drawer.planned_start(hz, t)
     span = 1e7
     b_rep = np.concatenate([p_rep[sel], p_rep[sel]])
     b_t = np.concatenate([p_start[sel], p_end[sel]])
