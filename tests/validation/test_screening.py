@@ -49,7 +49,8 @@ def test_closed_form_single_pipeline():
     horizon = cfg.run.horizon_days
     down, _ = integrate.quad(_p_down, 0.0, horizon)
     truth = PROD / DAYS_PER_YEAR * down
-    assert abs(truth - RATE * MEAN_DAYS * PROD / DAYS_PER_YEAR) / truth < 0.1  # r x d x q, less overlaps
+    # rate x mean duration x throughput, less the overlaps of outages:
+    assert abs(truth - RATE * MEAN_DAYS * PROD / DAYS_PER_YEAR) / truth < 0.1
     x = res.volume_lost_mt
     se = x.std(ddof=1) / math.sqrt(x.size)
     assert abs(x.mean() - truth) < Z * se, (x.mean(), truth, se)

@@ -59,8 +59,8 @@ class _Rates:
 
     lost: np.ndarray  # (n_state, n_level, n_src) Mt/day lost (field + congestion)
     cong: np.ndarray  # (n_state, n_level, n_src) congestion shut-in only
-    buf: np.ndarray  # (n_state,) storage intake possible while room
-    drain: np.ndarray  # (n_state,)
+    buf: np.ndarray  # (n_state, n_storage) storage intake possible while room
+    drain: np.ndarray  # (n_state, n_storage)
     lags: np.ndarray  # (n_level,) days from a blocked spell's start
 
 
@@ -100,7 +100,8 @@ def _rates(fluid: FluidNetwork, iv: Intervals) -> _Rates:
     free = (iv.link_factor >= 1.0).all(axis=1) if free is None else ~free
     lost = np.repeat((rate - avail)[:, None, :], n_lvl, axis=1)
     cong = np.zeros_like(lost)
-    buf, drain = np.zeros(n_state), np.full(n_state, base.drain[0])
+    buf = np.zeros((n_state, base.drain.shape[1]))
+    drain = np.repeat(base.drain, n_state, axis=0)
     todo = np.flatnonzero(~free)
     for lv in range(n_lvl):
         if todo.size == 0:
@@ -142,8 +143,8 @@ def _integrate(cfg: Config, fluid: FluidNetwork, iv: Intervals, rt: _Rates):
     ramp = np.array(
         [s.restart_ramp_days * (s.ramp_steps + 1) / (2 * s.ramp_steps) for s in cfg.sources]
     )
-    room_cap = float(sum(s.capacity_mt - s.initial_level_mt for s in fluid.cfg.storages))
-    room = np.full(n, room_cap)
+    room_cap = np.array([s.capacity_mt - s.initial_level_mt for s in fluid.cfg.storages])
+    room = np.tile(room_cap, (n, 1))
     ep = np.full(n, np.nan)
     prev_cong = np.zeros((n, nb.size))
     vol, rev = np.zeros((n, nb.size)), np.zeros(n)
@@ -166,14 +167,19 @@ def _integrate(cfg: Config, fluid: FluidNetwork, iv: Intervals, rt: _Rates):
             end_lvl = np.where(blocked & (t + d > lo), lv, end_lvl)
         cong_now = rt.cong[s, end_lvl]
         blocked_mt = cong_s.sum(axis=1)
-        take = np.where(blocked, np.minimum(room, np.minimum(rt.buf[s] * d, blocked_mt)), 0.0)
-        room = np.where(blocked, room - take, np.minimum(room_cap, room + rt.drain[s] * d))
+        take_k = np.where(blocked[:, None], np.minimum(room, rt.buf[s] * d[:, None]), 0.0)
+        total = take_k.sum(axis=1)
+        scale = np.minimum(1.0, blocked_mt / np.maximum(total, _EPS))
+        take_k *= scale[:, None]
+        take = total * scale
+        refill = np.minimum(room_cap, room + rt.drain[s] * d[:, None])
+        room = np.where(blocked[:, None], room - take_k, refill)
         lost_s -= cong_s * (take / np.maximum(blocked_mt, _EPS))[:, None]
         # A cut eases only where oil was really shut in (the buffer was full) at the end of
         # the previous interval.
         eased = np.where(live[:, None], np.maximum(prev_cong - cong_now, 0), 0)
         lost_s += eased * ramp
-        shut = blocked & (room <= _EPS)
+        shut = blocked & (take < blocked_mt - _EPS)
         prev_cong = np.where(live[:, None], np.where(shut[:, None], cong_now, 0.0), prev_cong)
         disc = discount_factor(r, t + d / 2) if r else 1.0
         vol += lost_s

@@ -53,9 +53,9 @@ class StateFlows:
     produced: np.ndarray
     """(n_state, n_source): production with storages as junctions."""
     bufferable: np.ndarray
-    """(n_state,): extra production storages could take while they have room."""
+    """(n_state, n_storage): inflow each storage could take while it has room."""
     drain: np.ndarray
-    """(n_state,): spare capacity out of the storages (how fast a filled buffer empties)."""
+    """(n_state, n_storage): spare capacity out of each storage (how fast it empties)."""
 
 
 class FluidNetwork:
@@ -103,8 +103,9 @@ class FluidNetwork:
         """
         n = link_cap.shape[0]
         produced = np.empty((n, len(self.net.source_ids)))
-        buf = np.zeros(n)
-        drain = np.zeros(n)
+        n_st = len(self.net.storage_ids)
+        buf = np.zeros((n, n_st))
+        drain = np.zeros((n, n_st))
         lay = self.solver.rate_layout()
         for k in range(n):
             cap = tuple(float(x) for x in link_cap[k])
@@ -118,15 +119,18 @@ class FluidNetwork:
             if sol.rates[lay["shut_in_congestion"]].sum() <= _TINY:
                 continue
             filled = self.solver.solve(cap, avail, self._fill)
-            buf[k] = max(0.0, float(self._produced(filled).sum() - produced[k].sum()))
+            gain = max(0.0, float(self._produced(filled).sum() - produced[k].sum()))
+            net_in = np.maximum(np.asarray(filled.storage_net), 0.0)
+            if net_in.sum() > _TINY:
+                buf[k] = net_in * (gain / net_in.sum())
             self.n_solves += 1
         return StateFlows(produced, buf, drain)
 
-    def _drain(self, cap: np.ndarray, flow: np.ndarray) -> float:
-        """Spare capacity of the legs out of storages (the tightest link of each leg)."""
-        total = 0.0
+    def _drain(self, cap: np.ndarray, flow: np.ndarray) -> np.ndarray:
+        """Spare capacity of the legs out of each storage (the tightest link of each leg)."""
+        out = np.zeros(len(self.net.storage_ids))
         for i in self._out_legs:
-            links = self.net.segments[i].links
-            if links:
-                total += max(0.0, min(float(cap[j] - flow[j]) for j in links))
-        return total
+            seg = self.net.segments[i]
+            if seg.links:
+                out[seg.start_storage] += max(0.0, min(float(cap[j] - flow[j]) for j in seg.links))
+        return out
