@@ -11,8 +11,10 @@ path and no twin run. Approximations beyond those of the modules it uses:
   nothing is blocked.
 * **Surges** start after their lag (plus the mean of their ramp) from the start of a blocked
   spell and stop with it; all surges of a config are granted together.
-* **Restart ramps**: when a source's congestion cut eases, its lost output
-  ``cut x restart_ramp_days x (steps + 1) / (2 steps)`` is added (the engine's steps).
+* **Restart ramps**: when a source's congestion cut eases (at the end of a blocked spell, or
+  as the first surge comes in), its lost output ``cut x restart_ramp_days x (steps + 1) /
+  (2 steps)`` is added (the engine's steps); an easing while a ramp is under way adds only
+  what that ramp has left, as in the engine.
 * **Revenue lost** = each source's lost tonnes x the netback of its best route used in the
   undisrupted state (``(brent + differential) x bbl/t - tariffs``) at the config's fixed
   ``brent_usd_per_bbl``, discounted at each interval's midpoint. A stochastic price path is
@@ -136,13 +138,49 @@ def _overlap(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np
     return np.clip(np.minimum(b, hi) - np.maximum(a, lo), 0.0, None)
 
 
+class _Ramp:
+    """Restart ramps as the engine runs them.
+
+    A ramp lifts the cap of a cut source in steps; an easing while a ramp is under way does
+    not start a new one (it gets what that ramp has left).
+    """
+
+    def __init__(self, cfg: Config, n: int) -> None:
+        self.days = np.array([s.restart_ramp_days for s in cfg.sources])
+        self.steps = np.array([s.ramp_steps for s in cfg.sources], dtype=float)
+        self.clock = np.full((n, self.days.size), np.nan)
+
+    def left(self, e: np.ndarray) -> np.ndarray:
+        """Shortfall-days left of a ramp of unit cut ``e`` days after it started."""
+        r, m = self.days, self.steps
+        e = np.clip(e, 0.0, r)
+        j = np.minimum(np.floor(e * m / np.maximum(r, _EPS)), m - 1)
+        in_step = ((j + 1) * r / m - e) * (1 - j / m)
+        later = (m - 1 - j) - ((m - 1) * m / 2 - j * (j + 1) / 2) / m
+        return np.where(r > 0, in_step + r / m * later, 0.0)
+
+    def lost(self, eased: np.ndarray, x: np.ndarray, cut: np.ndarray | None = None) -> np.ndarray:
+        """Volume lost to ramps after cuts ease by ``eased`` (Mt/day) at days ``x``.
+
+        With ``cut``, every source still cut (``cut > 0``) where some cut eases starts a ramp
+        too (the engine's routing then moves every cut source's oil).
+        """
+        hit = eased > _EPS
+        if cut is not None:
+            hit |= hit.any(axis=1, keepdims=True) & (cut > _EPS)
+        since = x[:, None] - self.clock
+        running = hit & (since < self.days)
+        new = hit & ~running
+        self.clock = np.where(new, x[:, None], self.clock)
+        done = self.left(np.nan_to_num(since))
+        return eased * np.where(running, done, self.left(np.zeros_like(since)))
+
+
 def _integrate(cfg: Config, fluid: FluidNetwork, iv: Intervals, rt: _Rates):
     """Lost volume and revenue per replication: one vectorised step per interval position."""
     n, k_max = iv.start.shape
     nb = _netbacks(fluid)
-    ramp = np.array(
-        [s.restart_ramp_days * (s.ramp_steps + 1) / (2 * s.ramp_steps) for s in cfg.sources]
-    )
+    ramp = _Ramp(cfg, n)
     room_cap = np.array([s.capacity_mt - s.initial_level_mt for s in fluid.cfg.storages])
     room = np.tile(room_cap, (n, 1))
     ep = np.full(n, np.nan)
@@ -176,10 +214,15 @@ def _integrate(cfg: Config, fluid: FluidNetwork, iv: Intervals, rt: _Rates):
         room = np.where(blocked[:, None], room - take_k, refill)
         lost_s -= cong_s * (take / np.maximum(blocked_mt, _EPS))[:, None]
         # A cut eases only where oil was really shut in (the buffer was full) at the end of
-        # the previous interval.
+        # the previous interval; a surge granted during a cut eases it too.
         eased = np.where(live[:, None], np.maximum(prev_cong - cong_now, 0), 0)
-        lost_s += eased * ramp
+        lost_s += ramp.lost(eased, t)
         shut = blocked & (take < blocked_mt - _EPS)
+        if len(rt.lags) > 1:
+            te = ep + rt.lags[1]
+            at = shut & (te >= t) & (te < t + d)
+            gone = np.where(at[:, None], rt.cong[s, 0] - rt.cong[s, 1], 0)
+            lost_s += ramp.lost(gone, te, np.where(at[:, None], rt.cong[s, 1], 0))
         prev_cong = np.where(live[:, None], np.where(shut[:, None], cong_now, 0.0), prev_cong)
         disc = discount_factor(r, t + d / 2) if r else 1.0
         vol += lost_s
