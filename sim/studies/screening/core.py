@@ -6,9 +6,9 @@ once per distinct state (:mod:`.fluid`) and integrates lost production over time
 NumPy pass per interval position (all replications together). It has no tankers, no price
 path and no twin run. Approximations beyond those of the modules it uses:
 
-* **Storage buffers** are lumped per storage: while oil that could flow into a storage has no
-  way out, the storage takes it until full; it empties at the spare capacity out of it while
-  nothing is blocked.
+* **Storage buffers**: each storage is one buffer of its free room (capacity less its
+  initial level). While oil that could flow into it has no way out, it takes that oil until
+  full; it empties at the spare capacity of the legs out of it while nothing is blocked.
 * **Surges** start after their lag (plus the mean of their ramp) from the start of a blocked
   spell and stop with it; all surges of a config are granted together.
 * **Restart ramps**: when a source's congestion cut eases (at the end of a blocked spell, or
