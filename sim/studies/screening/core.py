@@ -253,9 +253,10 @@ def screen(cfg: Config, replications: int = 10_000, seed: int | None = None) -> 
     """
     seed = int(cfg.run.seed if seed is None else seed)
     fluid = FluidNetwork(cfg)
-    drawer = EventDrawer(cfg, replications, seed, slot_map(fluid.net))
-    pieces = draw_pieces(fluid.cfg, drawer, slot_map(fluid.net))
-    iv = build_intervals(fluid.cfg, fluid.net, pieces, replications, drawer.rng)
+    slots = slot_map(fluid.net)
+    drawer = EventDrawer(cfg, replications, seed, slots)
+    pieces = draw_pieces(fluid.cfg, drawer, slots)
+    iv = build_intervals(fluid.cfg, fluid.net, slots, pieces, replications, drawer.rng)
     rt = _rates(fluid, iv)
     vol, rev = _integrate(cfg, fluid, iv, rt)
     potential = np.full(replications, fluid.source_rate.sum() * cfg.run.horizon_days)

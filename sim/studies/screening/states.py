@@ -28,23 +28,33 @@ QUANT = 20
 """Capacity factors are rounded to multiples of 1/QUANT (terminal shares too)."""
 
 
-def slot_map(net: Network) -> dict[tuple[str, str], int]:
-    """Slot of each (kind, asset id): link and source log factors, then terminal berths."""
-    slots: dict[tuple[str, str], int] = {}
+def slot_map(net: Network) -> dict[tuple, int]:
+    """Slot of each (kind, asset id[, berth]).
+
+    Link and source log factors, then per terminal its berths held by demands and one slot per
+    named berth (a named berth is down once, however many events name it).
+    """
+    slots: dict[tuple, int] = {}
     for i, a in enumerate(net.link_ids):
         slots[("link", a)] = i
     for i, s in enumerate(net.source_ids):
         slots[("source", s)] = len(net.link_ids) + i
-    base = len(net.link_ids) + len(net.source_ids)
-    for j, t in enumerate(net.cfg.terminals):
-        slots[("berths", t.id)] = base + j
+    for t in net.cfg.terminals:
+        slots[("berths", t.id)] = len(slots)
+        for b in range(t.berths):
+            slots[("specific", t.id, b)] = len(slots)
     return slots
 
 
 def _effect(cfg: Config, pieces: Pieces, slots, asset, rep, t0, t1, frac, berth) -> None:
-    """Add the pieces of events hitting one asset."""
+    """Add the pieces of events hitting one asset.
+
+    ``berth`` is a demand for berths, or ``("own", b)`` for berth ``b`` (a per-berth hazard).
+    """
     kind = cfg.asset_ids().get(asset)
-    if kind == "terminal" and berth is not None:
+    if kind == "terminal" and isinstance(berth, tuple):
+        pieces.add(rep, t0, t1, slots[("specific", asset, berth[1])], 1.0)
+    elif kind == "terminal" and berth is not None:
         pieces.add(rep, t0, t1, slots[("berths", asset)], float(berth))
     elif kind in ("pipeline", "terminal", "shuttle"):
         pieces.add(rep, t0, t1, slots[("link", asset)], np.log(np.maximum(1 - frac, LOG_FLOOR)))
@@ -64,7 +74,7 @@ def _asset_slots(cfg: Config, slots, assets: list[str]) -> list[int]:
     """Slots whose pieces impair any of ``assets`` (links, sources, terminal berths)."""
     out = []
     for a in assets:
-        out += [slots[k] for k in (("link", a), ("source", a), ("berths", a)) if k in slots]
+        out += [i for key, i in slots.items() if key[1] == a]
     return out
 
 
@@ -101,6 +111,42 @@ def _defer_exclusive(pieces: Pieces, drawer: EventDrawer, hz, slots, rep, t) -> 
     return t
 
 
+def _timeline(rep, start, end, value):
+    """Sorted boundary keys, the level after each and the next boundary where it is 0."""
+    span = 1e7
+    b_rep = np.concatenate([rep, rep])
+    b_t = np.concatenate([start, end])
+    order = np.lexsort((b_t, b_rep))
+    keys = (b_rep * span + b_t)[order]
+    level = np.cumsum(np.concatenate([value, -value])[order])
+    free = np.where(level <= 0.5, np.arange(level.size), level.size - 1)
+    nxt = np.minimum.accumulate(free[::-1])[::-1]
+    return keys, level, b_t[order][nxt], span
+
+
+def _absorb_held(cfg: Config, pieces: Pieces, slots, rng) -> None:
+    """Let a named berth that another event already holds take no extra berth (as the engine).
+
+    A per-berth outage starting while demands hold ``h`` of ``B`` berths hits a held berth
+    with probability ``h / B``; it then counts only once the holds are over.
+    """
+    rep, start, end, slot, value = pieces.arrays()
+    for term in cfg.terminals:
+        own = np.isin(slot, _specific(slots, term.id))
+        held = slot == slots[("berths", term.id)]
+        if not own.any() or not held.any():
+            continue
+        keys, level, zero_at, span = _timeline(rep[held], start[held], end[held], value[held])
+        i = np.searchsorted(keys, rep[own] * span + start[own], side="right") - 1
+        ok = (i >= 0) & ((keys[np.maximum(i, 0)] // span) == rep[own])
+        h = np.where(ok, np.minimum(level[np.maximum(i, 0)], term.berths), 0.0)
+        hit = rng.random(h.size) * term.berths < h
+        idx = np.flatnonzero(own)[hit]
+        start[idx] = np.minimum(zero_at[i[hit]], end[idx])
+    pieces.rep, pieces.start, pieces.end = [rep], [start], [end]
+    pieces.slot, pieces.value = [slot], [value]
+
+
 def draw_pieces(cfg: Config, drawer: EventDrawer, slots) -> Pieces:
     """Draw every enabled hazard's events and turn them into pieces.
 
@@ -114,7 +160,7 @@ def draw_pieces(cfg: Config, drawer: EventDrawer, slots) -> Pieces:
     hazards.sort(key=lambda nh: bool(nh[1].planning and nh[1].planning.exclusive))
     for name, hz in hazards:
         copies = terms.get(hz.assets[0], 1) if hz.per_berth else 1
-        for _ in range(copies):
+        for copy in range(copies):
             rep, t = drawer.arrivals(name, hz)
             n = rep.size
             dur = sample_duration(hz.duration, rng, n)
@@ -125,10 +171,11 @@ def draw_pieces(cfg: Config, drawer: EventDrawer, slots) -> Pieces:
             else:
                 t = drawer.planned_start(hz, t)
             rep, t, dur, frac = rep[effective], t[effective], dur[effective], frac[effective]
-            berth = 1 if hz.per_berth else hz.effect.berths_lost
+            berth = ("own", copy) if hz.per_berth else hz.effect.berths_lost
             for asset in hz.assets:
                 b = berth if asset in terms else None
                 _effect(cfg, pieces, slots, asset, rep, t, t + dur, frac, b)
+    _absorb_held(cfg, pieces, slots, rng)
     return pieces
 
 
@@ -159,14 +206,19 @@ def _terminal_factors(cfg: Config, berths_down: np.ndarray, rng) -> np.ndarray:
     return out
 
 
-def build_intervals(cfg: Config, net: Network, pieces: Pieces, n: int, rng) -> Intervals:
+def _specific(slots, term: str) -> list[int]:
+    """Slots of a terminal's named berths."""
+    return [i for key, i in slots.items() if key[0] == "specific" and key[1] == term]
+
+
+def build_intervals(cfg: Config, net: Network, slots, pieces: Pieces, n: int, rng) -> Intervals:
     """Turn pieces into intervals of constant, rounded state for ``n`` replications."""
     horizon = float(cfg.run.horizon_days)
     rep, start, end, slot, value = pieces.arrays()
     start, end = np.clip(start, 0, horizon), np.clip(end, 0, horizon)
     live = end > start
     rep, start, end, slot, value = rep[live], start[live], end[live], slot[live], value[live]
-    n_slot = len(net.link_ids) + len(net.source_ids) + len(cfg.terminals)
+    n_slot = len(slots)
     b_rep = np.concatenate([np.arange(n), rep, rep]).astype(np.int64)
     b_t = np.concatenate([np.zeros(n), start, end])
     b_slot = np.concatenate([np.zeros(n, dtype=np.int64), slot, slot])
@@ -183,7 +235,18 @@ def build_intervals(cfg: Config, net: Network, pieces: Pieces, n: int, rng) -> I
     n_link, n_src = len(net.link_ids), len(net.source_ids)
     link_f = np.exp(np.minimum(level[:, :n_link], 0.0))
     src_f = np.exp(np.minimum(level[:, n_link : n_link + n_src], 0.0))
-    term_f = _terminal_factors(cfg, level[:, n_link + n_src :], rng)
+    berths = (
+        np.column_stack(
+            [
+                level[:, slots[("berths", t.id)]]
+                + (level[:, _specific(slots, t.id)] > 0.5).sum(axis=1)
+                for t in cfg.terminals
+            ]
+        )
+        if cfg.terminals
+        else np.zeros((level.shape[0], 0))
+    )
+    term_f = _terminal_factors(cfg, berths, rng)
     for j, term in enumerate(cfg.terminals):
         link_f[:, net.link_ids.index(term.id)] *= term_f[:, j]
     key = np.rint(np.hstack([link_f, src_f]) * QUANT).astype(np.int16)
