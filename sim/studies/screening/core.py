@@ -15,6 +15,7 @@ path and no twin run. Approximations beyond those of the modules it uses:
   as the first surge comes in), its lost output ``cut x restart_ramp_days x (steps + 1) /
   (2 steps)`` is added (the engine's steps); an easing while a ramp is under way adds only
   what that ramp has left, as in the engine.
+* **Scripted events** are left out (hazards only).
 * **Revenue lost** = each source's lost tonnes x the netback of its best route used in the
   undisrupted state (``(brent + differential) x bbl/t - tariffs``) at the config's fixed
   ``brent_usd_per_bbl``, discounted at each interval's midpoint. A stochastic price path is
