@@ -20,6 +20,7 @@ from sim.base.version import __version__
 from sim.batch.options import RESUME_FLAGS, add_run_options
 from sim.cli import outputs as cli_outputs
 from sim.cli import runs as cli_runs
+from sim.cli import screen as cli_screen
 from sim.cli import studies as cli_studies
 from sim.cli.runs import stopped
 from sim.store.layout import safe_dir_name
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", "-q", action="store_true")
 
     cli_studies.add_parsers(sub, DEFAULT_CONFIG)
+    cli_screen.add_parser(sub, DEFAULT_CONFIG)
 
     p = sub.add_parser("report", help="write DIR/report.html (self-contained, opens offline)")
     p.add_argument("run_dir")
@@ -255,6 +257,7 @@ COMMANDS = {
     "criticality": lambda args: cli_studies.cmd_criticality(
         args, args.config or str(default_config_path())
     ),
+    "screen": lambda args: cli_screen.cmd_screen(args, args.config or str(default_config_path())),
 }
 
 
