@@ -250,7 +250,7 @@ def test_dask_refuses_a_foreign_result_naming_the_worker(cfg, tmp_path):
 
 
 def test_criticality_rows_are_checked():
-    from sim.studies.criticality import KnockoutTask, check_rows
+    from sim.studies.knockouts import KnockoutTask, check_rows
 
     task = KnockoutTask("{}", "pipe", ("pipe",), "2026-01-01", 30.0, 1, (0,))
     row = {
