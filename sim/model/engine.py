@@ -80,6 +80,12 @@ class FlowEngine(CapacityEffects):
         self._full_at = [c - LEVEL_EPS for c in net.storage_cap]
         self._room_at = [c + LEVEL_EPS for c in net.storage_cap]
         self._junction = [c <= LEVEL_EPS for c in net.storage_cap]
+        n_st = len(net.storage_ids)
+        self._fills = [any(s.end_storage == k for s in net.segments) for k in range(n_st)]
+        self._drains = [any(s.start_storage == k for s in net.segments) for k in range(n_st)]
+        """Whether routed legs enter / leave each storage. A full storage that no leg enters,
+        or an empty one that no leg leaves, routes as a partly full one: its storage row is the
+        same constraint either way (only tankers move its level), so it keeps one routing key."""
         self._states = [self._classify(k) for k in range(len(self.levels))]
         """Current state of each storage (FREE, FULL, EMPTY or JUNCTION), kept up to date
         wherever a level changes."""
@@ -181,7 +187,11 @@ class FlowEngine(CapacityEffects):
         lvl = self.levels[k]
         if self._junction[k]:
             return JUNCTION
-        return FULL if lvl >= self._full_at[k] else EMPTY if lvl <= LEVEL_EPS else FREE
+        if lvl >= self._full_at[k]:
+            return FULL if self._fills[k] else FREE
+        if lvl <= LEVEL_EPS:
+            return EMPTY if self._drains[k] else FREE
+        return FREE
 
     def _reclassify(self) -> None:
         """Update the states of the storages whose levels moved since the last refresh."""
