@@ -79,13 +79,20 @@ class FlowEngine(CapacityEffects):
         self.levels = list(net.storage_init)
         self._full_at = [c - LEVEL_EPS for c in net.storage_cap]
         self._room_at = [c + LEVEL_EPS for c in net.storage_cap]
-        self._junction = [c <= LEVEL_EPS for c in net.storage_cap]
         n_st = len(net.storage_ids)
-        self._fills = [any(s.end_storage == k for s in net.segments) for k in range(n_st)]
-        self._drains = [any(s.start_storage == k for s in net.segments) for k in range(n_st)]
-        """Whether routed legs enter / leave each storage. A full storage that no leg enters,
-        or an empty one that no leg leaves, routes as a partly full one: its storage row is the
-        same constraint either way (only tankers move its level), so it keeps one routing key."""
+        fills = [any(s.end_storage == k for s in net.segments) for k in range(n_st)]
+        drains = [any(s.start_storage == k for s in net.segments) for k in range(n_st)]
+        junction = [c <= LEVEL_EPS for c in net.storage_cap]
+        self._by_level = [
+            (JUNCTION,) * 3
+            if junction[k]
+            else (FULL if fills[k] else FREE, FREE, EMPTY if drains[k] else FREE)
+            for k in range(n_st)
+        ]
+        """Per storage, its state when full, partly full and empty. A full storage that no
+        routed leg enters, or an empty one that no leg leaves, routes as a partly full one: its
+        storage row is the same constraint either way (only tankers move its level), so it keeps
+        one routing key. A zero-capacity storage is always a junction."""
         self._states = [self._classify(k) for k in range(len(self.levels))]
         """Current state of each storage (FREE, FULL, EMPTY or JUNCTION), kept up to date
         wherever a level changes."""
@@ -148,11 +155,15 @@ class FlowEngine(CapacityEffects):
 
     # ------------------------------------------------------------------ core
     def _advance(self, now: float) -> None:
-        """Integrate the levels from ``t_last`` to ``now`` (rates are constant in between)."""
+        """Integrate the levels from ``t_last`` to ``now`` and classify the storages that moved.
+
+        Rates are constant in between; the other levels and states stay as they are.
+        """
         dt = now - self.t_last
-        levels = self.levels
-        for k, rate in self._moving:  # the other levels stay as they are
-            levels[k] += rate * dt
+        levels, states, full_at, by_level = self.levels, self._states, self._full_at, self._by_level
+        for k, rate in self._moving:
+            lvl = levels[k] = levels[k] + rate * dt
+            states[k] = by_level[k][0 if lvl >= full_at[k] else 2 if lvl <= LEVEL_EPS else 1]
         self.t_last = now
 
     def refresh(self) -> None:
@@ -163,8 +174,6 @@ class FlowEngine(CapacityEffects):
         if self._waiting:
             self._release_waiters()
         levels = self.levels
-        if self._moving:
-            self._reclassify()
         key = (self._cap_key, self._avail_key, tuple(self._states))
         if key != self._last_key:
             self._last_key = key
@@ -185,19 +194,7 @@ class FlowEngine(CapacityEffects):
     def _classify(self, k: int) -> int:
         """State of storage ``k`` at its current level."""
         lvl = self.levels[k]
-        if self._junction[k]:
-            return JUNCTION
-        if lvl >= self._full_at[k]:
-            return FULL if self._fills[k] else FREE
-        if lvl <= LEVEL_EPS:
-            return EMPTY if self._drains[k] else FREE
-        return FREE
-
-    def _reclassify(self) -> None:
-        """Update the states of the storages whose levels moved since the last refresh."""
-        states, classify = self._states, self._classify
-        for k, _ in self._moving:
-            states[k] = classify(k)
+        return self._by_level[k][0 if lvl >= self._full_at[k] else 2 if lvl <= LEVEL_EPS else 1]
 
     def _release_waiters(self) -> None:
         """Carry out waiting transfers that now fit, first come first served per storage."""
