@@ -18,6 +18,7 @@ Link capacities and source availability under outages are kept by its base class
 from __future__ import annotations
 
 from bisect import insort
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from heapq import heappop, heappush
 
@@ -103,13 +104,20 @@ class FlowEngine(CapacityEffects):
         self.in_transit = 0.0
         self.t_last = 0.0
         self._points: list[tuple[float, FlowSolution, tuple[float, ...], float, tuple]] = []
-        self._queues: list[list[tuple[float, simpy.Event]]] = [[] for _ in net.storage_ids]
-        """Per storage, the transfers waiting for level or room: (level change, event), FIFO."""
+        self._queues: list[list[tuple[float, Callable[[], object]]]] = [[] for _ in net.storage_ids]
+        """Per storage, the transfers waiting for level or room, first in first out: (level
+        change, what to call when it is done: an event's ``succeed`` or a plain callback)."""
         self._waiting: list[int] = []
         """Storages with a non-empty queue, in index order."""
         self._wakes: list[float] = []
         """Times of the pending wake-ups (a heap)."""
         self._target = _INF
+        self.waking = False
+        """True while a wake-up of the engine refreshes (see :attr:`after_wake`)."""
+        self.after_wake: list[Callable[[], None]] = []
+        """Called after each refresh done by a wake-up of the engine, at the top of a SimPy
+        callback (no process is half-way through a step): the exact shuttle carries out there
+        the steps that transfers released by the wake-up made due."""
         self._last_key: tuple | None = None
         self.solution: FlowSolution | None = None
         self._reactions = _Reactions.build(self) if _Reactions.needed(net) else None
@@ -133,25 +141,48 @@ class FlowEngine(CapacityEffects):
         """Discharge a cargo of ``amount`` Mt into a storage once it has room; see :meth:`lift`."""
         return self._transfer(storage, amount)
 
+    def transfer_then(self, storage: int, delta: float, done: Callable[[], object]) -> bool:
+        """Move ``delta`` Mt into a storage (negative: out of it) as soon as it fits.
+
+        Returns True when the transfer was made at once; otherwise ``done()`` is called when it
+        is made, from inside a later refresh (first come, first served with the transfers of
+        :meth:`lift` and :meth:`land`), exactly where their events would succeed. ``done`` must
+        not change the engine.
+        """
+        if self._transfer_now(storage, delta):
+            return True
+        self._enqueue(storage, delta, done)
+        return False
+
     def _transfer(self, storage: int, delta: float) -> simpy.Event | None:
+        if self._transfer_now(storage, delta):
+            return None
+        event = simpy.Event(self.env)
+        self._enqueue(storage, delta, event.succeed)
+        return event
+
+    def _transfer_now(self, storage: int, delta: float) -> bool:
+        """Make the transfer and refresh if nobody waits there and it fits; else False."""
         now = _now(self.env)
         if now > self.t_last:
             self._advance(now)
+        if self._queues[storage]:
+            return False
+        lvl = self.levels[storage] + delta
+        if not ((lvl >= -LEVEL_EPS) if delta < 0 else (lvl <= self._room_at[storage])):
+            return False
+        self.levels[storage] = lvl
+        self._states[storage] = self._classify(storage)
+        self.in_transit -= delta
+        self.refresh()
+        return True
+
+    def _enqueue(self, storage: int, delta: float, done: Callable[[], object]) -> None:
         queue = self._queues[storage]
         if not queue:
-            lvl = self.levels[storage] + delta
-            if (lvl >= -LEVEL_EPS) if delta < 0 else (lvl <= self._room_at[storage]):
-                self.levels[storage] = lvl
-                self._states[storage] = self._classify(storage)
-                self.in_transit -= delta
-                self.refresh()
-                return None
-        event = simpy.Event(self.env)
-        if not queue:
             insort(self._waiting, storage)
-        queue.append((delta, event))
+        queue.append((delta, done))
         self._schedule()
-        return event
 
     # ------------------------------------------------------------------ core
     def _advance(self, now: float) -> None:
@@ -203,7 +234,7 @@ class FlowEngine(CapacityEffects):
         for k in self._waiting:
             queue = queues[k]
             while queue:
-                delta, event = queue[0]
+                delta, done = queue[0]
                 lvl = levels[k] + delta
                 if not ((lvl >= -LEVEL_EPS) if delta < 0 else (lvl <= room_at[k])):
                     break
@@ -211,7 +242,7 @@ class FlowEngine(CapacityEffects):
                 self._states[k] = self._classify(k)
                 self.in_transit -= delta
                 del queue[0]
-                event.succeed()
+                done()
             emptied = emptied or not queue
         if emptied:
             self._waiting = [k for k in self._waiting if queues[k]]
@@ -285,11 +316,31 @@ class FlowEngine(CapacityEffects):
             if not wakes or wakes[0] > target + _MIN_DT:
                 self._arm(now, target - now)
         else:
+            self.waking = True
             self.refresh()
+            self.waking = False
+            for hook in self.after_wake:
+                hook()
 
     def waiting(self) -> list[simpy.Event]:
         """Return the events of the transfers still waiting for level or room."""
-        return [event for queue in self._queues for _, event in queue]
+        return [
+            done.__self__
+            for queue in self._queues
+            for _, done in queue
+            if isinstance(getattr(done, "__self__", None), simpy.Event)
+        ]
+
+    def close(self) -> None:
+        """Forget the waiting transfers and the wake-up hooks (after :meth:`waiting` was read).
+
+        They may refer back to the engine (through the exact shuttle): the run leaves no
+        reference cycle behind.
+        """
+        for queue in self._queues:
+            queue.clear()
+        self._waiting = []
+        self.after_wake = []
 
     def finish(self, horizon: float) -> Trace:
         """Integrate to ``horizon`` and return the trace (call once, after ``env.run``).

@@ -108,8 +108,18 @@ class ExactShuttle:
         self._wakes: list[tuple[float, int]] = []
         """(time, event id) of this shuttle's pending wake-ups (a heap)."""
         self._queue = event_queue(env)
+        self._draining = False
+        self._drain_after_wake = False
+        engine.after_wake.append(self._after_engine_wake)
         self.inline_steps = 0
         """Timed steps carried out without a queue event (diagnostics)."""
+
+    def close(self) -> None:
+        """Drop the due steps, wake-ups and berth queues (at the end of a run: no cycles left)."""
+        self._due.clear()
+        self._wakes.clear()
+        for queue in self._berth_queue:
+            queue.clear()
 
     def start(self) -> None:
         """Start every tanker at the current time, queued as the tanker processes would be."""
@@ -127,6 +137,15 @@ class ExactShuttle:
 
     def _drain(self) -> None:
         """Carry out every due step that sorts before the queue's head; wake up for the rest."""
+        if self._draining:  # a step's transfer released another tanker: the loop below has it
+            return
+        self._draining = True
+        try:
+            self._drain_due()
+        finally:
+            self._draining = False
+
+    def _drain_due(self) -> None:
         due, queue, env = self._due, self._queue, self.env
         while due:
             head = due[0]
@@ -141,11 +160,15 @@ class ExactShuttle:
                     raise StuckShuttleError(t)
                 head[3](head[2])
                 continue
-            wakes = self._wakes
-            if not wakes or wakes[0] > (t, eid):
-                wake_at_id(env, t, eid, self._wake)
-                heappush(wakes, (t, eid))
+            self._wake_for(t, eid)
             return
+
+    def _wake_for(self, t: float, eid: int) -> None:
+        """Make sure a wake-up is queued at ``(t, eid)`` or before."""
+        wakes = self._wakes
+        if not wakes or wakes[0] > (t, eid):
+            wake_at_id(self.env, t, eid, self._wake)
+            heappush(wakes, (t, eid))
 
     def _wake(self, _ev: simpy.Event) -> None:
         fired = heappop(self._wakes)
@@ -163,6 +186,31 @@ class ExactShuttle:
             self._drain()
 
         return resume
+
+    def _when_done(self, tk: _Tanker, step: _Step) -> Callable[[], None]:
+        """Return what the engine calls when a waiting transfer of ``tk`` is made.
+
+        ``step`` becomes due at once, with the event id the transfer's event would take there
+        (see :meth:`FlowEngine.transfer_then <sim.model.engine.FlowEngine.transfer_then>`). It
+        is carried out by the running drain, after the engine's wake-up, or at a wake-up.
+        """
+
+        def done() -> None:
+            t, eid = clock_now(self.env), take_id(self.env)
+            heappush(self._due, (t, eid, tk, step))
+            if self._draining:
+                return
+            if self.engine.waking:
+                self._drain_after_wake = True
+            else:
+                self._wake_for(t, eid)
+
+        return done
+
+    def _after_engine_wake(self) -> None:
+        if self._drain_after_wake:
+            self._drain_after_wake = False
+            self._drain()
 
     # ------------------------------------------------------------------ berths
     def _request(self, end: int, tk: _Tanker, step: _Step) -> None:
@@ -188,11 +236,8 @@ class ExactShuttle:
         self._request(0, tk, self._lift)
 
     def _lift(self, tk: _Tanker) -> None:
-        wait = self.engine.lift(tk.spec.origin, tk.cargo)
-        if wait is None:
+        if self.engine.transfer_then(tk.spec.origin, -tk.cargo, self._when_done(tk, self._lifted)):
             self._lifted(tk)
-        else:
-            wait.callbacks.append(self._resume(tk, self._lifted))
 
     def _lifted(self, tk: _Tanker) -> None:
         spec, now = tk.spec, clock_now(self.env)
@@ -218,11 +263,10 @@ class ExactShuttle:
         self._request(1, tk, self._land)
 
     def _land(self, tk: _Tanker) -> None:
-        wait = self.engine.land(tk.spec.destination, tk.cargo)
-        if wait is None:
+        if self.engine.transfer_then(
+            tk.spec.destination, tk.cargo, self._when_done(tk, self._landed)
+        ):
             self._landed(tk)
-        else:
-            wait.callbacks.append(self._resume(tk, self._landed))
 
     def _landed(self, tk: _Tanker) -> None:
         now, st = clock_now(self.env), tk.st
