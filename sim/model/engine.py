@@ -112,12 +112,6 @@ class FlowEngine(CapacityEffects):
         self._wakes: list[float] = []
         """Times of the pending wake-ups (a heap)."""
         self._target = _INF
-        self.waking = False
-        """True while a wake-up of the engine refreshes (see :attr:`after_wake`)."""
-        self.after_wake: list[Callable[[], None]] = []
-        """Called after each refresh done by a wake-up of the engine, at the top of a SimPy
-        callback (no process is half-way through a step): the exact shuttle carries out there
-        the steps that transfers released by the wake-up made due."""
         self._last_key: tuple | None = None
         self.solution: FlowSolution | None = None
         self._reactions = _Reactions.build(self) if _Reactions.needed(net) else None
@@ -316,11 +310,7 @@ class FlowEngine(CapacityEffects):
             if not wakes or wakes[0] > target + _MIN_DT:
                 self._arm(now, target - now)
         else:
-            self.waking = True
             self.refresh()
-            self.waking = False
-            for hook in self.after_wake:
-                hook()
 
     def waiting(self) -> list[simpy.Event]:
         """Return the events of the transfers still waiting for level or room."""
@@ -332,15 +322,14 @@ class FlowEngine(CapacityEffects):
         ]
 
     def close(self) -> None:
-        """Forget the waiting transfers and the wake-up hooks (after :meth:`waiting` was read).
+        """Forget the waiting transfers (after :meth:`waiting` was read).
 
-        They may refer back to the engine (through the exact shuttle): the run leaves no
-        reference cycle behind.
+        Their callbacks may refer back to the engine (through the exact shuttle): the run
+        leaves no reference cycle behind.
         """
         for queue in self._queues:
             queue.clear()
         self._waiting = []
-        self.after_wake = []
 
     def finish(self, horizon: float) -> Trace:
         """Integrate to ``horizon`` and return the trace (call once, after ``env.run``).
