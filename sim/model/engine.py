@@ -25,8 +25,8 @@ from heapq import heappop, heappush
 import simpy
 
 from sim.model.capacity import CapacityEffects
+from sim.model.clock import SideStep, side_queue, take_id, wake_at
 from sim.model.clock import now as _now
-from sim.model.clock import wake_at
 from sim.model.network import Network
 from sim.model.reactions import Reactions as _Reactions
 from sim.model.solver import EMPTY, FREE, FULL, JUNCTION, FlowSolution, FlowSolver
@@ -112,6 +112,7 @@ class FlowEngine(CapacityEffects):
         self._wakes: list[float] = []
         """Times of the pending wake-ups (a heap)."""
         self._target = _INF
+        self._side: list[SideStep] | None = None
         self._last_key: tuple | None = None
         self.solution: FlowSolution | None = None
         self._reactions = _Reactions.build(self) if _Reactions.needed(net) else None
@@ -286,14 +287,25 @@ class FlowEngine(CapacityEffects):
         if not wakes or wakes[0] > target + _MIN_DT:
             self._arm(now, target - now)
 
+    def use_side_queue(self) -> None:
+        """Queue the engine's wake-ups as side steps (:func:`sim.model.clock.side_queue`).
+
+        Same order as bare events (same time, priority and id), without an event object; for
+        runs whose loop merges the side queue anyway (an exact shuttle).
+        """
+        self._side = side_queue(self.env)
+
     def _arm(self, now: float, dt: float) -> None:
         # A bare event queued as env.timeout(dt) would queue it; ``now`` is the environment's
         # current time.
         at = now + dt
-        wake_at(self.env, at, self._wake)
+        if self._side is None:
+            wake_at(self.env, at, self._wake)
+        else:
+            heappush(self._side, (at, take_id(self.env), None, self._wake))
         heappush(self._wakes, at)
 
-    def _wake(self, ev: simpy.Event) -> None:
+    def _wake(self, _ev: object = None) -> None:
         """Handle a wake-up: refresh if the threshold is due, else keep one pending.
 
         Wake-ups are never cancelled. One that comes early (the threshold moved later, as

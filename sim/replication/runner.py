@@ -175,6 +175,7 @@ class Model:
             ends = (net.asset_index[sh.origin], net.asset_index[sh.destination])
             if exact and eligible(sh):
                 specs = tanker_specs(env, sh, *ends, streams, ports)
+                engine.use_side_queue()
                 exact_shuttles.append(ExactShuttle(env, engine, state, specs))
                 exact_shuttles[-1].start()
                 tankers[sh.id] = [st for _, st in specs]
