@@ -1,11 +1,13 @@
 """``run.shuttle_mode: exact`` against the reference ``discrete`` mode (issue 13, item 1).
 
-Both modes run the same replication (same seed and index) and must agree on every cargo landed
-(day to 1e-9, Mt to 1e-9), every tanker statistic, and every column of the replication row (1e-9
-relative): on the shipped config, on random small networks with a shuttle (hypothesis), and on
-cases built to cut supply-limited stretches -- storms on the shuttle, a full destination tank, a
-berth outage behind it, random port and sailing delays, third-party calls, and whole-day legs
-whose events tie with scripted ones.
+Both modes run the same replication (same seed and index) and must agree to the last bit on every
+cargo landed (day and Mt), every tanker statistic, and every column of the replication row. (The
+issue asks for 1e-9; the modes do the same float operations in the same order, so they agree
+exactly, and ``exact`` can be the default without changing a result.) Checked on the shipped
+configs, on random small networks with a shuttle (hypothesis), and on cases built to cut
+supply-limited stretches -- storms on the shuttle, a full destination tank, a berth outage behind
+it, random port and sailing delays, third-party calls, and whole-day legs whose events tie with
+scripted ones.
 """
 
 from __future__ import annotations
@@ -26,9 +28,8 @@ from sim.config.loader import config_hash
 from sim.config.models import Config
 from sim.model.streams import Streams
 
-DAY_TOL = 1e-9
-MT_TOL = 1e-9
-REL_TOL = 1e-9
+DAY_TOL = 0.0  # days; the issue allows 1e-9, the modes agree exactly
+MT_TOL = 0.0  # Mt; likewise
 
 
 def with_mode(cfg: Config, mode: str) -> Config:
@@ -36,10 +37,11 @@ def with_mode(cfg: Config, mode: str) -> Config:
     return cfg.model_copy(update={"run": cfg.run.model_copy(update={"shuttle_mode": mode})})
 
 
-def _close(a: float, b: float, rel: float = REL_TOL, abs_: float = 1e-12) -> bool:
+def _close(a: float, b: float) -> bool:
+    """Equal to the last bit (NaN equals NaN)."""
     if isinstance(a, float) and math.isnan(a):
         return isinstance(b, float) and math.isnan(b)
-    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+    return a == b
 
 
 def compare(cfg: Config, replications: range) -> list[str]:
@@ -70,7 +72,7 @@ def compare(cfg: Config, replications: range) -> list[str]:
                 if not same:
                     bad.append(f"{where}: tanker statistics differ")
         ra, rb = ref.simulate(replication=k).row, ex.simulate(replication=k).row
-        cols = [c for c in ra if not _close(ra[c], rb[c], abs_=1e-9)]
+        cols = [c for c in ra if not _close(ra[c], rb[c])]
         if cols or ra.keys() != rb.keys():
             bad.append(f"rep {k}: row columns differ: {cols[:6]}")
     return bad
