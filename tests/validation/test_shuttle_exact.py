@@ -96,11 +96,14 @@ def test_shuttle_steps_count_towards_the_step_bound(monkeypatch) -> None:
         sim.Model(cfg).run_raw(Streams(cfg.run.seed, 0))
 
 
-def test_shuttle_mode_at_its_default_keeps_the_config_hash() -> None:
+def test_shuttle_mode_is_left_out_of_the_config_hash() -> None:
+    """Both modes give the same bits, so a run computed in one mode resumes in the other."""
     cfg = validate_config(cfg_dict())
-    explicit = validate_config(cfg_dict(run={"shuttle_mode": "discrete"}))
-    assert config_hash(explicit) == config_hash(cfg)
-    assert config_hash(with_mode(cfg, "exact")) != config_hash(cfg)
+    assert cfg.run.shuttle_mode == "exact"  # the default since issue 13
+    for mode in ("discrete", "exact"):
+        explicit = validate_config(cfg_dict(run={"shuttle_mode": mode}))
+        assert config_hash(explicit) == config_hash(cfg)
+    assert config_hash(validate_config(cfg_dict(run={"horizon_days": 100.0}))) != config_hash(cfg)
 
 
 # --------------------------------------------------------------------------- shipped configs
