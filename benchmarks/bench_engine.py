@@ -141,7 +141,10 @@ def main() -> None:
     spread = f"{min(bares):,.0f}-{max(bares):,.0f}"
     print(f"bare SimPy:           {bare:,.0f} events/s (median of {len(bares)}: {spread})")
     per_rep = events / args.replications
-    print(f"engine:               {eng_rate:,.0f} events/s ({per_rep:,.0f} events/replication)")
+    print(
+        f"engine:               {eng_rate:,.0f} events/s ({per_rep:,.0f} events/replication, "
+        "SimPy events and side-queue steps)"
+    )
     print(f"per-event cost ratio: {bare / eng_rate:.2f} x bare SimPy")
     solves = fresh.solver.n_solves / args.replications
     hits = fresh.solver.n_basis_hits / args.replications
