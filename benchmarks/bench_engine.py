@@ -103,8 +103,8 @@ def main() -> None:
 
     warmup_ms: list[float] = []
 
-    def fresh_model():
-        m = sim.Model(cfg)
+    def fresh_model(config=cfg):
+        m = sim.Model(config)
         m.simulate(replication=0)  # the twin, as every worker computes it once
         t0 = time.process_time()
         for k in range(10_000, 10_000 + args.warmup):
@@ -173,6 +173,30 @@ def main() -> None:
     for part in ORDER:
         print(f"  {part:<20}{100 * shares[part]:5.1f}%  {shares[part] * equiv:8,.0f}")
     print(gc_line(fresh_model(), args.replications))
+    print(mode_line(cfg, fresh_model, args.replications))
+
+
+def mode_line(cfg: sim.Config, fresh_model, n: int) -> str:
+    """CPU time of ``exact`` over the ``discrete`` reference, alternated in blocks (one run)."""
+    models = {
+        mode: fresh_model(
+            cfg.model_copy(update={"run": cfg.run.model_copy(update={"shuttle_mode": mode})})
+        )
+        for mode in ("discrete", "exact")
+    }
+    spent = dict.fromkeys(models, 0.0)
+    blocks = 5
+    for b in range(blocks):
+        for mode, m in models.items():
+            t0 = time.process_time()
+            for k in range(1 + b * n // blocks, 1 + (b + 1) * n // blocks):
+                m.simulate(replication=k)
+            spent[mode] += time.process_time() - t0
+    return (
+        f"shuttle modes:        exact / discrete CPU time {spent['exact'] / spent['discrete']:.2f} "
+        f"({n} replications each, alternated in {blocks} blocks; the default is "
+        f"{cfg.run.shuttle_mode})"
+    )
 
 
 def gc_line(model: sim.Model, n: int) -> str:
