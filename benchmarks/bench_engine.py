@@ -1,11 +1,14 @@
 """Engine benchmark: bare SimPy vs the corridor-sim engine, measured in one run.
 
 Usage: python benchmarks/bench_engine.py [--replications N] [--warmup N] [--config PATH]
+[--set KEY=VALUE ...]
 
 Prints bare SimPy events/s (a timeout loop), the engine's SimPy events/s and the per-event cost
 ratio, and ms per replication of the config (disrupted run + paired twin + accounting). The
 machine-free figure is ms per replication x bare SimPy events/s: the cost of one replication in
-bare SimPy timeouts ("bare-event equivalents"), comparable across machines (issue 13).
+bare SimPy timeouts ("bare-event equivalents"), comparable across machines (issue 13). Bare
+SimPy is measured five times, between the timed passes, and the median is used, so a machine
+that is busier during one part of the run skews the figure less.
 
 A profiled pass (cProfile, same process, same replications) splits a replication's CPU time by
 part -- shuttle, routing, hazards, accounting, setup, flow engine, SimPy kernel, other -- printed
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import statistics
 import time
 
 import simpy
@@ -80,9 +84,10 @@ def main() -> None:
     ap.add_argument("--replications", type=int, default=100)
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--config", default="configs/kazakhstan.yaml")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     args = ap.parse_args()
-    bare = bare_simpy()  # measured first, on a small heap
-    cfg = sim.load_config(args.config)
+    bares = [bare_simpy(200_000)]  # on a small heap, between the passes; the median is used
+    cfg = sim.load_config(args.config, overrides=args.set)
     model = sim.Model(cfg)
     model.simulate(replication=0)  # build the twin and warm the caches
 
@@ -98,8 +103,8 @@ def main() -> None:
 
     warmup_ms: list[float] = []
 
-    def fresh_model():
-        m = sim.Model(cfg)
+    def fresh_model(config=cfg):
+        m = sim.Model(config)
         m.simulate(replication=0)  # the twin, as every worker computes it once
         t0 = time.process_time()
         for k in range(10_000, 10_000 + args.warmup):
@@ -113,21 +118,33 @@ def main() -> None:
 
     # Each pass uses a fresh model, so LP solutions are not reused from an earlier pass.
     engine_model = fresh_model()
+    bares.append(bare_simpy(200_000))
     t0 = time.process_time()
     for k in range(1, args.replications + 1):
         engine_model.run_raw(sim.model.streams.Streams(cfg.run.seed, k))
     engine_s = time.process_time() - t0
     full_model = fresh_model()
+    bares.append(bare_simpy(200_000))
     t0 = time.process_time()
     for k in range(1, args.replications + 1):
         full_model.simulate(replication=k)
     total_s = time.process_time() - t0
+    bares += [bare_simpy(200_000), bare_simpy(200_000)]
+    bare = statistics.median(bares)
     fresh = full_model
     eng_rate = events / engine_s
-    print(f"config: {args.config}, replications: {args.replications}")
-    print(f"bare SimPy:           {bare:,.0f} events/s")
+    print(
+        f"config: {args.config}"
+        + "".join(f" --set {o}" for o in args.set)
+        + f", replications: {args.replications}"
+    )
+    spread = f"{min(bares):,.0f}-{max(bares):,.0f}"
+    print(f"bare SimPy:           {bare:,.0f} events/s (median of {len(bares)}: {spread})")
     per_rep = events / args.replications
-    print(f"engine:               {eng_rate:,.0f} events/s ({per_rep:,.0f} events/replication)")
+    print(
+        f"engine:               {eng_rate:,.0f} events/s ({per_rep:,.0f} events/replication, "
+        "SimPy events and side-queue steps)"
+    )
     print(f"per-event cost ratio: {bare / eng_rate:.2f} x bare SimPy")
     solves = fresh.solver.n_solves / args.replications
     hits = fresh.solver.n_basis_hits / args.replications
@@ -156,6 +173,30 @@ def main() -> None:
     for part in ORDER:
         print(f"  {part:<20}{100 * shares[part]:5.1f}%  {shares[part] * equiv:8,.0f}")
     print(gc_line(fresh_model(), args.replications))
+    print(mode_line(cfg, fresh_model, args.replications))
+
+
+def mode_line(cfg: sim.Config, fresh_model, n: int) -> str:
+    """CPU time of ``exact`` over the ``discrete`` reference, alternated in blocks (one run)."""
+    models = {
+        mode: fresh_model(
+            cfg.model_copy(update={"run": cfg.run.model_copy(update={"shuttle_mode": mode})})
+        )
+        for mode in ("discrete", "exact")
+    }
+    spent = dict.fromkeys(models, 0.0)
+    blocks = 5
+    for b in range(blocks):
+        for mode, m in models.items():
+            t0 = time.process_time()
+            for k in range(1 + b * n // blocks, 1 + (b + 1) * n // blocks):
+                m.simulate(replication=k)
+            spent[mode] += time.process_time() - t0
+    return (
+        f"shuttle modes:        exact / discrete CPU time {spent['exact'] / spent['discrete']:.2f} "
+        f"({n} replications each, alternated in {blocks} blocks; the default is "
+        f"{cfg.run.shuttle_mode})"
+    )
 
 
 def gc_line(model: sim.Model, n: int) -> str:

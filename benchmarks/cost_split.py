@@ -19,6 +19,7 @@ from collections.abc import Callable
 PARTS: dict[str, tuple[str, ...]] = {
     "shuttle": (
         "sim/model/tankers.py",
+        "sim/model/shuttle_exact.py",
         "sim/model/berths.py",
         "sim/model/port_traffic.py",
         "sim/model/terminal_berths.py",

@@ -205,14 +205,14 @@ _LATER_KEYS: dict[str, dict[str, Any]] = {
 def _without_unset_additions(data: dict[str, Any]) -> dict[str, Any]:
     """Drop keys added to the schema after run-directory format 1 while they hold defaults.
 
-    A config that does not use a later key (``run.parameter_sets``, ``run.shuttle_mode``, those
-    in :data:`_LATER_KEYS`) hashes as it did before the key existed, so older run directories
-    can still be resumed.
+    A config that does not use a later key (``run.parameter_sets``, those in
+    :data:`_LATER_KEYS`) hashes as it did before the key existed, so older run directories can
+    still be resumed. ``run.shuttle_mode`` is always left out: both modes give the same results
+    to the last bit (tests/validation/test_shuttle_exact.py), like any number of workers.
     """
     if data.get("run", {}).get("parameter_sets") is None:
         data["run"].pop("parameter_sets", None)
-    if data.get("run", {}).get("shuttle_mode") == "discrete":
-        data["run"].pop("shuttle_mode", None)
+    data.get("run", {}).pop("shuttle_mode", None)
     for section, defaults in _LATER_KEYS.items():
         items = data.get(section, [])
         for item in items.values() if isinstance(items, dict) else items:

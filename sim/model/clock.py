@@ -57,13 +57,19 @@ def wake_at(env: simpy.Environment, at: float, callback: Callable[[Event], Any])
     heappush(env._queue, (at, NORMAL, next(env._eid), event))
 
 
+SideStep = tuple[float, int, Any, Callable[[Any], Any]]
+"""A side-queue entry: (time, event id, owner, step); the loop calls ``step(owner)``."""
+_SIDE = "_corridor_side_queue"
+
+
 def run_steps(env: simpy.Environment, horizon: float, max_steps: int) -> bool:
     """Process events of ``env`` until ``horizon``, at most ``max_steps`` of them.
 
     The stop event is scheduled as :meth:`simpy.Environment.run` does it (urgent, at
     ``horizon``) and the loop body is :meth:`simpy.Environment.step` written out (same order,
     same effects: the call and its exception frame cost about a tenth of a bare event), so the
-    results are those of ``env.run(until=horizon)``.
+    results are those of ``env.run(until=horizon)``. Steps of the side queue (see
+    :func:`side_queue`) are taken in their turn and count as events.
 
     Returns
     -------
@@ -71,20 +77,66 @@ def run_steps(env: simpy.Environment, horizon: float, max_steps: int) -> bool:
         True when the horizon was reached, False when ``max_steps`` events ran out first.
     """
     schedule_stop(env, horizon)
-    queue = env._queue
+    side = getattr(env, _SIDE, None)
     try:
-        for _ in range(max_steps):
-            env._now, _, _, event = heappop(queue)
-            callbacks, event.callbacks = event.callbacks, None
-            for callback in callbacks:
-                callback(event)
-            if not event._ok and not hasattr(event, "_defused"):
-                exc = type(event._value)(*event._value.args)
-                exc.__cause__ = event._value
-                raise exc
+        if side is None:
+            _run_queue(env, max_steps)
+        else:
+            _run_merged(env, side, max_steps)
     except StopSimulation:  # the queue never runs dry: the stop event is in it
         return True
     return False
+
+
+def _run_queue(env: simpy.Environment, max_steps: int) -> None:
+    queue = env._queue
+    for _ in range(max_steps):
+        env._now, _, _, event = heappop(queue)
+        callbacks, event.callbacks = event.callbacks, None
+        for callback in callbacks:
+            callback(event)
+        if not event._ok and not hasattr(event, "_defused"):
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
+
+
+def _run_merged(env: simpy.Environment, side: list[SideStep], max_steps: int) -> None:
+    """As :func:`_run_queue`, taking side steps where their key ``(t, NORMAL, id)`` sorts."""
+    queue = env._queue
+    for _ in range(max_steps):
+        if side:
+            t, eid, owner, step = side[0]
+            qt, qp, qid, _ = queue[0]
+            if t < qt or (t == qt and qp == NORMAL and eid < qid):
+                heappop(side)
+                env._now = t
+                step(owner)
+                continue
+        env._now, _, _, event = heappop(queue)
+        callbacks, event.callbacks = event.callbacks, None
+        for callback in callbacks:
+            callback(event)
+        if not event._ok and not hasattr(event, "_defused"):
+            exc = type(event._value)(*event._value.args)
+            exc.__cause__ = event._value
+            raise exc
+
+
+def side_queue(env: simpy.Environment) -> list[SideStep]:
+    """Return the side queue of ``env`` (created empty on first use), a heap of steps.
+
+    A step pushed there as ``(t, take_id(env), owner, step)`` is carried out by the run loop
+    (:func:`run_steps`) as if it were a normal event queued at that point with that id: it
+    sorts among the queued events by ``(time, priority, id)``, the clock is set to ``t`` and
+    ``step(owner)`` is called, without an event object. The exact shuttle's tankers step this
+    way (docs/background/shuttle-exact.md).
+    """
+    side = getattr(env, _SIDE, None)
+    if side is None:
+        side = []
+        setattr(env, _SIDE, side)
+    return side
 
 
 def schedule_stop(env: simpy.Environment, horizon: float) -> Event:
@@ -106,7 +158,7 @@ def processed_count(env: simpy.Environment) -> int:
 
     For diagnostics after a run: it uses up one event id.
     """
-    return next(env._eid) - len(env._queue)
+    return next(env._eid) - len(env._queue) - len(getattr(env, _SIDE, ()))
 
 
 def discard(env: simpy.Environment, waiting: Iterable[Event] = ()) -> None:
@@ -122,50 +174,19 @@ def discard(env: simpy.Environment, waiting: Iterable[Event] = ()) -> None:
     for entry in queue:
         entry[3].callbacks = None
     queue.clear()
+    getattr(env, _SIDE, []).clear()
     for event in waiting:
         event.callbacks = None
-
-
-def event_queue(env: simpy.Environment) -> list[tuple[float, int, int, Event]]:
-    """Return the event queue of ``env``: a heap of ``(time, priority, id, event)``, read only.
-
-    Its head is the earliest queued event; nothing but what a caller does itself can happen
-    before it, since every other change is made by processing a queued event (see
-    docs/background/shuttle-exact.md). The list is the same for the whole run.
-    """
-    return env._queue
 
 
 def take_id(env: simpy.Environment) -> int:
     """Take the next event id of ``env``, as scheduling an event at this point would.
 
-    An event queued later with this id (:func:`wake_at_id`) sorts among same-time events exactly
-    where one scheduled now would have; ids only order events, so a skipped id changes nothing.
+    A side step queued later with this id (:func:`side_queue`) sorts among same-time events
+    exactly where an event scheduled now would have; ids only order events, so a skipped id
+    changes nothing.
     """
     return next(env._eid)
-
-
-def wake_at_id(
-    env: simpy.Environment, at: float, eid: int, callback: Callable[[Event], Any]
-) -> None:
-    """Call ``callback`` at time ``at``, queued as a normal event with id ``eid``.
-
-    See :func:`take_id`.
-    """
-    event = Event(env)
-    event._ok = True
-    event._value = None
-    event.callbacks.append(callback)
-    heappush(env._queue, (at, NORMAL, eid, event))
-
-
-def set_now(env: simpy.Environment, at: float) -> None:
-    """Move the clock of ``env`` forward to ``at``, which must not pass :func:`queue_head`.
-
-    For work carried out between queued events (the exact shuttle): SimPy would have reached
-    ``at`` by processing an event there; the next event processed sets the clock as usual.
-    """
-    env._now = at
 
 
 def start_urgent(env: simpy.Environment, callback: Callable[[Event], Any]) -> None:

@@ -18,14 +18,15 @@ Link capacities and source availability under outages are kept by its base class
 from __future__ import annotations
 
 from bisect import insort
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from heapq import heappop, heappush
 
 import simpy
 
 from sim.model.capacity import CapacityEffects
+from sim.model.clock import SideStep, side_queue, take_id, wake_at
 from sim.model.clock import now as _now
-from sim.model.clock import wake_at
 from sim.model.network import Network
 from sim.model.reactions import Reactions as _Reactions
 from sim.model.solver import EMPTY, FREE, FULL, JUNCTION, FlowSolution, FlowSolver
@@ -79,7 +80,20 @@ class FlowEngine(CapacityEffects):
         self.levels = list(net.storage_init)
         self._full_at = [c - LEVEL_EPS for c in net.storage_cap]
         self._room_at = [c + LEVEL_EPS for c in net.storage_cap]
-        self._junction = [c <= LEVEL_EPS for c in net.storage_cap]
+        n_st = len(net.storage_ids)
+        fills = [any(s.end_storage == k for s in net.segments) for k in range(n_st)]
+        drains = [any(s.start_storage == k for s in net.segments) for k in range(n_st)]
+        junction = [c <= LEVEL_EPS for c in net.storage_cap]
+        self._by_level = [
+            (JUNCTION,) * 3
+            if junction[k]
+            else (FULL if fills[k] else FREE, FREE, EMPTY if drains[k] else FREE)
+            for k in range(n_st)
+        ]
+        """Per storage, its state when full, partly full and empty. A full storage that no
+        routed leg enters, or an empty one that no leg leaves, routes as a partly full one: its
+        storage row is the same constraint either way (only tankers move its level), so it keeps
+        one routing key. A zero-capacity storage is always a junction."""
         self._states = [self._classify(k) for k in range(len(self.levels))]
         """Current state of each storage (FREE, FULL, EMPTY or JUNCTION), kept up to date
         wherever a level changes."""
@@ -90,13 +104,15 @@ class FlowEngine(CapacityEffects):
         self.in_transit = 0.0
         self.t_last = 0.0
         self._points: list[tuple[float, FlowSolution, tuple[float, ...], float, tuple]] = []
-        self._queues: list[list[tuple[float, simpy.Event]]] = [[] for _ in net.storage_ids]
-        """Per storage, the transfers waiting for level or room: (level change, event), FIFO."""
+        self._queues: list[list[tuple[float, Callable[[], object]]]] = [[] for _ in net.storage_ids]
+        """Per storage, the transfers waiting for level or room, first in first out: (level
+        change, what to call when it is done: an event's ``succeed`` or a plain callback)."""
         self._waiting: list[int] = []
         """Storages with a non-empty queue, in index order."""
         self._wakes: list[float] = []
         """Times of the pending wake-ups (a heap)."""
         self._target = _INF
+        self._side: list[SideStep] | None = None
         self._last_key: tuple | None = None
         self.solution: FlowSolution | None = None
         self._reactions = _Reactions.build(self) if _Reactions.needed(net) else None
@@ -120,33 +136,60 @@ class FlowEngine(CapacityEffects):
         """Discharge a cargo of ``amount`` Mt into a storage once it has room; see :meth:`lift`."""
         return self._transfer(storage, amount)
 
+    def transfer_then(self, storage: int, delta: float, done: Callable[[], object]) -> bool:
+        """Move ``delta`` Mt into a storage (negative: out of it) as soon as it fits.
+
+        Returns True when the transfer was made at once; otherwise ``done()`` is called when it
+        is made, from inside a later refresh (first come, first served with the transfers of
+        :meth:`lift` and :meth:`land`), exactly where their events would succeed. ``done`` must
+        not change the engine.
+        """
+        if self._transfer_now(storage, delta):
+            return True
+        self._enqueue(storage, delta, done)
+        return False
+
     def _transfer(self, storage: int, delta: float) -> simpy.Event | None:
+        if self._transfer_now(storage, delta):
+            return None
+        event = simpy.Event(self.env)
+        self._enqueue(storage, delta, event.succeed)
+        return event
+
+    def _transfer_now(self, storage: int, delta: float) -> bool:
+        """Make the transfer and refresh if nobody waits there and it fits; else False."""
         now = _now(self.env)
         if now > self.t_last:
             self._advance(now)
+        if self._queues[storage]:
+            return False
+        lvl = self.levels[storage] + delta
+        if not ((lvl >= -LEVEL_EPS) if delta < 0 else (lvl <= self._room_at[storage])):
+            return False
+        self.levels[storage] = lvl
+        self._states[storage] = self._classify(storage)
+        self.in_transit -= delta
+        self.refresh()
+        return True
+
+    def _enqueue(self, storage: int, delta: float, done: Callable[[], object]) -> None:
         queue = self._queues[storage]
         if not queue:
-            lvl = self.levels[storage] + delta
-            if (lvl >= -LEVEL_EPS) if delta < 0 else (lvl <= self._room_at[storage]):
-                self.levels[storage] = lvl
-                self._states[storage] = self._classify(storage)
-                self.in_transit -= delta
-                self.refresh()
-                return None
-        event = simpy.Event(self.env)
-        if not queue:
             insort(self._waiting, storage)
-        queue.append((delta, event))
+        queue.append((delta, done))
         self._schedule()
-        return event
 
     # ------------------------------------------------------------------ core
     def _advance(self, now: float) -> None:
-        """Integrate the levels from ``t_last`` to ``now`` (rates are constant in between)."""
+        """Integrate the levels from ``t_last`` to ``now`` and classify the storages that moved.
+
+        Rates are constant in between; the other levels and states stay as they are.
+        """
         dt = now - self.t_last
-        levels = self.levels
-        for k, rate in self._moving:  # the other levels stay as they are
-            levels[k] += rate * dt
+        levels, states, full_at, by_level = self.levels, self._states, self._full_at, self._by_level
+        for k, rate in self._moving:
+            lvl = levels[k] = levels[k] + rate * dt
+            states[k] = by_level[k][0 if lvl >= full_at[k] else 2 if lvl <= LEVEL_EPS else 1]
         self.t_last = now
 
     def refresh(self) -> None:
@@ -157,8 +200,6 @@ class FlowEngine(CapacityEffects):
         if self._waiting:
             self._release_waiters()
         levels = self.levels
-        if self._moving:
-            self._reclassify()
         key = (self._cap_key, self._avail_key, tuple(self._states))
         if key != self._last_key:
             self._last_key = key
@@ -179,15 +220,7 @@ class FlowEngine(CapacityEffects):
     def _classify(self, k: int) -> int:
         """State of storage ``k`` at its current level."""
         lvl = self.levels[k]
-        if self._junction[k]:
-            return JUNCTION
-        return FULL if lvl >= self._full_at[k] else EMPTY if lvl <= LEVEL_EPS else FREE
-
-    def _reclassify(self) -> None:
-        """Update the states of the storages whose levels moved since the last refresh."""
-        states, classify = self._states, self._classify
-        for k, _ in self._moving:
-            states[k] = classify(k)
+        return self._by_level[k][0 if lvl >= self._full_at[k] else 2 if lvl <= LEVEL_EPS else 1]
 
     def _release_waiters(self) -> None:
         """Carry out waiting transfers that now fit, first come first served per storage."""
@@ -196,7 +229,7 @@ class FlowEngine(CapacityEffects):
         for k in self._waiting:
             queue = queues[k]
             while queue:
-                delta, event = queue[0]
+                delta, done = queue[0]
                 lvl = levels[k] + delta
                 if not ((lvl >= -LEVEL_EPS) if delta < 0 else (lvl <= room_at[k])):
                     break
@@ -204,7 +237,7 @@ class FlowEngine(CapacityEffects):
                 self._states[k] = self._classify(k)
                 self.in_transit -= delta
                 del queue[0]
-                event.succeed()
+                done()
             emptied = emptied or not queue
         if emptied:
             self._waiting = [k for k in self._waiting if queues[k]]
@@ -254,14 +287,25 @@ class FlowEngine(CapacityEffects):
         if not wakes or wakes[0] > target + _MIN_DT:
             self._arm(now, target - now)
 
+    def use_side_queue(self) -> None:
+        """Queue the engine's wake-ups as side steps (:func:`sim.model.clock.side_queue`).
+
+        Same order as bare events (same time, priority and id), without an event object; for
+        runs whose loop merges the side queue anyway (an exact shuttle).
+        """
+        self._side = side_queue(self.env)
+
     def _arm(self, now: float, dt: float) -> None:
         # A bare event queued as env.timeout(dt) would queue it; ``now`` is the environment's
         # current time.
         at = now + dt
-        wake_at(self.env, at, self._wake)
+        if self._side is None:
+            wake_at(self.env, at, self._wake)
+        else:
+            heappush(self._side, (at, take_id(self.env), None, self._wake))
         heappush(self._wakes, at)
 
-    def _wake(self, ev: simpy.Event) -> None:
+    def _wake(self, _ev: object = None) -> None:
         """Handle a wake-up: refresh if the threshold is due, else keep one pending.
 
         Wake-ups are never cancelled. One that comes early (the threshold moved later, as
@@ -282,7 +326,22 @@ class FlowEngine(CapacityEffects):
 
     def waiting(self) -> list[simpy.Event]:
         """Return the events of the transfers still waiting for level or room."""
-        return [event for queue in self._queues for _, event in queue]
+        return [
+            done.__self__
+            for queue in self._queues
+            for _, done in queue
+            if isinstance(getattr(done, "__self__", None), simpy.Event)
+        ]
+
+    def close(self) -> None:
+        """Forget the waiting transfers (after :meth:`waiting` was read).
+
+        Their callbacks may refer back to the engine (through the exact shuttle): the run
+        leaves no reference cycle behind.
+        """
+        for queue in self._queues:
+            queue.clear()
+        self._waiting = []
 
     def finish(self, horizon: float) -> Trace:
         """Integrate to ``horizon`` and return the trace (call once, after ``env.run``).

@@ -1,43 +1,30 @@
 """The tanker shuttle without a SimPy process per tanker (``run.shuttle_mode: exact``).
 
-Experimental; see docs/background/shuttle-exact.md. Each tanker is plain data stepping through
-the same actions as the process of :mod:`sim.model.tankers`, at the same times, drawing from the
-same streams in the same order. A step due before the head of the SimPy queue is carried out at
-once (the clock moved forward to it): nothing else can happen before that head, so the run is the
-same. Only a step that meets another event (or waits for cargo, room or clear sailings) goes
-through the queue, as one bare wake-up or a callback. In a supply-limited stretch that leaves no
-tanker timeout and no berth grant in the queue.
-
-Berths of a shuttle without third-party traffic are private to it: counters with first come,
-first served queues, as :class:`~sim.model.berths.Berths` grants them.
+See docs/background/shuttle-exact.md. Each tanker is plain data stepping through the same
+actions as the process of :mod:`sim.model.tankers`, at the same times, drawing from the same
+streams in the same order. Its timed steps go to the run's side queue
+(:func:`sim.model.clock.side_queue`), each with the event id the process's event would take at
+that point, and the run loop carries them out in their turn among the SimPy events: no event
+object, no generator, no berth request event. Berths of a shuttle without third-party traffic are
+private to it: counters with first come, first served queues, as
+:class:`~sim.model.berths.Berths` grants them.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from heapq import heappop, heappush
+from heapq import heappush
 
 import simpy
 
-from sim.base.limits import MAX_STEPS_PER_REPLICATION
 from sim.config.models import Shuttle
-from sim.model.clock import NORMAL, event_queue, set_now, start_urgent, take_id, wake_at_id
 from sim.model.clock import now as clock_now
+from sim.model.clock import side_queue, start_urgent, take_id
 from sim.model.engine import FlowEngine
 from sim.model.tankers import ShuttleState, TankerSpec, TankerStats, leg_times
 
 _Step = Callable[["_Tanker"], None]
-
-
-class StuckShuttleError(RuntimeError):
-    """A shuttle took more steps than a replication may take events (its loop takes no time)."""
-
-    def __init__(self, day: float) -> None:
-        super().__init__(
-            f"more than {MAX_STEPS_PER_REPLICATION} shuttle steps (stuck at day {day:.6g}); the "
-            "model stopped advancing - check for zero or near-zero tanker trip times"
-        )
 
 
 def eligible(shuttle: Shuttle) -> bool:
@@ -77,7 +64,7 @@ class _Tanker:
 
 
 class ExactShuttle:
-    """The tankers of one shuttle, stepped between the other events of the run.
+    """The tankers of one shuttle, stepped by the run loop between the other events of the run.
 
     Parameters
     ----------
@@ -101,15 +88,15 @@ class ExactShuttle:
         sh = tankers[0][0].shuttle if tankers else None
         self._free = [sh.origin_berths, sh.destination_berths] if sh is not None else [0, 0]
         self._berth_queue: list[deque[_Tanker]] = [deque(), deque()]
-        self._due: list[tuple[float, int, _Tanker, _Step]] = []
-        """Steps due at a time: (time, event id, tanker, step); a heap. The event id is taken
-        when the step is scheduled, where the tanker process would schedule its event, so the
-        step sorts among other events of the same instant as that event would."""
-        self._wakes: list[tuple[float, int]] = []
-        """(time, event id) of this shuttle's pending wake-ups (a heap)."""
-        self._queue = event_queue(env)
-        self.inline_steps = 0
-        """Timed steps carried out without a queue event (diagnostics)."""
+        self._side = side_queue(env)
+        """The run's side queue: (time, event id, tanker, step), a heap shared with any other
+        exact shuttle of the run. The id is taken where the tanker process would schedule its
+        event, so the step sorts among other events of the same instant as that event would."""
+
+    def close(self) -> None:
+        """Drop the berth queues (at the end of a run: no reference cycles left)."""
+        for queue in self._berth_queue:
+            queue.clear()
 
     def start(self) -> None:
         """Start every tanker at the current time, queued as the tanker processes would be."""
@@ -119,50 +106,26 @@ class ExactShuttle:
     def _start(self, _ev: simpy.Event) -> None:
         for tk in self.tankers:
             self._request_origin(tk)
-        self._drain()
 
     # ------------------------------------------------------------------ scheduling
     def _at(self, t: float, tk: _Tanker, step: _Step) -> None:
-        heappush(self._due, (t, take_id(self.env), tk, step))
-
-    def _drain(self) -> None:
-        """Carry out every due step that sorts before the queue's head; wake up for the rest."""
-        due, queue, env = self._due, self._queue, self.env
-        while due:
-            head = due[0]
-            t, eid = head[0], head[1]
-            # A queue entry is (time, priority, id, event); ids are unique, so the comparison
-            # never reaches the event.
-            if not queue or (t, NORMAL, eid) < queue[0]:
-                heappop(due)
-                set_now(env, t)
-                self.inline_steps += 1
-                if self.inline_steps > MAX_STEPS_PER_REPLICATION:
-                    raise StuckShuttleError(t)
-                head[3](head[2])
-                continue
-            wakes = self._wakes
-            if not wakes or wakes[0] > (t, eid):
-                wake_at_id(env, t, eid, self._wake)
-                heappush(wakes, (t, eid))
-            return
-
-    def _wake(self, _ev: simpy.Event) -> None:
-        fired = heappop(self._wakes)
-        due = self._due
-        if due and due[0][:2] <= fired:
-            _, _, tk, step = heappop(due)
-            step(tk)
-        self._drain()
+        heappush(self._side, (t, take_id(self.env), tk, step))
 
     def _resume(self, tk: _Tanker, step: _Step) -> Callable[[simpy.Event], None]:
-        """Return a callback that carries out ``step`` when an awaited event fires, then drains."""
+        """Return a callback that carries out ``step`` when an awaited event fires."""
 
         def resume(_ev: simpy.Event) -> None:
             step(tk)
-            self._drain()
 
         return resume
+
+    def _when_done(self, tk: _Tanker, step: _Step) -> Callable[[], None]:
+        """Return what the engine calls when a waiting transfer of ``tk`` is made.
+
+        ``step`` becomes due at once, with the event id the transfer's event would take there
+        (see :meth:`FlowEngine.transfer_then <sim.model.engine.FlowEngine.transfer_then>`).
+        """
+        return lambda: self._at(clock_now(self.env), tk, step)
 
     # ------------------------------------------------------------------ berths
     def _request(self, end: int, tk: _Tanker, step: _Step) -> None:
@@ -188,11 +151,8 @@ class ExactShuttle:
         self._request(0, tk, self._lift)
 
     def _lift(self, tk: _Tanker) -> None:
-        wait = self.engine.lift(tk.spec.origin, tk.cargo)
-        if wait is None:
+        if self.engine.transfer_then(tk.spec.origin, -tk.cargo, self._when_done(tk, self._lifted)):
             self._lifted(tk)
-        else:
-            wait.callbacks.append(self._resume(tk, self._lifted))
 
     def _lifted(self, tk: _Tanker) -> None:
         spec, now = tk.spec, clock_now(self.env)
@@ -218,11 +178,10 @@ class ExactShuttle:
         self._request(1, tk, self._land)
 
     def _land(self, tk: _Tanker) -> None:
-        wait = self.engine.land(tk.spec.destination, tk.cargo)
-        if wait is None:
+        if self.engine.transfer_then(
+            tk.spec.destination, tk.cargo, self._when_done(tk, self._landed)
+        ):
             self._landed(tk)
-        else:
-            wait.callbacks.append(self._resume(tk, self._landed))
 
     def _landed(self, tk: _Tanker) -> None:
         now, st = clock_now(self.env), tk.st

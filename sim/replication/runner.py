@@ -168,13 +168,16 @@ class Model:
             env, engine, net, streams, lambda i, d: states[i].block(d), rates=rates
         )
         tankers = {}
+        exact_shuttles: list[ExactShuttle] = []
         ports: dict[str, MonitoredBerths] = {}
         exact = cfg.run.shuttle_mode == "exact"
         for sh, state in zip(cfg.shuttles, states):
             ends = (net.asset_index[sh.origin], net.asset_index[sh.destination])
             if exact and eligible(sh):
                 specs = tanker_specs(env, sh, *ends, streams, ports)
-                ExactShuttle(env, engine, state, specs).start()
+                engine.use_side_queue()
+                exact_shuttles.append(ExactShuttle(env, engine, state, specs))
+                exact_shuttles[-1].start()
                 tankers[sh.id] = [st for _, st in specs]
             else:
                 tankers[sh.id] = start_shuttle(env, engine, sh, *ends, state, streams, ports)
@@ -185,6 +188,9 @@ class Model:
         tr = engine.finish(horizon)
         # No reference cycles left for the collector: drop what processes still wait on.
         discard(env, chain(engine.waiting(), *(s.waiting() for s in states)))
+        engine.close()
+        for shuttle in exact_shuttles:
+            shuttle.close()
         # Few distinct routings and capacity states recur many times: stack each once, then
         # index.
         n_st = len(net.storage_ids)

@@ -1,11 +1,13 @@
 """``run.shuttle_mode: exact`` against the reference ``discrete`` mode (issue 13, item 1).
 
-Both modes run the same replication (same seed and index) and must agree on every cargo landed
-(day to 1e-9, Mt to 1e-9), every tanker statistic, and every column of the replication row (1e-9
-relative): on the shipped config, on random small networks with a shuttle (hypothesis), and on
-cases built to cut supply-limited stretches -- storms on the shuttle, a full destination tank, a
-berth outage behind it, random port and sailing delays, third-party calls, and whole-day legs
-whose events tie with scripted ones.
+Both modes run the same replication (same seed and index) and must agree to the last bit on every
+cargo landed (day and Mt), every tanker statistic, and every column of the replication row. (The
+issue asks for 1e-9; the modes do the same float operations in the same order, so they agree
+exactly, and ``exact`` can be the default without changing a result.) Checked on the shipped
+configs, on random small networks with a shuttle (hypothesis), and on cases built to cut
+supply-limited stretches -- storms on the shuttle, a full destination tank, a berth outage behind
+it, random port and sailing delays, third-party calls, and whole-day legs whose events tie with
+scripted ones.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import math
 
 import pytest
+import simpy
 from conftest import KAZAKHSTAN_YAML, SMALL_YAML, cfg_dict
 from hypothesis import given
 from hypothesis import strategies as st
@@ -25,9 +28,8 @@ from sim.config.loader import config_hash
 from sim.config.models import Config
 from sim.model.streams import Streams
 
-DAY_TOL = 1e-9
-MT_TOL = 1e-9
-REL_TOL = 1e-9
+DAY_TOL = 0.0  # days; the issue allows 1e-9, the modes agree exactly
+MT_TOL = 0.0  # Mt; likewise
 
 
 def with_mode(cfg: Config, mode: str) -> Config:
@@ -35,10 +37,11 @@ def with_mode(cfg: Config, mode: str) -> Config:
     return cfg.model_copy(update={"run": cfg.run.model_copy(update={"shuttle_mode": mode})})
 
 
-def _close(a: float, b: float, rel: float = REL_TOL, abs_: float = 1e-12) -> bool:
+def _close(a: float, b: float) -> bool:
+    """Equal to the last bit (NaN equals NaN)."""
     if isinstance(a, float) and math.isnan(a):
         return isinstance(b, float) and math.isnan(b)
-    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+    return a == b
 
 
 def compare(cfg: Config, replications: range) -> list[str]:
@@ -69,7 +72,7 @@ def compare(cfg: Config, replications: range) -> list[str]:
                 if not same:
                     bad.append(f"{where}: tanker statistics differ")
         ra, rb = ref.simulate(replication=k).row, ex.simulate(replication=k).row
-        cols = [c for c in ra if not _close(ra[c], rb[c], abs_=1e-9)]
+        cols = [c for c in ra if not _close(ra[c], rb[c])]
         if cols or ra.keys() != rb.keys():
             bad.append(f"rep {k}: row columns differ: {cols[:6]}")
     return bad
@@ -83,20 +86,24 @@ def test_both_modes_are_accepted() -> None:
         validate_config(cfg_dict(run={"shuttle_mode": "fluid"}))
 
 
-def test_a_shuttle_that_stops_advancing_is_an_error(monkeypatch) -> None:
-    import sim.model.shuttle_exact as exact
+def test_shuttle_steps_count_towards_the_step_bound(monkeypatch) -> None:
+    """A tanker step is an event for the bound that turns a stuck model into an error."""
+    import sim.replication.runner as runner
 
-    monkeypatch.setattr(exact, "MAX_STEPS_PER_REPLICATION", 50)
+    monkeypatch.setattr(runner, "MAX_STEPS_PER_REPLICATION", 50)
     cfg = with_mode(load_config(KAZAKHSTAN_YAML), "exact")
-    with pytest.raises(exact.StuckShuttleError, match="more than 50 shuttle steps"):
+    with pytest.raises(runner.TooManyStepsError, match="more than 50 simulation events"):
         sim.Model(cfg).run_raw(Streams(cfg.run.seed, 0))
 
 
-def test_shuttle_mode_at_its_default_keeps_the_config_hash() -> None:
+def test_shuttle_mode_is_left_out_of_the_config_hash() -> None:
+    """Both modes give the same bits, so a run computed in one mode resumes in the other."""
     cfg = validate_config(cfg_dict())
-    explicit = validate_config(cfg_dict(run={"shuttle_mode": "discrete"}))
-    assert config_hash(explicit) == config_hash(cfg)
-    assert config_hash(with_mode(cfg, "exact")) != config_hash(cfg)
+    assert cfg.run.shuttle_mode == "exact"  # the default since issue 13
+    for mode in ("discrete", "exact"):
+        explicit = validate_config(cfg_dict(run={"shuttle_mode": mode}))
+        assert config_hash(explicit) == config_hash(cfg)
+    assert config_hash(validate_config(cfg_dict(run={"horizon_days": 100.0}))) != config_hash(cfg)
 
 
 # --------------------------------------------------------------------------- shipped configs
@@ -114,8 +121,9 @@ def test_exact_removes_events_on_the_shipped_config(monkeypatch) -> None:
     real_pop = clock.heappop
 
     def counting_pop(queue):  # every event the run processes is popped here once
-        popped[0] += 1
-        return real_pop(queue)
+        entry = real_pop(queue)
+        popped[0] += isinstance(entry[3], simpy.Event)  # not the side queue's tanker steps
+        return entry
 
     monkeypatch.setattr(clock, "heappop", counting_pop)
     counts = {}

@@ -234,10 +234,17 @@ def test_a_replication_that_never_advances_stops_with_an_error(tmp_path, monkeyp
 
 
 def test_bounded_stepping_equals_env_run():
-    """run_until gives exactly what simpy's env.run(until=...) gives."""
+    """run_until gives exactly what simpy's env.run(until=...) gives.
+
+    ``env.run`` knows nothing of the side queue, so the plain run uses discrete tankers; the
+    bounded run is checked in both shuttle modes against it.
+    """
     cfg = sim.load_config(SMALL_YAML)
-    model = sim.Model(cfg)
-    bounded = model.simulate(seed=4, replication=3).row
+    modes = {
+        mode: cfg.model_copy(update={"run": cfg.run.model_copy(update={"shuttle_mode": mode})})
+        for mode in ("discrete", "exact")
+    }
+    bounded = {m: sim.Model(c).simulate(seed=4, replication=3).row for m, c in modes.items()}
     original = runner.run_until
 
     def plain(env, horizon, max_steps):
@@ -245,10 +252,11 @@ def test_bounded_stepping_equals_env_run():
 
     runner.run_until = plain
     try:
-        unbounded = sim.Model(cfg).simulate(seed=4, replication=3).row
+        unbounded = sim.Model(modes["discrete"]).simulate(seed=4, replication=3).row
     finally:
         runner.run_until = original
-    assert bounded == unbounded
+    assert bounded["discrete"] == unbounded
+    assert bounded["exact"] == unbounded
 
 
 # --------------------------------------------------------------------------- simulation steps

@@ -265,7 +265,7 @@ def test_unused_keys_leave_the_config_hash_alone():
     for key in ("port_delay", "sailing_delay", "origin_traffic", "destination_traffic"):
         assert data["shuttles"][0].pop(key) is None
     assert data["run"].pop("parameter_sets") is None  # an earlier addition, also left out
-    assert data["run"].pop("shuttle_mode") == "discrete"  # issue 13, also left out at default
+    assert data["run"].pop("shuttle_mode") == "exact"  # issue 13, never hashed
     for source in data["sources"]:  # later additions too (sim.config.loader._LATER_KEYS)
         assert source.pop("restart_ramp_days") == 0.0 and source.pop("bbl_per_t") is None
     for pipe in data["pipelines"]:
