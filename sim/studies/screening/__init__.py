@@ -8,7 +8,8 @@ approximate; :func:`check_against_des` measures its bias against the discrete-ev
 """
 
 from sim.studies.screening.check import Bias, Check, check_against_des, format_table
-from sim.studies.screening.core import APPROX_HEADER, ScreenResult, screen
+from sim.studies.screening.core import screen
+from sim.studies.screening.result import APPROX_HEADER, ScreenResult
 
 __all__ = [
     "APPROX_HEADER",

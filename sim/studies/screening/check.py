@@ -20,7 +20,7 @@ from sim.batch import coordinator
 from sim.batch.options import RunOptions
 from sim.config.models import Config
 from sim.results import STATISTICS, result_of
-from sim.studies.screening.core import APPROX_HEADER, ScreenResult
+from sim.studies.screening.result import APPROX_HEADER, ScreenResult
 
 
 @dataclass(frozen=True)
