@@ -232,12 +232,14 @@ def _integrate(cfg: Config, fluid: FluidNetwork, iv: Intervals, rt: _Rates):
         # starts nor ends a blocked spell (the engine reacts to the state it settles in).
         ep = np.where(d > 0, np.where(blocked, np.where(np.isnan(ep), t, ep), np.nan), ep)
         lost_s, cong_s = _levels(rt, s, t, d, ep, blocked)
-        room, credit, full_at = _buffer(rt, s, t, d, room, room_cap, blocked, cong_s, feeds)
-        lost_s -= credit
-        held = _ramp_steps(ramps, rt, s, t, d, ep, blocked, full_at)
-        lost_s += held
-        # Oil a ramp holds back empties the buffers on the source's route.
+        args = (rt, s, t, d)
+        full_at = _buffer(*args, room, room_cap, blocked, cong_s, feeds)[2]
+        held = _ramp_steps(ramps, *args, ep, blocked, full_at)
+        # Oil a ramp holds back empties the buffers on the source's route (early in the
+        # interval: they can take blocked oil again later in it).
         room = np.minimum(room_cap, room + held @ feeds)
+        room, credit, _ = _buffer(*args, room, room_cap, blocked, cong_s, feeds)
+        lost_s += held - credit
         disc = discount_factor(r, t + d / 2) if r else 1.0
         vol += lost_s
         rev += (lost_s * nb).sum(axis=1) * 1e6 * disc

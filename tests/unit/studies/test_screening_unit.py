@@ -65,3 +65,27 @@ def test_cli_prints_approximate_table_and_writes(tmp_path, capsys):
     df = pd.read_parquet(out / "screening.parquet")
     assert len(df) == 200 and set(df.columns) >= {"volume_lost_mt", "revenue_lost_usd"}
     assert main(["screen", str(SMALL_YAML), "-n", "1"]) == 2
+
+
+def test_python_api_screen_returns_what_the_cli_prints_and_writes():
+    import sim
+    from sim.base.errors import InputError
+
+    cfg = load_config(SMALL_YAML)
+    res = sim.screen(cfg, 200, seed=3)
+    assert isinstance(res, sim.ScreenResult)
+    assert res.seconds > 0 and res.check is None
+    again = screen(cfg, 200, seed=3)
+    assert np.array_equal(res.volume_lost_mt, again.volume_lost_mt)
+    text = res.report()
+    assert text.splitlines()[0] == f"# {APPROX_HEADER}" and "volume lost (Mt)" in text
+    df = res.table()
+    assert list(df.columns) == ["replication", "volume_lost_mt", "revenue_lost_usd", "availability"]
+    assert len(df) == 200 and np.array_equal(df["volume_lost_mt"], res.volume_lost_mt)
+    checked = sim.screen(cfg, 200, seed=3, check=4)
+    assert checked.check is not None and checked.check.n_des == 4
+    assert "DES mean" in checked.report()
+    with pytest.raises(InputError):
+        sim.screen(cfg, 1)
+    with pytest.raises(InputError):
+        sim.screen(cfg, 10, check=1)
