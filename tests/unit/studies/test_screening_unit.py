@@ -89,3 +89,59 @@ def test_python_api_screen_returns_what_the_cli_prints_and_writes():
         sim.screen(cfg, 1)
     with pytest.raises(InputError):
         sim.screen(cfg, 10, check=1)
+
+
+def _ramps(days=4.0, steps=4, n_src=1):
+    from sim.studies.screening.ramps import Ramps
+
+    src = [
+        {
+            "id": f"f{k}",
+            "production_mt_per_year": 10.0,
+            "restart_ramp_days": days,
+            "ramp_steps": steps,
+        }
+        for k in range(n_src)
+    ]
+    routes = [
+        {"id": f"r{k}", "source": f"f{k}", "path": ["pipe"], "market": "mkt"} for k in range(n_src)
+    ]
+    return Ramps(build_cfg(sources=src, routes=routes), 1)
+
+
+def _run(ramps, cuts):
+    """Feed (day, cut) events to ``ramps``; return the output held back beyond each cut."""
+    rows, total = np.array([0]), 0.0
+    for (x, cut), nxt in zip(cuts, [c[0] for c in cuts[1:]] + [100.0]):
+        cut = np.atleast_2d(np.asarray(cut, dtype=float))
+        ramps.event(rows, np.array([x]), cut)
+        total = total + ramps.excess(rows, np.array([x]), np.array([nxt]), cut)[0]
+    return total
+
+
+def test_ramp_lifts_the_whole_cut_in_steps():
+    # A cut of 1 that ends: (1 + 3/4 + 1/2 + 1/4) x 1 day, as r (m + 1) / (2 m) = 2.5.
+    assert np.allclose(_run(_ramps(), [(0.0, [1.0]), (10.0, [0.0])]), 2.5)
+    # A cut of 1 that eases to 0.25: the ramp lifts the whole 1, the routing still holds 0.25
+    # back, so only (3/4 + 1/2 + 1/4) is lost beyond the cut.
+    assert np.allclose(_run(_ramps(), [(0.0, [1.0]), (10.0, [0.25])]), 1.5)
+    # An easing while the ramp runs starts nothing new: the ramp of 1 from day 10 goes on
+    # (cut 0.5 to day 11.5, then 0): 0.5 + 0.25 x 0.5 + 0.75 x 0.5 + 0.5 + 0.25.
+    events = [(0.0, [1.0]), (10.0, [0.5]), (11.5, [0.0])]
+    assert np.allclose(_run(_ramps(), events), 1.75)
+
+
+def test_an_easing_ramps_every_source_cut_behind_the_bottleneck():
+    # Two sources cut 1 each; the routing frees 0.7 for the first only. The engine's re-routing
+    # gives the room the first's ramp leaves to the second, which ramps too: the pool loses
+    # max(0, held - cut) summed over both = 0.7 + 0.2 beyond the remaining cut of 1.3.
+    out = _run(_ramps(n_src=2), [(0.0, [1.0, 1.0]), (10.0, [0.3, 1.0])])
+    assert np.isclose(out.sum(), 0.9)
+
+
+def test_exclusive_outages_never_overlap():
+    names = load_config(KAZAKHSTAN_YAML).hazards
+    off = [f"hazards.{h}.enabled=false" for h in names if h != "spm_maintenance"]
+    cfg = load_config(KAZAKHSTAN_YAML, off)
+    # One SPM out at a time leaves two: full capacity, nothing lost.
+    assert np.all(screen(cfg, 3000, seed=2).volume_lost_mt == 0)
