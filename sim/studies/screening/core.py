@@ -46,6 +46,7 @@ class _Rates:
     lost: np.ndarray  # (n_state, n_level, n_src) Mt/day lost (field + congestion)
     cong: np.ndarray  # (n_state, n_level, n_src) congestion shut-in only
     buf: np.ndarray  # (n_state, n_storage) storage intake possible while room
+    intake: np.ndarray  # (n_state,) blocked oil all storages together can take
     drain: np.ndarray  # (n_state, n_storage)
     lags: np.ndarray  # (n_level,) days from a blocked spell's start
 
@@ -87,6 +88,7 @@ def _rates(fluid: FluidNetwork, iv: Intervals) -> _Rates:
     lost = np.repeat((rate - avail)[:, None, :], n_lvl, axis=1)
     cong = np.zeros_like(lost)
     buf = np.zeros((n_state, base.drain.shape[1]))
+    intake = np.zeros(n_state)
     drain = np.repeat(base.drain, n_state, axis=0)
     todo = np.flatnonzero(~free)
     for lv in range(n_lvl):
@@ -96,9 +98,9 @@ def _rates(fluid: FluidNetwork, iv: Intervals) -> _Rates:
         lost[todo, lv:] = (rate - flows.produced)[:, None, :]
         cong[todo, lv:] = np.maximum(avail[todo] - flows.produced, 0.0)[:, None, :]
         if lv == 0:
-            buf[todo], drain[todo] = flows.bufferable, flows.drain
+            buf[todo], intake[todo], drain[todo] = flows.bufferable, flows.intake, flows.drain
             todo = todo[cong[todo, 0].sum(axis=1) > _EPS]
-    return _Rates(lost, cong, buf, drain, lags)
+    return _Rates(lost, cong, buf, intake, drain, lags)
 
 
 def _netbacks(fluid: FluidNetwork) -> np.ndarray:
@@ -118,19 +120,24 @@ def _netbacks(fluid: FluidNetwork) -> np.ndarray:
     return best
 
 
-def _source_storages(fluid: FluidNetwork) -> np.ndarray:
-    """(n_src, n_storage) 1 for the first storage on each route a source uses undisturbed."""
+def _source_storages(fluid: FluidNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """(n_src, n_storage) 1 for the storages on the routes each source uses undisturbed.
+
+    The first array marks the first storage of each route (the one a source's held-back oil
+    empties), the second every storage on them (those that take its blocked oil).
+    """
     net = fluid.net
     sol = fluid.solver.solve(tuple(net.link_cap), tuple(net.source_rate), fluid._junction)
-    out = np.zeros((len(net.source_ids), len(net.storage_ids)))
+    first = np.zeros((len(net.source_ids), len(net.storage_ids)))
+    every = np.zeros_like(first)
     for r in net.routes:
         if sol.segment_flow[r.segments[0]] <= _EPS:
             continue
-        ends = [net.segments[j].end_storage for j in r.segments]
-        first = next((e for e in ends if e is not None), None)
-        if first is not None:
-            out[r.source, first] = 1.0
-    return out
+        ends = [e for e in (net.segments[j].end_storage for j in r.segments) if e is not None]
+        if ends:
+            first[r.source, ends[0]] = 1.0
+            every[r.source, ends] = 1.0
+    return first, every
 
 
 def _overlap(a: np.ndarray, b: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -161,13 +168,14 @@ def _buffer(rt: _Rates, s, t, d, room, room_cap, blocked, cong_s, feeds):
     blocked_mt = cong_s.sum(axis=1)
     take_k = np.where(blocked[:, None], np.minimum(room, rt.buf[s] * d[:, None]), 0.0)
     total = take_k.sum(axis=1)
-    scale = np.minimum(1.0, blocked_mt / np.maximum(total, _EPS))
+    limit = np.minimum(blocked_mt, rt.intake[s] * d)
+    scale = np.minimum(1.0, limit / np.maximum(total, _EPS))
     take_k *= scale[:, None]
     take = total * scale
     refill = np.minimum(room_cap, room + rt.drain[s] * d[:, None])
     room = np.where(blocked[:, None], room - take_k, refill)
     shut = blocked & (take < blocked_mt - _EPS)
-    rate_in = np.minimum(rt.buf[s].sum(axis=1), blocked_mt / np.maximum(d, _EPS))
+    rate_in = np.minimum(rt.intake[s], blocked_mt / np.maximum(d, _EPS))
     full_at = np.where(shut, t + take / np.maximum(rate_in, _EPS), np.inf)
     rows = np.flatnonzero(take > _EPS)
     credit = np.zeros_like(cong_s)
@@ -218,7 +226,7 @@ def _integrate(cfg: Config, fluid: FluidNetwork, iv: Intervals, rt: _Rates):
     """Lost volume and revenue per replication: one vectorised step per interval position."""
     n, k_max = iv.start.shape
     nb = _netbacks(fluid)
-    feeds = _source_storages(fluid)
+    feeds, fed = _source_storages(fluid)
     ramps = Ramps(cfg, n)
     room_cap = np.array([s.capacity_mt - s.initial_level_mt for s in fluid.cfg.storages])
     room = np.tile(room_cap, (n, 1))
@@ -233,12 +241,12 @@ def _integrate(cfg: Config, fluid: FluidNetwork, iv: Intervals, rt: _Rates):
         ep = np.where(d > 0, np.where(blocked, np.where(np.isnan(ep), t, ep), np.nan), ep)
         lost_s, cong_s = _levels(rt, s, t, d, ep, blocked)
         args = (rt, s, t, d)
-        full_at = _buffer(*args, room, room_cap, blocked, cong_s, feeds)[2]
+        full_at = _buffer(*args, room, room_cap, blocked, cong_s, fed)[2]
         held = _ramp_steps(ramps, *args, ep, blocked, full_at)
         # Oil a ramp holds back empties the buffers on the source's route (early in the
         # interval: they can take blocked oil again later in it).
         room = np.minimum(room_cap, room + held @ feeds)
-        room, credit, _ = _buffer(*args, room, room_cap, blocked, cong_s, feeds)
+        room, credit, _ = _buffer(*args, room, room_cap, blocked, cong_s, fed)
         lost_s += held - credit
         disc = discount_factor(r, t + d / 2) if r else 1.0
         vol += lost_s
