@@ -77,6 +77,13 @@ class FluidNetwork:
         self._junction = tuple([JUNCTION] * n_st)
         self._fill = tuple(JUNCTION if c <= 0 else EMPTY for c in self.net.storage_cap)
         self._out_legs = [i for i, s in enumerate(self.net.segments) if s.start_storage is not None]
+        self._linked = [set() for _ in range(n_st)]
+        """Storages joined to each storage by a leg (either way)."""
+        for seg in self.net.segments:
+            a, b = seg.start_storage, seg.end_storage
+            if a is not None and b is not None and a != b:
+                self._linked[a].add(b)
+                self._linked[b].add(a)
         self.n_solves = 0
 
     @property
@@ -148,6 +155,9 @@ class FluidNetwork:
             buf[taking] = net_in[taking] * (gain / net_in.sum())
             for j in taking:
                 states[j] = JUNCTION
+            nearby = set().union(*(self._linked[j] for j in taking))
+            if not any(states[j] != JUNCTION for j in nearby):
+                return buf, most
 
     def _drain(self, cap: np.ndarray, flow: np.ndarray) -> np.ndarray:
         """Spare capacity of the legs out of each storage (the tightest link of each leg)."""
