@@ -17,9 +17,9 @@ path and no twin run. Approximations beyond those of the modules it uses:
   easing starts a ramp of every source cut behind the same bottleneck.
 * **Scripted events** are left out (hazards only).
 * **Revenue lost** = each source's lost tonnes x the netback of its best route used in the
-  undisrupted state (``(brent + differential) x bbl/t - tariffs``) at the config's fixed
-  ``brent_usd_per_bbl``, discounted at each interval's midpoint. A stochastic price path is
-  replaced by its starting price, and rerouted oil's lower netback is not charged.
+  undisrupted state (``(price + differential) x bbl/t - tariffs``), at the expected price of
+  the engine's price path (:func:`mean_price`) and discounted, both at each interval's
+  midpoint. Rerouted oil's lower netback is not charged.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.base.discount import discount_factor
-from sim.config.models import Config
+from sim.base.units import DAYS_PER_YEAR
+from sim.config.models import Config, Price
+from sim.model.prices import price_grid
 from sim.studies.screening.draws import EventDrawer
 from sim.studies.screening.fluid import FluidNetwork
 from sim.studies.screening.ramps import Ramps
@@ -103,21 +105,48 @@ def _rates(fluid: FluidNetwork, iv: Intervals) -> _Rates:
     return _Rates(lost, cong, buf, intake, drain, lags)
 
 
-def _netbacks(fluid: FluidNetwork) -> np.ndarray:
-    """USD/t of each source: the best netback among its routes used undisturbed."""
+def _netbacks(fluid: FluidNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """Return each source's best netback (USD/t at the config's Brent) and its bbl/t.
+
+    The best netback is the best among the source's routes used undisturbed; the barrels per
+    tonne are those that route sells.
+    """
     net, cfg = fluid.net, fluid.cfg
     brent = cfg.economics.price.brent_usd_per_bbl
     tariff = {p.id: p.tariff_usd_per_t for p in cfg.pipelines}
     sol = fluid.solver.solve(tuple(net.link_cap), tuple(net.source_rate), fluid._junction)
     best = np.zeros(len(net.source_ids))
+    barrels = np.zeros(len(net.source_ids))
     for r, grade in zip(net.routes, net.route_grade):
         m = cfg.markets[r.market]
         nb = (brent + m.price_differential_usd_per_bbl) * grade
         nb -= sum(tariff.get(net.link_ids[j], 0.0) for j in r.links)
         used = sol.segment_flow[r.segments[0]] > _EPS
         if used and (best[r.source] == 0 or nb > best[r.source]):
-            best[r.source] = nb
-    return best
+            best[r.source], barrels[r.source] = nb, grade
+    return best, barrels
+
+
+def mean_price(price: Price, horizon_days: float, t: np.ndarray) -> np.ndarray:
+    """Return the expected Brent (USD/bbl) on the engine's price step holding each day of ``t``.
+
+    The engine's ``mean_reverting`` path is an Ornstein-Uhlenbeck process on log price that
+    starts at ``log(brent)`` (:mod:`sim.model.prices`): at ``y`` years its log has variance
+    ``sigma^2 (1 - exp(-2 kappa y)) / (2 kappa)``, so its mean is ``brent x exp(variance / 2)``.
+    """
+    t = np.asarray(t, dtype=float)
+    brent = price.brent_usd_per_bbl
+    sigma, kappa = price.volatility_per_sqrt_year, price.mean_reversion_per_year
+    if price.model == "fixed" or sigma == 0:
+        return np.full_like(t, brent)
+    grid = price_grid(price, horizon_days)
+    k = np.clip(np.searchsorted(grid, t, side="right") - 1, 0, grid.size - 2)
+    years = grid[k] / DAYS_PER_YEAR
+    if kappa > 0:
+        var = sigma**2 * (1.0 - np.exp(-2.0 * kappa * years)) / (2.0 * kappa)
+    else:
+        var = sigma**2 * years
+    return brent * np.exp(var / 2.0)
 
 
 def _source_storages(fluid: FluidNetwork) -> tuple[np.ndarray, np.ndarray]:
@@ -225,7 +254,8 @@ def _ramp_steps(ramps: Ramps, rt: _Rates, s, t, d, ep, blocked, full_at) -> np.n
 def _integrate(cfg: Config, fluid: FluidNetwork, iv: Intervals, rt: _Rates):
     """Lost volume and revenue per replication: one vectorised step per interval position."""
     n, k_max = iv.start.shape
-    nb = _netbacks(fluid)
+    nb, barrels = _netbacks(fluid)
+    price = cfg.economics.price
     feeds, fed = _source_storages(fluid)
     ramps = Ramps(cfg, n)
     room_cap = np.array([s.capacity_mt - s.initial_level_mt for s in fluid.cfg.storages])
@@ -248,9 +278,15 @@ def _integrate(cfg: Config, fluid: FluidNetwork, iv: Intervals, rt: _Rates):
         room = np.minimum(room_cap, room + held @ feeds)
         room, credit, _ = _buffer(*args, room, room_cap, blocked, cong_s, fed)
         lost_s += held - credit
-        disc = discount_factor(r, t + d / 2) if r else 1.0
+        mid = t + d / 2
+        disc = discount_factor(r, mid) if r else 1.0
+        value = (
+            nb
+            + (mean_price(price, cfg.run.horizon_days, mid) - price.brent_usd_per_bbl)[:, None]
+            * barrels
+        )
         vol += lost_s
-        rev += (lost_s * nb).sum(axis=1) * 1e6 * disc
+        rev += (lost_s * value).sum(axis=1) * 1e6 * disc
     return vol, rev
 
 

@@ -145,3 +145,28 @@ def test_exclusive_outages_never_overlap():
     cfg = load_config(KAZAKHSTAN_YAML, off)
     # One SPM out at a time leaves two: full capacity, nothing lost.
     assert np.all(screen(cfg, 3000, seed=2).volume_lost_mt == 0)
+
+
+def test_mean_price_is_the_mean_of_the_engines_price_path():
+    from sim.config.models import Price
+    from sim.model.prices import price_path
+    from sim.model.streams import Streams
+    from sim.studies.screening.core import mean_price
+
+    price = Price(
+        model="mean_reverting",
+        brent_usd_per_bbl=69.0,
+        volatility_per_sqrt_year=0.3,
+        mean_reversion_per_year=1.0,
+        step_days=7,
+    )
+    paths = np.array([price_path(price, 365.0, Streams(5, k))[1] for k in range(4000)])
+    grid = price_path(price, 365.0, Streams(5, 0))[0]
+    days = (grid[:-1] + grid[1:]) / 2
+    want = mean_price(price, 365.0, days)
+    se = paths.std(axis=0, ddof=1) / np.sqrt(paths.shape[0])
+    assert np.all(np.abs(paths.mean(axis=0) - want) <= 4.5 * se + 1e-9)
+    # last step starts at day 357: exp(0.045 x (1 - exp(-2 x 357 / 365.25)) / 2) = 1.0195
+    assert want[0] == 69.0 and 69.0 * 1.019 < want[-1] < 69.0 * 1.02
+    fixed = Price(brent_usd_per_bbl=69.0)
+    assert np.all(mean_price(fixed, 365.0, days) == 69.0)
