@@ -131,9 +131,10 @@ def screen(
 ) -> ScreenResult:
     """APPROXIMATE screening: volume and revenue lost over many replications in seconds.
 
-    Not the discrete-event simulation: a vectorised fluid network without tankers at a fixed
-    price (see docs/how-to/screen.md for what it approximates and its measured bias). Use it
-    to rank options or size a study; confirm the numbers that matter with :func:`run`.
+    Not the discrete-event simulation: a vectorised fluid network without tankers, valued at
+    the mean price path (see docs/how-to/screen.md for what it approximates and its measured
+    bias). Use it to rank options or size a study; confirm the numbers that matter with
+    :func:`run`.
 
     Parameters
     ----------

@@ -4,7 +4,7 @@
 into intervals of constant capacity state (:mod:`.states`), solves the engine's routing LP
 once per distinct state (:mod:`.fluid`) and integrates lost production over time with one
 NumPy pass per interval position (all replications together). It has no tankers, no price
-path and no twin run. Approximations beyond those of the modules it uses:
+path (only its mean) and no twin run. Approximations beyond those of the modules it uses:
 
 * **Storage buffers**: each storage is one buffer of its free room (capacity less its
   initial level). While oil that could flow into it has no way out, it takes that oil (of the
@@ -293,7 +293,7 @@ def _integrate(cfg: Config, fluid: FluidNetwork, iv: Intervals, rt: _Rates):
 def screen(cfg: Config, replications: int = 10_000, seed: int | None = None) -> ScreenResult:
     """APPROXIMATE screening of ``cfg``: volume and revenue lost over many replications.
 
-    Not the discrete-event simulation: a fluid network without tankers at a fixed price (see
+    Not the discrete-event simulation: a fluid network without tankers at the mean price (see
     the module's docstring for every approximation). Use it to rank options or size a study;
     confirm numbers that matter with :func:`sim.run`.
 

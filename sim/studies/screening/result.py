@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-APPROX_HEADER = "APPROXIMATE screening (fluid network, no tankers, fixed price): not the DES"
+APPROX_HEADER = "APPROXIMATE screening (fluid network, no tankers, mean price path): not the DES"
 
 
 @dataclass(frozen=True)
