@@ -188,11 +188,12 @@ def _levels(rt: _Rates, s, t, d, ep, blocked) -> tuple[np.ndarray, np.ndarray]:
     return lost_s, cong_s
 
 
-def _buffer(rt: _Rates, s, t, d, room, room_cap, blocked, cong_s, feeds):
+def _buffer(rt: _Rates, s, t, d, room, room_cap, blocked, cong_s, feeds, credit=True):
     """Buffer intake of one interval: new room, oil taken (Mt per source), the day it is full.
 
     The oil a storage takes is the blocked oil of the sources whose routes run into it (all
-    blocked sources if none does). The day is ``inf`` where the buffer takes all blocked oil.
+    blocked sources if none does; not split with ``credit`` False). The day is ``inf`` where
+    the buffer takes all blocked oil.
     """
     blocked_mt = cong_s.sum(axis=1)
     take_k = np.where(blocked[:, None], np.minimum(room, rt.buf[s] * d[:, None]), 0.0)
@@ -206,7 +207,7 @@ def _buffer(rt: _Rates, s, t, d, room, room_cap, blocked, cong_s, feeds):
     shut = blocked & (take < blocked_mt - _EPS)
     rate_in = np.minimum(rt.intake[s], blocked_mt / np.maximum(d, _EPS))
     full_at = np.where(shut, t + take / np.maximum(rate_in, _EPS), np.inf)
-    rows = np.flatnonzero(take > _EPS)
+    rows = np.flatnonzero(take > _EPS) if credit else np.empty(0, dtype=np.int64)
     credit = np.zeros_like(cong_s)
     if rows.size:
         w = cong_s[rows][:, :, None] * feeds[None, :, :]  # (rows, source, storage)
@@ -271,7 +272,7 @@ def _integrate(cfg: Config, fluid: FluidNetwork, iv: Intervals, rt: _Rates):
         ep = np.where(d > 0, np.where(blocked, np.where(np.isnan(ep), t, ep), np.nan), ep)
         lost_s, cong_s = _levels(rt, s, t, d, ep, blocked)
         args = (rt, s, t, d)
-        full_at = _buffer(*args, room, room_cap, blocked, cong_s, fed)[2]
+        full_at = _buffer(*args, room, room_cap, blocked, cong_s, fed, credit=False)[2]
         held = _ramp_steps(ramps, *args, ep, blocked, full_at)
         # Oil a ramp holds back empties the buffers on the source's route (early in the
         # interval: they can take blocked oil again later in it).
