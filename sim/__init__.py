@@ -25,11 +25,13 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
         ReplicationResult,
         RunOptions,
         RunResult,
+        ScreenResult,
         __version__,
         load_config,
         load_run,
         run,
         run_with,
+        screen,
         simulate,
     )
 
@@ -41,11 +43,13 @@ __all__ = [
     "ReplicationResult",
     "RunOptions",
     "RunResult",
+    "ScreenResult",
     "__version__",
     "load_config",
     "load_run",
     "run",
     "run_with",
+    "screen",
     "simulate",
 ]
 

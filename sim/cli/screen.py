@@ -9,7 +9,6 @@ owned output directory.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 SCREEN_FILES = ("screening.parquet", "screening.csv")
@@ -37,38 +36,22 @@ def add_parser(sub, default_config: str) -> None:
 
 def cmd_screen(args, config_path: str) -> int:
     """``corridor-sim screen [CONFIG]``."""
-    import pandas as pd
-
+    from sim.api import load_config, screen
     from sim.base.errors import InputError, Problem
-    from sim.config import load_config
     from sim.store.layout import atomic_write_bytes, atomic_write_parquet
     from sim.store.outputs import check_output_dir, claim_output_dir
-    from sim.studies.screening import check_against_des, format_table, screen
 
     for flag, value in (("--replications", args.replications), ("--check", args.check)):
         if value is not None and value < 2:
             raise InputError(Problem(flag, f"needs at least 2 replications, got {value}"))
     cfg = load_config(config_path, args.set)
-    seed = int(cfg.run.seed if args.seed is None else args.seed)
     if args.out:
         check_output_dir(args.out, "screen", SCREEN_FILES)
-    t0 = time.perf_counter()
-    res = screen(cfg, args.replications, seed)
-    seconds = time.perf_counter() - t0
-    check = None
-    if args.check:
-        check = check_against_des(cfg, res, args.check, seed, seconds)
-    print(format_table(res, seconds, check))
+    res = screen(cfg, args.replications, args.seed, args.check)
+    print(res.report())
     if args.out:
         out = claim_output_dir(args.out, "screen", SCREEN_FILES)
-        df = pd.DataFrame(
-            {
-                "replication": range(args.replications),
-                "volume_lost_mt": res.volume_lost_mt,
-                "revenue_lost_usd": res.revenue_lost_usd,
-                "availability": res.availability,
-            }
-        )
+        df = res.table()
         atomic_write_parquet(Path(out) / "screening.parquet", df)
         atomic_write_bytes(Path(out) / "screening.csv", df.to_csv(index=False).encode())
         print(f"APPROXIMATE per-replication table written to {out}")

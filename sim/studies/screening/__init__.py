@@ -7,8 +7,9 @@ approximate; :func:`check_against_des` measures its bias against the discrete-ev
 (see docs/how-to/screen.md).
 """
 
-from sim.studies.screening.check import Bias, Check, check_against_des, format_table
-from sim.studies.screening.core import APPROX_HEADER, ScreenResult, screen
+from sim.studies.screening.check import check_against_des
+from sim.studies.screening.core import screen
+from sim.studies.screening.result import APPROX_HEADER, Bias, Check, ScreenResult, format_table
 
 __all__ = [
     "APPROX_HEADER",

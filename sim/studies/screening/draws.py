@@ -6,9 +6,9 @@ same declarations the engine uses (:mod:`sim.config.rates` for the rate at a mon
 families of :mod:`sim.config.distributions`). Not the engine's streams: the draws follow the
 same distributions, not the same bits. Approximations: a planned outage that falls outside its
 allowed months starts at the next allowed month (an ``exclusive`` one also waits, in steps of
-``retry_days``, for its assets to be free of the outages drawn before it, see
-:mod:`.states`); renewal hazards are drawn as Poisson with the mean rate; berths taken by
-different events add up (capped at the terminal's berths), whichever berth each names.
+``retry_days``, for its assets to be free of the outages that started before it, see
+:mod:`.states`, which places them in time order); renewal hazards are drawn as Poisson with
+the mean rate.
 """
 
 from __future__ import annotations

@@ -54,6 +54,8 @@ class StateFlows:
     """(n_state, n_source): production with storages as junctions."""
     bufferable: np.ndarray
     """(n_state, n_storage): inflow each storage could take while it has room."""
+    intake: np.ndarray
+    """(n_state,): blocked oil all storages together could take while they have room."""
     drain: np.ndarray
     """(n_state, n_storage): spare capacity out of each storage (how fast it empties)."""
 
@@ -75,6 +77,13 @@ class FluidNetwork:
         self._junction = tuple([JUNCTION] * n_st)
         self._fill = tuple(JUNCTION if c <= 0 else EMPTY for c in self.net.storage_cap)
         self._out_legs = [i for i, s in enumerate(self.net.segments) if s.start_storage is not None]
+        self._linked = [set() for _ in range(n_st)]
+        """Storages joined to each storage by a leg (either way)."""
+        for seg in self.net.segments:
+            a, b = seg.start_storage, seg.end_storage
+            if a is not None and b is not None and a != b:
+                self._linked[a].add(b)
+                self._linked[b].add(a)
         self.n_solves = 0
 
     @property
@@ -105,6 +114,7 @@ class FluidNetwork:
         produced = np.empty((n, len(self.net.source_ids)))
         n_st = len(self.net.storage_ids)
         buf = np.zeros((n, n_st))
+        intake = np.zeros(n)
         drain = np.zeros((n, n_st))
         lay = self.solver.rate_layout()
         for k in range(n):
@@ -118,13 +128,36 @@ class FluidNetwork:
             drain[k] = self._drain(np.asarray(cap), sol.rates[lay["link_flow"]])
             if sol.rates[lay["shut_in_congestion"]].sum() <= _TINY:
                 continue
-            filled = self.solver.solve(cap, avail, self._fill)
-            gain = max(0.0, float(self._produced(filled).sum() - produced[k].sum()))
-            net_in = np.maximum(np.asarray(filled.storage_net), 0.0)
-            if net_in.sum() > _TINY:
-                buf[k] = net_in * (gain / net_in.sum())
+            buf[k], intake[k] = self._bufferable(cap, avail, float(produced[k].sum()))
+        return StateFlows(produced, buf, intake, drain)
+
+    def _bufferable(self, cap: tuple, avail: tuple, base: float) -> tuple[np.ndarray, float]:
+        """Inflow each storage could take while it has room, and all together (Mt/day).
+
+        The LP with every storage free to fill gives one choice of storages; when those are
+        full (junctions), others on the blocked oil's paths may still take it, as the engine's
+        storages in series fill one after the other (a shuttle keeps delivering into its
+        destination's tanks while the oil out of them is blocked). Each storage that can take
+        the blocked oil gets the rate it takes.
+        """
+        states = list(self._fill)
+        buf = np.zeros(len(states))
+        most = 0.0
+        while True:
+            filled = self.solver.solve(cap, avail, tuple(states))
             self.n_solves += 1
-        return StateFlows(produced, buf, drain)
+            gain = max(0.0, float(self._produced(filled).sum() - base))
+            net_in = np.maximum(np.asarray(filled.storage_net), 0.0)
+            if gain <= _TINY or net_in.sum() <= _TINY:
+                return buf, most
+            most = max(most, gain)
+            taking = np.flatnonzero(net_in > _TINY)
+            buf[taking] = net_in[taking] * (gain / net_in.sum())
+            for j in taking:
+                states[j] = JUNCTION
+            nearby = set().union(*(self._linked[j] for j in taking))
+            if not any(states[j] != JUNCTION for j in nearby):
+                return buf, most
 
     def _drain(self, cap: np.ndarray, flow: np.ndarray) -> np.ndarray:
         """Spare capacity of the legs out of each storage (the tightest link of each leg)."""

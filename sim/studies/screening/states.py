@@ -11,6 +11,7 @@ that the distinct states are few enough to solve the routing LP once per state.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -82,32 +83,37 @@ def _defer_exclusive(pieces: Pieces, drawer: EventDrawer, hz, slots, rep, t) -> 
     """Start each planned, exclusive outage only while its assets are unimpaired.
 
     As the engine: an outage that would start while another holds one of its assets waits
-    ``retry_days`` and tries again (also re-checking its months). Impairments are those drawn
-    so far (exclusive hazards are drawn last).
+    ``retry_days`` and tries again (also re-checking its months). Impairments are the pieces
+    in ``pieces``.
     """
     p_rep, p_start, p_end, p_slot, _ = pieces.arrays()
     sel = np.isin(p_slot, _asset_slots(drawer.cfg, slots, hz.assets))
+    sel &= np.isfinite(p_start) & (p_end > p_start)  # outages that never start hold nothing
     if not sel.any():
         return drawer.planned_start(hz, t)
     span = 1e7
     b_rep = np.concatenate([p_rep[sel], p_rep[sel]])
     b_t = np.concatenate([p_start[sel], p_end[sel]])
-    order = np.lexsort((b_t, b_rep))
-    keys = (b_rep * span + b_t)[order]
+    keys = b_rep * span + b_t
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
     count = np.cumsum(np.concatenate([np.ones(sel.sum()), -np.ones(sel.sum())])[order])
     free = np.where(count <= 0.5, np.arange(count.size), count.size)
     nxt = np.minimum.accumulate(free[::-1])[::-1]
     b_t = b_t[order]
     retry = hz.planning.retry_days
+    t = t.copy()
+    todo = np.arange(t.size)
     for _ in range(50):
-        t = drawer.planned_start(hz, t)
-        idx = np.searchsorted(keys, rep * span + t, side="right") - 1
-        busy = (idx >= 0) & (count[np.maximum(idx, 0)] > 0.5)
-        busy &= (keys[np.maximum(idx, 0)] // span) == rep
+        t[todo] = drawer.planned_start(hz, t[todo])
+        idx = np.searchsorted(keys, rep[todo] * span + t[todo], side="right") - 1
+        at = np.maximum(idx, 0)
+        busy = (idx >= 0) & (count[at] > 0.5) & ((keys[at] // span) == rep[todo])
         if not busy.any():
             break
-        wait = b_t[nxt[idx[busy]]] - t[busy]
-        t[busy] += np.ceil(np.maximum(wait, 1e-9) / retry) * retry
+        todo, idx = todo[busy], idx[busy]
+        wait = b_t[nxt[idx]] - t[todo]
+        t[todo] += np.ceil(np.maximum(wait, 1e-9) / retry) * retry
     return t
 
 
@@ -147,17 +153,83 @@ def _absorb_held(cfg: Config, pieces: Pieces, slots, rng) -> None:
     pieces.slot, pieces.value = [slot], [value]
 
 
+@dataclass
+class _Planned:
+    """The effective events of one copy of a planned, exclusive hazard, before placing."""
+
+    hz: Any
+    berth: Any
+    rep: np.ndarray
+    arrival: np.ndarray
+    dur: np.ndarray
+    frac: np.ndarray
+
+
+def _add_planned(cfg: Config, pieces: Pieces, slots, terms, p: _Planned, sel, start) -> None:
+    for asset in p.hz.assets:
+        b = p.berth if asset in terms else None
+        r, t0 = p.rep[sel], start[sel]
+        _effect(cfg, pieces, slots, asset, r, t0, t0 + p.dur[sel], p.frac[sel], b)
+
+
+def _place_exclusive(cfg: Config, pieces: Pieces, drawer: EventDrawer, slots, planned) -> None:
+    """Start the planned, exclusive outages in time order, as the engine does.
+
+    Each waits (``retry_days`` at a time) while any outage that started before it, exclusive
+    or not, holds one of its assets; so no exclusive outage starts during another. Outages are
+    placed in the order of their starts (rank within a replication), which is found again
+    until it no longer changes.
+    """
+    if not planned:
+        return
+    terms = {t.id: t.berths for t in cfg.terminals}
+    group = np.concatenate([np.full(p.rep.size, k) for k, p in enumerate(planned)])
+    rep = np.concatenate([p.rep for p in planned])
+    arrival = np.concatenate([p.arrival for p in planned])
+    start = np.concatenate([drawer.planned_start(p.hz, p.arrival) for p in planned])
+    offset = np.cumsum([0] + [p.rep.size for p in planned])
+    p_rep, p_start, p_end, p_slot, p_value = pieces.arrays()
+    keep = np.isin(p_slot, _asset_slots(cfg, slots, [a for p in planned for a in p.hz.assets]))
+    keep &= np.isfinite(p_start) & (p_end > p_start)
+    base = [[x[keep]] for x in (p_rep, p_start, p_end, p_slot, p_value)]
+    for _ in range(10):
+        order = np.lexsort((start, rep))
+        first = np.searchsorted(rep[order], rep[order], side="left")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size) - first
+        placed = start.copy()
+        for r in range(int(rank.max(initial=-1)) + 1):
+            trial = Pieces(*(list(x) for x in base))
+            for k, p in enumerate(planned):
+                sel = rank[offset[k] : offset[k + 1]] < r
+                _add_planned(cfg, trial, slots, terms, p, sel, placed[offset[k] : offset[k + 1]])
+            for k, p in enumerate(planned):
+                now = np.flatnonzero((rank == r) & (group == k))
+                if now.size:
+                    placed[now] = _defer_exclusive(
+                        trial, drawer, p.hz, slots, rep[now], arrival[now].copy()
+                    )
+        done = np.allclose(placed, start)
+        start = placed
+        if done:
+            break
+    for k, p in enumerate(planned):
+        sel = np.ones(p.rep.size, dtype=bool)
+        _add_planned(cfg, pieces, slots, terms, p, sel, start[offset[k] : offset[k + 1]])
+
+
 def draw_pieces(cfg: Config, drawer: EventDrawer, slots) -> Pieces:
     """Draw every enabled hazard's events and turn them into pieces.
 
-    Planned exclusive hazards come last, each copy after the previous one, so that they can
-    wait for the impairments drawn before them.
+    Planned exclusive hazards come last: their outages are placed in time order once every
+    other outage is known (see :func:`_place_exclusive`).
     """
     pieces = Pieces([], [], [], [], [])
     rng = drawer.rng
     terms = {t.id: t.berths for t in cfg.terminals}
     hazards = [(n, h) for n, h in cfg.hazards.items() if h.enabled]
     hazards.sort(key=lambda nh: bool(nh[1].planning and nh[1].planning.exclusive))
+    planned: list[_Planned] = []
     for name, hz in hazards:
         copies = terms.get(hz.assets[0], 1) if hz.per_berth else 1
         for copy in range(copies):
@@ -166,15 +238,16 @@ def draw_pieces(cfg: Config, drawer: EventDrawer, slots) -> Pieces:
             dur = sample_duration(hz.duration, rng, n)
             effective = rng.random(n) < hz.effect.probability
             frac = sample_fraction(hz.effect.capacity_lost, rng, n)
-            if hz.planning is not None and hz.planning.exclusive:
-                t = _defer_exclusive(pieces, drawer, hz, slots, rep, t)
-            else:
-                t = drawer.planned_start(hz, t)
             rep, t, dur, frac = rep[effective], t[effective], dur[effective], frac[effective]
             berth = ("own", copy) if hz.per_berth else hz.effect.berths_lost
+            if hz.planning is not None and hz.planning.exclusive:
+                planned.append(_Planned(hz, berth, rep, t, dur, frac))
+                continue
+            t = drawer.planned_start(hz, t)
             for asset in hz.assets:
                 b = berth if asset in terms else None
                 _effect(cfg, pieces, slots, asset, rep, t, t + dur, frac, b)
+    _place_exclusive(cfg, pieces, drawer, slots, planned)
     _absorb_held(cfg, pieces, slots, rng)
     return pieces
 
@@ -195,14 +268,23 @@ class Intervals:
     """(n_state, n_source) availability factor of each distinct state."""
 
 
-def _terminal_factors(cfg: Config, berths_down: np.ndarray, rng) -> np.ndarray:
-    """Capacity share of each terminal given its berths down (distributions drawn per row)."""
+def _terminal_factors(cfg: Config, berths_down: np.ndarray, rep: np.ndarray, rng) -> np.ndarray:
+    """Capacity share of each terminal given its berths down (rows sorted by replication).
+
+    As the engine (:mod:`sim.model.capacity`): a share that is a distribution is drawn when
+    the count of berths up changes to that count and kept while it stays there.
+    """
     out = np.ones_like(berths_down, dtype=float)
+    first = np.append(True, rep[1:] != rep[:-1])
+    rows = np.arange(rep.size)
     for j, term in enumerate(cfg.terminals):
         up = np.clip(term.berths - np.rint(berths_down[:, j]).astype(int), 0, term.berths)
-        for u in np.unique(up):
-            sel = up == u
-            out[sel, j] = sample_fraction(term.share(int(u)), rng, int(sel.sum()))
+        new = first | np.append(True, up[1:] != up[:-1])
+        drawn = np.ones(rep.size)
+        for u in np.unique(up[new]):
+            sel = new & (up == u)
+            drawn[sel] = sample_fraction(term.share(int(u)), rng, int(sel.sum()))
+        out[:, j] = drawn[np.maximum.accumulate(np.where(new, rows, 0))]
     return out
 
 
@@ -246,7 +328,7 @@ def build_intervals(cfg: Config, net: Network, slots, pieces: Pieces, n: int, rn
         if cfg.terminals
         else np.zeros((level.shape[0], 0))
     )
-    term_f = _terminal_factors(cfg, berths, rng)
+    term_f = _terminal_factors(cfg, berths, b_rep, rng)
     for j, term in enumerate(cfg.terminals):
         link_f[:, net.link_ids.index(term.id)] *= term_f[:, j]
     key = np.rint(np.hstack([link_f, src_f]) * QUANT).astype(np.int16)
