@@ -105,6 +105,9 @@ class Model:
         self.twin_is_deterministic = all(_shuttle_is_deterministic(s) for s in cfg.shuttles)
         self._twin: RawRun | None = None
         self._twin_views: dict[bytes, TwinView] = {}
+        self._set_rates: dict[tuple[int, int], dict[str, float]] = {}
+        """Drawn rates by (seed, parameter set): a set recurs every ``parameter_sets``
+        replications and its draws depend on nothing else (read only)."""
 
     def simulate(
         self, seed: int | None = None, replication: int = 0, timeseries: bool | None = None
@@ -121,7 +124,7 @@ class Model:
         seed = cfg.run.seed if seed is None else int(seed)
         streams = Streams(seed, replication)
         set_index = parameter_set(cfg, replication)
-        rates = None if set_index is None else draw_rates(cfg, seed, set_index)
+        rates = None if set_index is None else self._rates_of(seed, set_index)
         raw = self.run_raw(streams, disrupted=True, rates=rates)
         twin_raw = self._twin_raw(streams)
         grid, prices = price_path(cfg.economics.price, cfg.run.horizon_days, streams)
@@ -152,6 +155,16 @@ class Model:
         if view is None:
             view = self._twin_views[key] = TwinView.build(self.net, twin_raw, grid)
         return view
+
+    def _rates_of(self, seed: int, set_index: int) -> dict[str, float]:
+        """Return the drawn rates of a parameter set (cached; emptied past 4,096 sets)."""
+        key = (seed, set_index)
+        rates = self._set_rates.get(key)
+        if rates is None:
+            if len(self._set_rates) >= 4_096:
+                self._set_rates.clear()
+            rates = self._set_rates[key] = draw_rates(self.cfg, seed, set_index)
+        return rates
 
     def run_raw(
         self, streams: Streams, disrupted: bool = True, rates: dict[str, float] | None = None
