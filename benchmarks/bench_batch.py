@@ -6,6 +6,7 @@ Usage::
     python benchmarks/bench_batch.py dask [--replications N]      # LocalCluster vs processes
     python benchmarks/bench_batch.py memory --small 1000 --large 100000
     python benchmarks/bench_batch.py wall [--replications 10000]  # wall time on 2 workers
+    python benchmarks/bench_batch.py schedule                     # model of the tail
 
 Every subcommand takes ``--set KEY=VALUE`` overrides (as ``corridor-sim run``), e.g.
 ``memory --set run.horizon_days=30`` measures memory against the replication count in a tenth
@@ -14,20 +15,24 @@ of the time: what grows with the count (rows, chunks, summaries) does not depend
 
 ``scaling`` prints the wall-clock parallel efficiency at 2 workers, start-up included (1-worker
 wall / (2 x 2-worker wall)), and, because wall time on a shared machine is noisy, where the time
-went in CPU time, which other processes disturb far less: the coordinator's CPU and its share
-of all CPU, each worker's CPU (read from ``/proc/<pid>/stat`` every 50 ms), the extra worker CPU
-of two workers over one (start-up and warm-up done twice), how long each worker sat idle
-before the last chunk finished (the tail), and the serial end (summary and checks, after the last
-worker went idle). From these, a CPU-time efficiency: (coordinator + worker CPU at 1 worker) /
-(2 x (busiest worker's CPU + coordinator CPU at 2 workers)) -- the efficiency a machine with two
-otherwise idle cores would show, idle waits apart.
+went: the coordinator's CPU and its share of all CPU; each worker's CPU and the time it was ready
+but waited for a CPU (``/proc/<pid>/schedstat``, read every 50 ms; Linux); the extra worker CPU
+of two workers over one (start-up and warm-up done twice); how long each worker sat idle before
+the last chunk finished (the tail); the serial end (summary and checks, after the last worker's
+last chunk). Two estimates follow: a CPU-time efficiency, (coordinator + worker CPU at 1 worker)
+/ (2 x (busiest worker's CPU + coordinator CPU at 2 workers)), and the efficiency with each run's
+wall less its workers' mean wait for a CPU -- what two otherwise idle cores would show.
+``--repeat K`` alternates K pairs of runs.
+
+``schedule`` models the end of a run (no simulation): chunks dispatched to the first free worker,
+with equal chunks and with the tapered tail of :func:`sim.batch.options.plan_chunks`, on idle
+cores and with other processes slowing the workers by turns.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
@@ -39,29 +44,32 @@ from dataclasses import dataclass, field
 import sim
 from sim.batch.executors import ProcessExecutor
 
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 POLL_S = 0.05
 
 
-def _proc_cpu(pid: int) -> float | None:
-    """Return user + system CPU seconds of process ``pid`` (Linux ``/proc``), or None."""
+def _proc_cpu(pid: int) -> tuple[float, float] | None:
+    """Return (CPU seconds, seconds spent waiting for a CPU) of process ``pid``, or None.
+
+    Linux ``/proc/<pid>/schedstat`` of its main thread: time on a CPU and time runnable but
+    waiting in the run queue (another process had the core).
+    """
     try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            fields = fh.read().rsplit(b")", 1)[1].split()
-    except OSError:
+        with open(f"/proc/{pid}/schedstat", "rb") as fh:
+            run_ns, wait_ns = fh.read().split()[:2]
+    except (OSError, ValueError):
         return None
-    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (fields 14, 15)
+    return int(run_ns) / 1e9, int(wait_ns) / 1e9
 
 
 @dataclass
 class Measure:
-    """One timed run: wall and CPU seconds, and each worker's CPU and last busy moment."""
+    """One timed run: wall and CPU seconds; per worker its CPU, CPU wait and last busy moment."""
 
     workers: int
     wall: float = 0.0
     coordinator_cpu: float = 0.0
     workers_cpu: float = 0.0
-    per_worker: dict[int, list[float]] = field(default_factory=dict)  # pid -> [cpu, last busy]
+    per_worker: dict[int, list[float]] = field(default_factory=dict)  # pid -> cpu, busy, wait
 
     def idle_tail(self) -> list[float]:
         """Seconds each worker sat idle before the last one finished."""
@@ -72,9 +80,13 @@ class Measure:
         """Seconds from the last worker's last busy moment to the end of the run."""
         return self.wall - max(v[1] for v in self.per_worker.values())
 
+    def cpu_wait(self) -> float:
+        """Mean seconds a worker was ready to run but waited for a CPU."""
+        return sum(v[2] for v in self.per_worker.values()) / len(self.per_worker)
+
 
 class _Watch(threading.Thread):
-    """Sample the CPU of an executor's worker processes until stopped."""
+    """Sample the CPU and CPU wait of an executor's worker processes until stopped."""
 
     def __init__(self, ex: ProcessExecutor, m: Measure, t0: float) -> None:
         super().__init__(daemon=True)
@@ -92,12 +104,12 @@ class _Watch(threading.Thread):
         pool = self.ex._pool
         now = time.perf_counter() - self.t0
         for pid in list((getattr(pool, "_processes", None) or {}).keys()):
-            cpu = _proc_cpu(pid)
-            if cpu is None:
+            got = _proc_cpu(pid)
+            if got is None:
                 continue
-            rec = self.m.per_worker.setdefault(pid, [0.0, now])
-            if cpu > rec[0]:
-                rec[0], rec[1] = cpu, now
+            rec = self.m.per_worker.setdefault(pid, [0.0, now, 0.0])
+            if got[0] > rec[0]:
+                rec[0], rec[1], rec[2] = got[0], now, got[1]
 
 
 def timed_run(cfg, n: int, workers: int, executor: str = "processes") -> float:
@@ -152,15 +164,20 @@ def _report(one: Measure, two: Measure, n: int) -> float:
         print(
             f"  {m.workers} worker(s), CPU s: coordinator {m.coordinator_cpu:.2f} "
             f"({100 * m.coordinator_cpu / total:.1f}% of all CPU), workers {m.workers_cpu:.1f} "
-            f"[{each}]; idle at the tail [{idle}] s, serial end {m.serial_end():.2f} s"
+            f"[{each}]; waiting for a CPU {m.cpu_wait():.1f} s per worker; idle at the tail "
+            f"[{idle}] s; serial end {m.serial_end():.2f} s"
         )
     busiest = max(v[0] for v in two.per_worker.values())
     print(
         f"  worker CPU at 2 workers vs 1: {100 * (two.workers_cpu / one.workers_cpu - 1):+.1f}% "
-        f"(start-up and warm-up paid by each worker)"
+        "(start-up and warm-up paid by each worker; caches shared by more processes)"
     )
     cpu_eff = (one.coordinator_cpu + one.workers_cpu) / (2 * (busiest + two.coordinator_cpu))
     print(f"  CPU-time efficiency (busiest worker + coordinator): {100 * cpu_eff:.0f}%")
+    quiet = (one.wall - one.cpu_wait()) / (2 * (two.wall - two.cpu_wait()))
+    print(
+        f"  efficiency without the workers' waits for a CPU (other processes): {100 * quiet:.0f}%"
+    )
     return eff
 
 
