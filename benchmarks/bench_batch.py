@@ -15,13 +15,15 @@ of the time: what grows with the count (rows, chunks, summaries) does not depend
 
 ``scaling`` prints the wall-clock parallel efficiency at 2 workers, start-up included (1-worker
 wall / (2 x 2-worker wall)), and, because wall time on a shared machine is noisy, where the time
-went: the coordinator's CPU and its share of all CPU; each worker's CPU and the time it was ready
-but waited for a CPU (``/proc/<pid>/schedstat``, read every 50 ms; Linux); the extra worker CPU
-of two workers over one (start-up and warm-up done twice); how long each worker sat idle before
-the last chunk finished (the tail); the serial end (summary and checks, after the last worker's
-last chunk). Two estimates follow: a CPU-time efficiency, (coordinator + worker CPU at 1 worker)
-/ (2 x (busiest worker's CPU + coordinator CPU at 2 workers)), and the efficiency with each run's
-wall less its workers' mean wait for a CPU -- what two otherwise idle cores would show.
+went: the coordinator's CPU and its share of all CPU; each worker's CPU and the time it was
+ready but waited for a CPU (``/proc/<pid>/schedstat``, read every 50 ms; Linux); the extra
+worker CPU of two workers over one (start-up and warm-up done twice); how long each worker sat
+idle before the last chunk finished (the tail); the serial end (summary and checks, after the
+last worker's last chunk); the workers' busy share (their CPU over the wall less their waits for
+a CPU: a ratio within one run, which neither other processes nor a CPU's changing speed move).
+Estimates follow: a CPU-time efficiency, (coordinator + worker CPU at 1 worker) / (2 x (busiest
+worker's CPU + coordinator CPU at 2 workers)), and the efficiency with each run's wall less its
+workers' mean wait for a CPU -- what two otherwise idle cores would show.
 ``--repeat K`` alternates K pairs of runs.
 
 ``schedule`` models the end of a run (no simulation): chunks dispatched to the first free worker,
@@ -79,6 +81,15 @@ class Measure:
     def serial_end(self) -> float:
         """Seconds from the last worker's last busy moment to the end of the run."""
         return self.wall - max(v[1] for v in self.per_worker.values())
+
+    def busy(self) -> float:
+        """Share of the run's wall, less its waits for a CPU, that the workers computed.
+
+        Start-up I/O, the idle tail, the serial end and waits for tasks lower it; other
+        processes and the machine's speed do not (a ratio within one run).
+        """
+        have = sum(self.wall - v[2] for v in self.per_worker.values())
+        return sum(v[0] for v in self.per_worker.values()) / have
 
     def cpu_wait(self) -> float:
         """Mean seconds a worker was ready to run but waited for a CPU."""
@@ -165,7 +176,7 @@ def _report(one: Measure, two: Measure, n: int) -> float:
             f"  {m.workers} worker(s), CPU s: coordinator {m.coordinator_cpu:.2f} "
             f"({100 * m.coordinator_cpu / total:.1f}% of all CPU), workers {m.workers_cpu:.1f} "
             f"[{each}]; waiting for a CPU {m.cpu_wait():.1f} s per worker; idle at the tail "
-            f"[{idle}] s; serial end {m.serial_end():.2f} s"
+            f"[{idle}] s; serial end {m.serial_end():.2f} s; busy {100 * m.busy():.1f}%"
         )
     busiest = max(v[0] for v in two.per_worker.values())
     print(
@@ -174,6 +185,10 @@ def _report(one: Measure, two: Measure, n: int) -> float:
     )
     cpu_eff = (one.coordinator_cpu + one.workers_cpu) / (2 * (busiest + two.coordinator_cpu))
     print(f"  CPU-time efficiency (busiest worker + coordinator): {100 * cpu_eff:.0f}%")
+    print(
+        f"  busy share at 2 workers / at 1: {100 * two.busy() / one.busy():.1f}% (idle the "
+        "extra worker adds: start-up, tail, serial end; machine-free)"
+    )
     quiet = (one.wall - one.cpu_wait()) / (2 * (two.wall - two.cpu_wait()))
     print(
         f"  efficiency without the workers' waits for a CPU (other processes): {100 * quiet:.0f}%"
@@ -193,9 +208,9 @@ def scaling(cfg, n: int, repeat: int = 1) -> None:
 
 
 SCHEDULE_COST = {
-    "startup": 90.0,
+    "startup": 70.0,
     "overhead": 1.5,
-    "serial": 30.0,
+    "serial": 25.0,
     "sigma": 0.0,
     "tau": 150.0,
     "rep_cv": 0.6,
