@@ -240,7 +240,7 @@ class _Batch:
     def tasks(self, start: int, stop: int) -> Iterator[ChunkTask]:
         """Yield the chunks of ``start .. stop - 1`` whose files are missing."""
         manifest = self.manifest
-        for a, b in plan_chunks(start, stop, manifest.chunk_size):
+        for a, b in plan_chunks(start, stop, manifest.chunk_size, manifest.chunk_taper):
             name = chunk_name(a, b)
             entry = manifest.chunk_entry(name, a, b)
             if chunk_complete(self.out, name):

@@ -252,9 +252,36 @@ class RunOptions:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def plan_chunks(start: int, stop: int, chunk_size: int) -> list[tuple[int, int]]:
-    """Split replications ``start .. stop-1`` into consecutive ranges of ``chunk_size``."""
-    return [(a, min(a + chunk_size, stop)) for a in range(start, stop, chunk_size)]
+def plan_chunks(start: int, stop: int, chunk_size: int, taper: int = 0) -> list[tuple[int, int]]:
+    """Split replications ``start .. stop-1`` into consecutive ranges of ``chunk_size``.
+
+    With ``taper`` (the run's workers, see :func:`chunk_taper`), the last ``taper`` chunks of the
+    range are cut again into chunks that shrink as the range runs out, each a ``2 * taper``-th of
+    what is left and no smaller than an eighth of ``chunk_size`` or 10 replications: the workers
+    then finish within a short chunk of each other, instead of all but one waiting for the last
+    full chunk (up to a chunk's time idle per worker at the end of a range).
+    The plan depends only on its arguments (the manifest records ``chunk_size`` and
+    ``chunk_taper``), so a resume plans the same chunks; results never depend on the plan.
+    """
+    chunks = [(a, min(a + chunk_size, stop)) for a in range(start, stop, chunk_size)]
+    if taper <= 0 or not chunks:
+        return chunks
+    chunks, a = chunks[:-taper], chunks[-taper:][0][0]
+    smallest = max(-(-chunk_size // 8), min(chunk_size, 10))
+    while a < stop:
+        size = max(smallest, -(-(stop - a) // (2 * taper)))
+        chunks.append((a, min(a + size, stop)))
+        a = chunks[-1][1]
+    return chunks
+
+
+def chunk_taper(workers: int, chunk_size_given: bool) -> int:
+    """Return the taper of a new run's chunk plan (see :func:`plan_chunks`).
+
+    The workers of a parallel run when its chunk size is the default; 0 (equal chunks) for one
+    worker, which has no one to wait for, and for a chunk size the user chose.
+    """
+    return workers if workers > 1 and not chunk_size_given else 0
 
 
 def default_chunk_size(replications: int, workers: int) -> int:

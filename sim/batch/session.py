@@ -19,7 +19,7 @@ from sim.base.interrupts import shielded
 from sim.base.limits import MAX_REPLICATIONS
 from sim.base.version import __version__
 from sim.batch.executors import Executor, make_executor
-from sim.batch.options import RunOptions
+from sim.batch.options import RunOptions, chunk_taper
 from sim.config.loader import dump_config
 from sim.config.models import Config
 from sim.store.integrity import check_chunks
@@ -206,6 +206,7 @@ def open_session(
                 seed=root,
                 replications=n,
                 chunk_size=options.chunk_size or size_for(n, ex.workers),
+                chunk_taper=chunk_taper(ex.workers, options.chunk_size is not None),
                 executor=ex.name,
                 workers=ex.workers,
                 target_rel_ci=target_rel_ci,

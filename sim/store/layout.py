@@ -44,7 +44,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.base.errors import InputError, OutputError, Problem
-from sim.base.limits import MAX_CHUNK_SIZE, MAX_REPLICATIONS
+from sim.base.limits import MAX_CHUNK_SIZE, MAX_REPLICATIONS, MAX_WORKERS
 from sim.base.safeio import file_kind
 
 MANIFEST = "manifest.json"
@@ -209,6 +209,15 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
                 Problem(key, f"{data[key]} is outside {low}..{high} (the manifest is damaged)"),
                 str(path),
             )
+    taper = data.get("chunk_taper", 0)
+    if isinstance(taper, bool) or not isinstance(taper, int) or not 0 <= taper <= MAX_WORKERS:
+        raise InputError(
+            Problem(
+                "chunk_taper",
+                f"{taper!r} is not an integer in 0..{MAX_WORKERS} (the manifest is damaged)",
+            ),
+            str(path),
+        )
     target = data.get("target_rel_ci")
     if target is not None and (
         isinstance(target, bool) or not isinstance(target, (int, float)) or not 0 < target <= 1

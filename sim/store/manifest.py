@@ -5,6 +5,7 @@ values it had (a run directory written by an older version loads, resumes and is
 with its keys; keys this version does not know are kept). The keys::
 
     format, package_version, config_name, config_hash, seed, replications, chunk_size,
+    chunk_taper (absent: 0, equal chunks; see sim.batch.options.plan_chunks),
     chunks {name: {start, stop, status, ok, failed, seconds, sha256}}, executor, workers,
     target_rel_ci, target_block (sequential runs), host, created, timings, status, error,
     failed, summary_sha256, target_reached, target_rel_ci_achieved
@@ -69,6 +70,7 @@ class Manifest:
     seed = _Key[int]()
     replications = _Key[int]()
     chunk_size = _Key[int]()
+    chunk_taper = _Key[int](default=0)
     chunks = _Key[dict[str, dict[str, Any]]]()
     executor = _Key[str]()
     workers = _Key[int]()
@@ -100,6 +102,7 @@ class Manifest:
         seed: int,
         replications: int,
         chunk_size: int,
+        chunk_taper: int = 0,
         executor: str,
         workers: int,
         target_rel_ci: float | None,
@@ -114,6 +117,7 @@ class Manifest:
                 "seed": seed,
                 "replications": replications,
                 "chunk_size": chunk_size,
+                "chunk_taper": chunk_taper,
                 "chunks": {},
                 "executor": executor,
                 "workers": workers,
