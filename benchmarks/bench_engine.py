@@ -6,9 +6,9 @@ Usage: python benchmarks/bench_engine.py [--replications N] [--warmup N] [--conf
 Prints bare SimPy events/s (a timeout loop), the engine's SimPy events/s and the per-event cost
 ratio, and ms per replication of the config (disrupted run + paired twin + accounting). The
 machine-free figure is ms per replication x bare SimPy events/s: the cost of one replication in
-bare SimPy timeouts ("bare-event equivalents"), comparable across machines (issue 13). Bare
-SimPy is measured five times, between the timed passes, and the median is used, so a machine
-that is busier during one part of the run skews the figure less.
+bare SimPy timeouts ("bare-event equivalents"), comparable across machines (issue 13). The
+replications are timed in ten blocks, each against bare SimPy measured just before and after it,
+and the median block is reported (a shared or throttled machine's speed drifts within a run).
 
 A profiled pass (cProfile, same process, same replications) splits a replication's CPU time by
 part -- shuttle, routing, hazards, accounting, setup, flow engine, SimPy kernel, other -- printed
@@ -125,10 +125,7 @@ def main() -> None:
     engine_s = time.process_time() - t0
     full_model = fresh_model()
     bares.append(bare_simpy(200_000))
-    t0 = time.process_time()
-    for k in range(1, args.replications + 1):
-        full_model.simulate(replication=k)
-    total_s = time.process_time() - t0
+    total_s, block_equivs = timed_blocks(full_model, args.replications)
     bares += [bare_simpy(200_000), bare_simpy(200_000)]
     bare = statistics.median(bares)
     fresh = full_model
@@ -157,10 +154,13 @@ def main() -> None:
         f"warm-up:              {warmup_ms[-1]:.1f} ms per replication over the first "
         f"{args.warmup} of a fresh worker (LP basis probing included)"
     )
-    equiv = total_s / args.replications * bare
+    equiv = statistics.median(block_equivs)
+    q1, _, q3 = statistics.quantiles(block_equivs, n=4)
     print(
         f"machine-free:         {equiv:,.0f} bare-SimPy event equivalents per replication "
-        f"(ms per replication x bare SimPy events/s; warm-up {warmup_ms[-1] * bare / 1000:,.0f})"
+        f"(ms per replication x bare SimPy events/s, median of {len(block_equivs)} blocks, each "
+        f"against bare SimPy measured around it; quartiles {q1:,.0f}-{q3:,.0f}; "
+        f"warm-up {warmup_ms[-1] * bare / 1000:,.0f})"
     )
     prof_model = fresh_model()
 
@@ -197,6 +197,28 @@ def mode_line(cfg: sim.Config, fresh_model, n: int) -> str:
         f"({n} replications each, alternated in {blocks} blocks; the default is "
         f"{cfg.run.shuttle_mode})"
     )
+
+
+def timed_blocks(model: sim.Model, n: int, blocks: int = 10) -> tuple[float, list[float]]:
+    """Time replications 1..n in blocks, each between two short bare SimPy measurements.
+
+    The speed of a shared or throttled machine drifts within a run; a block's cost in bare-event
+    equivalents uses the bare speed measured just before and after it. Returns the total CPU
+    seconds and the equivalents per replication of each block.
+    """
+    total, equivs = 0.0, []
+    before = bare_simpy(50_000)
+    for b in range(blocks):
+        reps = range(1 + b * n // blocks, 1 + (b + 1) * n // blocks)
+        t0 = time.process_time()
+        for k in reps:
+            model.simulate(replication=k)
+        spent = time.process_time() - t0
+        after = bare_simpy(50_000)
+        total += spent
+        equivs.append(spent / max(1, len(reps)) * (before + after) / 2)
+        before = after
+    return total, equivs
 
 
 def gc_line(model: sim.Model, n: int) -> str:
