@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim.base.csvrows import missing_columns, parse_date, parse_float, read_csv_rows
 from sim.base.errors import InputError, Problem
+from sim.base.limits import MAX_HORIZON_DAYS
 
 COLUMNS = (
     "event_id",
@@ -241,6 +242,8 @@ def _duration(row: dict[str, str], start: Any, end: Any, bad: _Bad) -> float:
             bad("duration_days", f"not a number (got '{d}')")
         elif x < 0:
             bad("duration_days", f"negative (got {d})")
+        elif x > MAX_HORIZON_DAYS:
+            bad("duration_days", f"expected at most {MAX_HORIZON_DAYS:g} days (got {d})")
         else:
             duration = x
     elif start is not None and end is not None and end >= start:

@@ -40,6 +40,7 @@ import pandas as pd
 
 from sim.base.csvrows import missing_columns, parse_date, parse_float, read_csv_rows
 from sim.base.errors import InputError, Problem
+from sim.base.limits import MAX_HORIZON_DAYS
 from sim.config.models import Cause, Config, ScriptedEvent
 
 REQUIRED = ("catalog_event", "asset", "start_date", "duration_days")
@@ -188,8 +189,11 @@ def _parse_row(row: dict[str, str], scope: _Scope, bad: Callable[[str, str], Non
     if start is None:
         bad("start_date", f"not a date YYYY-MM-DD (got '{row['start_date']}')")
     duration = parse_float(row["duration_days"].strip())
-    if duration is None or duration < 0:
-        bad("duration_days", f"expected a number >= 0 (got '{row['duration_days']}')")
+    if duration is None or not 0 <= duration <= MAX_HORIZON_DAYS:
+        bad(
+            "duration_days",
+            f"expected a number of days in 0..{MAX_HORIZON_DAYS:g} (got '{row['duration_days']}')",
+        )
     cap_text, berth_text = row["capacity_lost"].strip(), row["berths_lost"].strip()
     capacity, berths = 1.0, None
     if cap_text:

@@ -196,6 +196,7 @@ def test_malformed_rows_all_reported(tmp_path):
         "E06,2022-05-01,2022-05-03,2,false,btc,weather,1.5,,,u,fraction",  # line 7
         'E07,2022-05-01,,-2,maybe,btc,weather,0.5,,,u,"multi\nline note"',  # line 8-9
         "E08,2022-05-01,,x,true,btc,weather,0.5,,,u,after a quoted newline",  # line 10
+        "E09,2022-05-01,,1e9,false,btc,weather,0.5,,,u,past any calendar",  # line 11
     ]
     p = _write(tmp_path, rows)
     with pytest.raises(InputError) as info:
@@ -211,7 +212,9 @@ def test_malformed_rows_all_reported(tmp_path):
         "line 8: duration_days",
         "line 8: end_is_censored",
         "line 10: duration_days",
+        "line 11: duration_days",
     }
+    assert "expected at most 36525 days (got 1e9)" in msg
     assert "not a date (got '2022-13-01')" in msg
     assert "mars_pipeline" in msg and "aliens" in msg and "1.5" in msg
     assert msg.startswith(str(p))

@@ -130,6 +130,7 @@ def test_schedule_errors_name_line_and_column(tmp_path, tiny):
         "E1,term,2026-01-02,3,0.5,1,technical,both effects",  # line 6
         "E1,pipe,2027-03-01,3,1.0,,technical,after the year",  # line 7
         "E1,pipe,2026-02-01,3,1.0,,technical,after the catalog event",  # line 8
+        "E1,pipe,2026-01-02,1e9,1.0,,technical,past any calendar",  # line 9
     ]
     path = _csv(tmp_path, "s.csv", HEADER, rows)
     with pytest.raises(InputError) as info:
@@ -146,8 +147,10 @@ def test_schedule_errors_name_line_and_column(tmp_path, tiny):
         "line 6: berths_lost",
         "line 7: start_date",
         "line 8: start_date",
+        "line 9: duration_days",
     ]
     assert info.value.file == str(path)
+    assert "expected a number of days in 0..36525 (got '1e9')" in info.value.render()
     assert "outside E1 (2026-01-01 to 2026-01-10)" in info.value.render()
 
 
