@@ -79,30 +79,17 @@ def run_steps(env: simpy.Environment, horizon: float, max_steps: int) -> bool:
     schedule_stop(env, horizon)
     side = getattr(env, _SIDE, None)
     try:
-        if side is None:
-            _run_queue(env, max_steps)
-        else:
-            _run_merged(env, side, max_steps)
+        _run(env, [] if side is None else side, max_steps)
     except StopSimulation:  # the queue never runs dry: the stop event is in it
         return True
     return False
 
 
-def _run_queue(env: simpy.Environment, max_steps: int) -> None:
-    queue = env._queue
-    for _ in range(max_steps):
-        env._now, _, _, event = heappop(queue)
-        callbacks, event.callbacks = event.callbacks, None
-        for callback in callbacks:
-            callback(event)
-        if not event._ok and not hasattr(event, "_defused"):
-            exc = type(event._value)(*event._value.args)
-            exc.__cause__ = event._value
-            raise exc
+def _run(env: simpy.Environment, side: list[SideStep], max_steps: int) -> None:
+    """Step the queue as :meth:`simpy.Environment.step` does, and the side queue in turn.
 
-
-def _run_merged(env: simpy.Environment, side: list[SideStep], max_steps: int) -> None:
-    """As :func:`_run_queue`, taking side steps where their key ``(t, NORMAL, id)`` sorts."""
+    A side step is taken where its key ``(t, NORMAL, id)`` sorts among the queued events.
+    """
     queue = env._queue
     for _ in range(max_steps):
         if side:
