@@ -91,9 +91,10 @@ class FlowEngine(CapacityEffects):
             for k in range(n_st)
         ]
         """Per storage, its state when full, partly full and empty. A full storage that no
-        routed leg enters, or an empty one that no leg leaves, routes as a partly full one: its
-        storage row is the same constraint either way (only tankers move its level), so it keeps
-        one routing key. A zero-capacity storage is always a junction."""
+        routed leg enters, or an empty one that no leg leaves, routes as a partly full one: the
+        bound its full or empty row would add already holds (flows are non-negative), so the LP
+        is the same and the storage keeps one routing key. A zero-capacity storage is always a
+        junction."""
         self._states = [self._classify(k) for k in range(len(self.levels))]
         """Current state of each storage (FREE, FULL, EMPTY or JUNCTION), kept up to date
         wherever a level changes."""
