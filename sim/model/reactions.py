@@ -87,7 +87,6 @@ class Reactions:
         self.engine = engine
         net = engine.net
         layout = engine.solver.rate_layout()
-        self._shut = layout["shut_in_congestion"]
         self._flow = layout["link_flow"].start
         pipes = {p.id: p for p in net.cfg.pipelines}
         buffers = set(net.non_shuttle_storages)
@@ -121,6 +120,7 @@ class Reactions:
         self._calm = True
         """Nothing requested, granted, cut or ramping (kept up to date by :meth:`check`)."""
         self._quiet_memo: dict[int, tuple[FlowSolution, bool]] = {}
+        self._needs_memo: dict[int, tuple[FlowSolution, tuple[bool, ...]]] = {}
 
     def check(self, sol: FlowSolution) -> None:
         """React to a new routing solution (called when the routing state changes).
@@ -137,16 +137,22 @@ class Reactions:
         """Return True when ``sol`` has no congestion (memoised per solution object)."""
         hit = self._quiet_memo.get(id(sol))
         if hit is None or hit[0] is not sol:
-            shut = sol.rates[self._shut]
-            quiet = not bool((shut > _EPS).any()) and not any(
+            quiet = not any(x > _EPS for x in sol.shut_in) and not any(
                 rate > _EPS for k, rate in sol.moving if k in self._buffers
             )
             hit = self._quiet_memo[id(sol)] = (sol, quiet)
         return hit[1]
 
+    def _needs(self, sol: FlowSolution) -> tuple[bool, ...]:
+        """:meth:`_needed` of every surge link in ``sol`` (memoised per solution object)."""
+        hit = self._needs_memo.get(id(sol))
+        if hit is None or hit[0] is not sol:
+            needs = tuple(self._needed(sol, f, s) for _, _, _, f, s in self._surges)
+            hit = self._needs_memo[id(sol)] = (sol, needs)
+        return hit[1]
+
     def _react(self, sol: FlowSolution) -> None:
-        for i, surge, extra, feeders, stores in self._surges:
-            needed = self._needed(sol, feeders, stores)
+        for (i, surge, extra, feeders, stores), needed in zip(self._surges, self._needs(sol)):
             state = self._state[i]
             if state == _IDLE:
                 if needed:
@@ -167,7 +173,7 @@ class Reactions:
 
     def _check_ramps(self, sol: FlowSolution) -> None:
         """Start a restart ramp for each source whose congestion cut has just eased."""
-        shut = sol.rates[self._shut]
+        shut = sol.shut_in
         avail = self.engine.source_avail
         for k, days, steps in self._ramps:
             if k in self._ramping:
@@ -183,7 +189,7 @@ class Reactions:
 
         A source it serves is shut in, or a buffer on their routes is filling.
         """
-        shut = sol.rates[self._shut]
+        shut = sol.shut_in
         net = sol.storage_net
         return any(shut[k] > _EPS for k in feeders) or any(net[k] > _EPS for k in stores)
 

@@ -93,6 +93,9 @@ class FlowSolution:
     """Accounting vector: see :meth:`FlowSolver.rate_layout`."""
     moving: tuple[tuple[int, float], ...] = ()
     """(storage index, net rate) of the storages whose net rate is not zero."""
+    shut_in: tuple[float, ...] = ()
+    """Congestion shut-in of each source (the ``shut_in_congestion`` part of :attr:`rates`,
+    as Python floats: the reactions read it at every routing change)."""
 
 
 class FlowSolver:
@@ -392,8 +395,9 @@ class FlowSolver:
         n_src, n_st = self._n_src, self._n_st
         storage_net = [a - b for a, b in zip(sums[n_src : n_src + n_st], sums[n_src + n_st :])]
         # Produced volume is source availability minus congestion shut-in by definition.
-        rest = y + [a - p for a, p in zip(source_avail, sums)]
+        shut_in = [a - p for a, p in zip(source_avail, sums)]
+        rest = y + shut_in
         rest += [n - a for n, a in zip(self.net.source_rate, source_avail)] + storage_net
-        rates = np.concatenate((self._link_use.dot(y), rest))
+        rates = np.concatenate((self._link_use.dot(np.array(y)), rest))
         moving = tuple((k, r) for k, r in enumerate(storage_net) if r != 0.0)
-        return FlowSolution(tuple(y), tuple(storage_net), rates, moving)
+        return FlowSolution(tuple(y), tuple(storage_net), rates, moving, tuple(shut_in))
