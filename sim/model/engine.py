@@ -25,7 +25,7 @@ from heapq import heappop, heappush
 import simpy
 
 from sim.model.capacity import CapacityEffects
-from sim.model.clock import SideStep, side_queue, take_id, wake_at
+from sim.model.clock import SideStep, id_source, side_queue, wake_at
 from sim.model.clock import now as _now
 from sim.model.network import Network
 from sim.model.reactions import Reactions as _Reactions
@@ -114,6 +114,7 @@ class FlowEngine(CapacityEffects):
         """Times of the pending wake-ups (a heap)."""
         self._target = _INF
         self._side: list[SideStep] | None = None
+        self._next_id = id_source(env)
         self._last_key: tuple | None = None
         self.solution: FlowSolution | None = None
         self._reactions = _Reactions.build(self) if _Reactions.needed(net) else None
@@ -243,21 +244,6 @@ class FlowEngine(CapacityEffects):
         if emptied:
             self._waiting = [k for k in self._waiting if queues[k]]
 
-    def _next_threshold(self) -> float:
-        """Days until a storage reaches a bound or the level a waiting transfer needs."""
-        best = _INF
-        levels, caps = self.levels, self._caps
-        for k, rate in self._moving:
-            if rate > _MIN_DT:
-                room = caps[k] - levels[k]
-                if room > LEVEL_EPS and room < best * rate:
-                    best = room / rate
-            elif rate < -_MIN_DT:
-                lvl = levels[k]
-                if lvl > LEVEL_EPS and lvl < -best * rate:
-                    best = lvl / -rate
-        return self._waiter_threshold(best) if self._waiting else best
-
     def _waiter_threshold(self, best: float) -> float:
         """``best``, or the days until a waiting transfer fits if that comes sooner.
 
@@ -280,10 +266,26 @@ class FlowEngine(CapacityEffects):
         return best
 
     def _schedule(self) -> None:
-        """Make sure a wake-up is pending at the next threshold (see :meth:`_wake`)."""
+        """Make sure a wake-up is pending at the next threshold (see :meth:`_wake`).
+
+        The threshold is the first time a storage reaches a bound or the level a waiting
+        transfer needs, at the current rates.
+        """
         now = self.t_last
-        dt = self._next_threshold()
-        target = self._target = now + (dt if dt > _MIN_DT else _MIN_DT)
+        best = _INF
+        levels, caps = self.levels, self._caps
+        for k, rate in self._moving:
+            if rate > _MIN_DT:
+                room = caps[k] - levels[k]
+                if room > LEVEL_EPS and room < best * rate:
+                    best = room / rate
+            elif rate < -_MIN_DT:
+                lvl = levels[k]
+                if lvl > LEVEL_EPS and lvl < -best * rate:
+                    best = lvl / -rate
+        if self._waiting:
+            best = self._waiter_threshold(best)
+        target = self._target = now + (best if best > _MIN_DT else _MIN_DT)
         wakes = self._wakes
         if not wakes or wakes[0] > target + _MIN_DT:
             self._arm(now, target - now)
@@ -303,7 +305,7 @@ class FlowEngine(CapacityEffects):
         if self._side is None:
             wake_at(self.env, at, self._wake)
         else:
-            heappush(self._side, (at, take_id(self.env), None, self._wake))
+            heappush(self._side, (at, self._next_id(), None, self._wake))
         heappush(self._wakes, at)
 
     def _wake(self, _ev: object = None) -> None:

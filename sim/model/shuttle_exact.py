@@ -19,8 +19,8 @@ from heapq import heappush
 import simpy
 
 from sim.config.models import Shuttle
+from sim.model.clock import id_source, side_queue, start_urgent
 from sim.model.clock import now as clock_now
-from sim.model.clock import side_queue, start_urgent, take_id
 from sim.model.engine import FlowEngine
 from sim.model.tankers import ShuttleState, TankerSpec, TankerStats, leg_times
 
@@ -89,6 +89,7 @@ class ExactShuttle:
         self._free = [sh.origin_berths, sh.destination_berths] if sh is not None else [0, 0]
         self._berth_queue: list[deque[_Tanker]] = [deque(), deque()]
         self._side = side_queue(env)
+        self._next_id = id_source(env)
         """The run's side queue: (time, event id, tanker, step), a heap shared with any other
         exact shuttle of the run. The id is taken where the tanker process would schedule its
         event, so the step sorts among other events of the same instant as that event would."""
@@ -109,7 +110,7 @@ class ExactShuttle:
 
     # ------------------------------------------------------------------ scheduling
     def _at(self, t: float, tk: _Tanker, step: _Step) -> None:
-        heappush(self._side, (t, take_id(self.env), tk, step))
+        heappush(self._side, (t, self._next_id(), tk, step))
 
     def _resume(self, tk: _Tanker, step: _Step) -> Callable[[simpy.Event], None]:
         """Return a callback that carries out ``step`` when an awaited event fires."""

@@ -94,8 +94,7 @@ class FlowSolution:
     moving: tuple[tuple[int, float], ...] = ()
     """(storage index, net rate) of the storages whose net rate is not zero."""
     shut_in: tuple[float, ...] = ()
-    """Congestion shut-in of each source (the ``shut_in_congestion`` part of :attr:`rates`,
-    as Python floats: the reactions read it at every routing change)."""
+    """Congestion shut-in of each source, Mt/day (as in :attr:`rates`; read by the reactions)."""
 
 
 class FlowSolver:
@@ -394,10 +393,8 @@ class FlowSolver:
             sums.append(total)
         n_src, n_st = self._n_src, self._n_st
         storage_net = [a - b for a, b in zip(sums[n_src : n_src + n_st], sums[n_src + n_st :])]
-        # Produced volume is source availability minus congestion shut-in by definition.
-        shut_in = [a - p for a, p in zip(source_avail, sums)]
-        rest = y + shut_in
-        rest += [n - a for n, a in zip(self.net.source_rate, source_avail)] + storage_net
-        rates = np.concatenate((self._link_use.dot(np.array(y)), rest))
+        shut_in = [a - p for a, p in zip(source_avail, sums)]  # available minus produced
+        rest = y + shut_in + [n - a for n, a in zip(self.net.source_rate, source_avail)]
+        rates = np.concatenate((self._link_use.dot(np.array(y)), rest, storage_net))
         moving = tuple((k, r) for k, r in enumerate(storage_net) if r != 0.0)
         return FlowSolution(tuple(y), tuple(storage_net), rates, moving, tuple(shut_in))

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim.base.collector import lean_collector
 from sim.base.columns import EVENT_COLUMNS, dtypes, family_dtype
 from sim.base.limits import MAX_STEPS_PER_REPLICATION
 from sim.config.models import Config, Shuttle
@@ -120,6 +121,12 @@ class Model:
             Summary row, event rows and (optionally) daily series. With ``run.parameter_sets``
         the row also holds ``parameter_set`` and the drawn ``hazard_rate.<hazard>``.
         """
+        with lean_collector():
+            return self._simulate(seed, replication, timeseries)
+
+    def _simulate(
+        self, seed: int | None, replication: int, timeseries: bool | None
+    ) -> ReplicationResult:
         cfg = self.cfg
         seed = cfg.run.seed if seed is None else int(seed)
         streams = Streams(seed, replication)
