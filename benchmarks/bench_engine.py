@@ -39,9 +39,9 @@ import sim.replication.runner as runner
 from sim.model import clock
 
 try:
-    from cost_split import ORDER, profile_split
+    from cost_split import DISPATCH, ORDER, profile_split
 except ImportError:  # imported as benchmarks.bench_engine
-    from benchmarks.cost_split import ORDER, profile_split
+    from benchmarks.cost_split import DISPATCH, ORDER, profile_split
 
 
 class CountingEnvironment(simpy.Environment):
@@ -168,10 +168,13 @@ def main() -> None:
         for k in range(1, args.replications + 1):
             prof_model.simulate(replication=k)
 
-    shares = profile_split(replications)
+    shares, kinds = profile_split(replications)
     print("split by part (cProfile, own time; % and bare-event equivalents per replication):")
     for part in ORDER:
         print(f"  {part:<20}{100 * shares[part]:5.1f}%  {shares[part] * equiv:8,.0f}")
+    print("split by what the run loop dispatched (same profile, inclusive time):")
+    for kind in DISPATCH:
+        print(f"  {kind:<20}{100 * kinds[kind]:5.1f}%  {kinds[kind] * equiv:8,.0f}")
     print(gc_line(fresh_model(), args.replications))
     print(mode_line(cfg, fresh_model, args.replications))
 

@@ -111,12 +111,89 @@ def split(stats: pstats.Stats) -> dict[str, float]:
     return seconds
 
 
-def profile_split(run: Callable[[], None]) -> dict[str, float]:
-    """Profile ``run()`` and return the fraction of its own time per part."""
+DISPATCH = (
+    "tanker steps",
+    "engine wake-ups",
+    "restart ramps",
+    "surges",
+    "hazards",
+    "other events",
+    "run loop itself",
+    "outside the run",
+)
+"""What the run loop spends its time on, by the kind of step it dispatches (see
+:func:`dispatch_split`), then the loop's own time and everything outside it (setup, the twin,
+accounting)."""
+
+_PROCESSES = {
+    ("sim/model/reactions.py", "_restart"): "restart ramps",
+    ("sim/model/reactions.py", "_grant"): "surges",
+}
+_SEND = ("~", 0, "<method 'send' of 'generator' objects>")
+
+
+def _dispatch_kind(func: Func) -> str:
+    """Kind of a function the run loop (or a resumed process) calls directly."""
+    path, _, name = func
+    path = path.replace("\\", "/")
+    for (frag, fname), kind in _PROCESSES.items():
+        if path.endswith(frag) and name == fname:
+            return kind
+    if path.endswith("sim/model/shuttle_exact.py") or path.endswith("sim/model/tankers.py"):
+        return "tanker steps"
+    if path.endswith("sim/model/engine.py") and name == "_wake":
+        return "engine wake-ups"
+    if path.endswith("sim/model/hazards.py"):
+        return "hazards"
+    return "other events"
+
+
+def dispatch_split(stats: pstats.Stats) -> dict[str, float]:
+    """Seconds of the profiled run by what the run loop dispatched (inclusive times).
+
+    Steps called by the loop (``sim/model/clock.py:_run``) directly -- tanker steps of the exact
+    shuttle, engine wake-ups -- count by their function; SimPy events resume processes, which
+    count by their generator function (a process's ``yield from`` callees inside it). Everything
+    else the loop calls is "other events"; the loop's remaining time is its own.
+    """
+    table = stats.stats  # type: ignore[attr-defined]
+    loop = next((f for f in table if f[0].endswith("clock.py") and f[2] == "_run"), None)
+    total = sum(row[2] for row in table.values())
+    out = dict.fromkeys(DISPATCH, 0.0)
+    if loop is None:
+        out["outside the run"] = total
+        return out
+    loop_time = table[loop][3]
+    for func, (_, _, _, _, callers) in table.items():
+        if "sim/" not in func[0].replace("\\", "/"):
+            continue  # SimPy's process resumption, built-ins: the loop's "other events"
+        kind = _dispatch_kind(func)
+        if kind == "other events":
+            continue
+        for caller in (loop, _SEND):
+            if caller in callers:
+                out[kind] += callers[caller][3]
+    out["other events"] = max(0.0, loop_time - table[loop][2] - sum(out.values()))
+    out["run loop itself"] = table[loop][2]
+    out["outside the run"] = total - loop_time
+    return out
+
+
+def profile_split(run: Callable[[], None]) -> tuple[dict[str, float], dict[str, float]]:
+    """Profile ``run()``; return the fractions of its time per part and per dispatched kind.
+
+    See :func:`split` (own time by part) and :func:`dispatch_split` (by what the run loop
+    dispatched).
+    """
     profiler = cProfile.Profile()
     profiler.enable()
     run()
     profiler.disable()
-    seconds = split(pstats.Stats(profiler))
+    stats = pstats.Stats(profiler)
+    seconds = split(stats)
     total = sum(seconds.values()) or 1.0
-    return {part: s / total for part, s in seconds.items()}
+    kinds = dispatch_split(stats)
+    return (
+        {part: s / total for part, s in seconds.items()},
+        {kind: s / total for kind, s in kinds.items()},
+    )
