@@ -37,6 +37,9 @@ _EPS = 1e-9
 """Mt/day; rates closer than this count as equal (about a third of a tonne a day)."""
 
 _IDLE, _NOMINATED, _GRANTED = 0, 1, 2
+_QUIET, _NEEDS = "reactions.quiet", "reactions.needs"
+"""Keys of what the reactions derive from a routing solution alone (for its network, which the
+solution's solver serves), kept in :attr:`FlowSolution.derived`."""
 
 
 class FlowEngine(Protocol):
@@ -119,8 +122,6 @@ class Reactions:
         self._buffers = buffers
         self._calm = True
         """Nothing requested, granted, cut or ramping (kept up to date by :meth:`check`)."""
-        self._quiet_memo: dict[int, tuple[FlowSolution, bool]] = {}
-        self._needs_memo: dict[int, tuple[FlowSolution, tuple[bool, ...]]] = {}
 
     def check(self, sol: FlowSolution) -> None:
         """React to a new routing solution (called when the routing state changes).
@@ -134,22 +135,22 @@ class Reactions:
         self._calm = not any(self._cut.values()) and all(st == _IDLE for st in self._state.values())
 
     def _quiet(self, sol: FlowSolution) -> bool:
-        """Return True when ``sol`` has no congestion (memoised per solution object)."""
-        hit = self._quiet_memo.get(id(sol))
-        if hit is None or hit[0] is not sol:
-            quiet = not any(x > _EPS for x in sol.shut_in) and not any(
+        """Return True when ``sol`` has no congestion (kept with the solution)."""
+        quiet = sol.derived.get(_QUIET)
+        if quiet is None:
+            quiet = sol.derived[_QUIET] = not any(x > _EPS for x in sol.shut_in) and not any(
                 rate > _EPS for k, rate in sol.moving if k in self._buffers
             )
-            hit = self._quiet_memo[id(sol)] = (sol, quiet)
-        return hit[1]
+        return quiet
 
     def _needs(self, sol: FlowSolution) -> tuple[bool, ...]:
-        """:meth:`_needed` of every surge link in ``sol`` (memoised per solution object)."""
-        hit = self._needs_memo.get(id(sol))
-        if hit is None or hit[0] is not sol:
-            needs = tuple(self._needed(sol, f, s) for _, _, _, f, s in self._surges)
-            hit = self._needs_memo[id(sol)] = (sol, needs)
-        return hit[1]
+        """:meth:`_needed` of every surge link in ``sol`` (kept with the solution)."""
+        needs = sol.derived.get(_NEEDS)
+        if needs is None:
+            needs = sol.derived[_NEEDS] = tuple(
+                self._needed(sol, f, s) for _, _, _, f, s in self._surges
+            )
+        return needs
 
     def _react(self, sol: FlowSolution) -> None:
         for (i, surge, extra, feeders, stores), needed in zip(self._surges, self._needs(sol)):

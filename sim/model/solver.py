@@ -14,15 +14,17 @@ carry their routes' netback at the reference price; legs out of storages carry t
 over the storage's best way out, so storages drain by the best leg).
 
 Most states are solved without HiGHS: an optimal basis found for a fixed set of probe states of
-the same storage pattern is reused when it is primal feasible (see :mod:`sim.model.basis`);
-otherwise HiGHS (``highspy``) solves the LP from a cold start. Either way a solution depends only
-on its inputs, and solutions are cached by those inputs. Shut-in and storage net rates are
-recomputed from ``y`` so the volume accounting balances exactly.
+the same storage pattern is reused when it is primal feasible (see :mod:`sim.model.basis`), else
+HiGHS (``highspy``) solves the LP from a cold start. A solution depends only on its inputs and is
+cached by them. Shut-in and storage rates are recomputed from ``y``: the volumes balance exactly.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any
 
 import highspy
 import numpy as np
@@ -38,15 +40,11 @@ _SCALE = 1000.0
 """The LP works in kt/day so that HiGHS tolerances are far below the volumes that matter."""
 _TINY = 1e-12
 CACHE_LIMIT = 4_096
-"""Solutions kept per solver; emptied when full. Stored bases make misses cheap (see
-:mod:`sim.model.basis`), so a small cache keeps worker memory flat."""
+"""Solutions kept per solver, emptied when full (stored bases make misses cheap)."""
 
 
 def _quiet_highs() -> highspy.Highs:
     """Create a HiGHS instance without its start-up banner on stdout."""
-    import os
-    import sys
-
     sys.stdout.flush()
     saved = os.dup(1)
     try:
@@ -57,8 +55,7 @@ def _quiet_highs() -> highspy.Highs:
         os.dup2(saved, 1)
         os.close(saved)
     h.setOptionValue("output_flag", False)
-    # Presolve costs more than it saves on LPs of a few dozen columns.
-    h.setOptionValue("presolve", "off")
+    h.setOptionValue("presolve", "off")  # costs more than it saves on LPs this small
     return h
 
 
@@ -95,6 +92,8 @@ class FlowSolution:
     """(storage index, net rate) of the storages whose net rate is not zero."""
     shut_in: tuple[float, ...] = ()
     """Congestion shut-in of each source, Mt/day (as in :attr:`rates`; read by the reactions)."""
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """What other modules derive from this solution alone, kept with it (by key)."""
 
 
 class FlowSolver:
