@@ -57,10 +57,10 @@ def test_chunk_files_are_those_of_the_pandas_route(tmp_path):
     assert len(read_table(tmp_path / "new", "events")) > 0  # strings and bools were written
 
 
-def test_worker_imports_no_pandas():
+def test_worker_imports_no_pandas_nor_scipy():
     code = (
         "import sys, sim.batch.worker\n"
-        "heavy = sorted(m for m in ('pandas', 'matplotlib') if m in sys.modules)\n"
+        "heavy = sorted(m for m in ('pandas', 'scipy', 'matplotlib') if m in sys.modules)\n"
         "print(','.join(heavy))\n"
     )
     out = subprocess.run(
