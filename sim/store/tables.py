@@ -2,11 +2,13 @@
 
 A worker writes its chunks from plain rows (mappings) and NumPy arrays. Building them through a
 ``pandas.DataFrame`` and :meth:`pyarrow.Table.from_pandas` made every worker import pandas
-(about a third of its start-up) only for this. The functions here build the same Arrow table
-directly: the same columns in the same order, the same Arrow types, ``NaN`` written as null as
-``from_pandas`` does, and the same ``pandas`` schema metadata (which :func:`pandas.read_parquet`
-uses to give ``string`` columns their pandas dtype back), so the Parquet files are byte for
-byte those the pandas route writes (``tests/unit/store/test_tables.py``).
+(about a third of its start-up) only for this, and :func:`pyarrow.array` imports pandas too (on
+every call, whatever it converts). The functions here build the same Arrow table from the
+columns' buffers: the same columns in the same order, the same Arrow types, ``NaN`` written as
+null as ``from_pandas`` does, and the same ``pandas`` schema metadata (which
+:func:`pandas.read_parquet` uses to give ``string`` columns their pandas dtype back), so the
+Parquet files are byte for byte those the pandas route writes (``tests/unit/store/
+test_tables.py``).
 
 Declared dtypes (:mod:`sim.base.columns`) supported: ``int64``, ``float64``, ``bool`` and
 ``string``; arrays may be of any boolean, integer or floating NumPy dtype.
@@ -67,21 +69,46 @@ def pandas_metadata(columns: Sequence[tuple[str, str, str]]) -> bytes:
     return json.dumps(meta).encode("utf8")
 
 
+def _validity(valid: np.ndarray) -> tuple[pa.Buffer | None, int]:
+    """Arrow validity bitmap of ``valid`` (None when nothing is null) and the null count."""
+    nulls = int(len(valid) - np.count_nonzero(valid))
+    if not nulls:
+        return None, 0
+    return pa.py_buffer(np.packbits(valid, bitorder="little")), nulls
+
+
 def _numeric(arr: np.ndarray) -> tuple[pa.Array, str, str]:
-    """Arrow array, pandas type and NumPy type of a numeric or boolean array."""
+    """Arrow array, pandas type and NumPy type of a numeric or boolean array (NaN as null).
+
+    Built from the array's buffers: :func:`pyarrow.array` imports pandas on every call.
+    """
     prefix = _LOGICAL.get(arr.dtype.kind)
     if prefix is None:
         raise TypeError(f"unsupported column dtype {arr.dtype} (not bool, integer or float)")
-    logical = "bool" if prefix == "bool" else f"{prefix}{8 * arr.dtype.itemsize}"
-    return pa.array(arr, from_pandas=True), logical, str(arr.dtype)
+    arr = np.ascontiguousarray(arr)
+    if prefix == "bool":
+        buffers = [None, pa.py_buffer(np.packbits(arr, bitorder="little"))]
+        return pa.Array.from_buffers(pa.bool_(), len(arr), buffers), "bool", str(arr.dtype)
+    validity, nulls = _validity(~np.isnan(arr)) if prefix == "float" else (None, 0)
+    arrow_type = pa.from_numpy_dtype(arr.dtype)
+    out = pa.Array.from_buffers(
+        arrow_type, len(arr), [validity, pa.py_buffer(arr)], null_count=nulls
+    )
+    return out, f"{prefix}{8 * arr.dtype.itemsize}", str(arr.dtype)
 
 
 def _string(values: Iterable[Any]) -> pa.Array:
     """Return a ``string`` column as pandas stores it: text, with None and NaN as null."""
-    out = [
-        None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v) for v in values
+    texts = [
+        None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).encode()
+        for v in values
     ]
-    return pa.array(out, type=pa.large_string())
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum([len(t) if t is not None else 0 for t in texts], out=offsets[1:])
+    validity, nulls = _validity(np.array([t is not None for t in texts], dtype=bool))
+    data = pa.py_buffer(b"".join(t for t in texts if t is not None))
+    buffers = [validity, pa.py_buffer(offsets), data]
+    return pa.Array.from_buffers(pa.large_string(), len(texts), buffers, null_count=nulls)
 
 
 def _column(values: list[Any], dtype: str) -> tuple[pa.Array, str, str]:

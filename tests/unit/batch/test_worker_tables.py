@@ -57,14 +57,24 @@ def test_chunk_files_are_those_of_the_pandas_route(tmp_path):
     assert len(read_table(tmp_path / "new", "events")) > 0  # strings and bools were written
 
 
-def test_worker_imports_no_pandas_nor_scipy():
+def test_a_worker_imports_neither_pandas_nor_scipy(tmp_path):
+    """A fresh process imports the worker and runs a chunk, files written: no pandas, no SciPy.
+
+    (``pyarrow.array`` alone would import pandas: chunk tables are built from buffers.)
+    """
     code = (
-        "import sys, sim.batch.worker\n"
+        "import json, sys\n"
+        "from sim.batch.worker import ChunkTask, run_chunk\n"
+        "from sim.config import load_config\n"
+        "from sim.config.loader import config_hash\n"
+        "cfg = load_config(sys.argv[1])\n"
+        "cj = json.dumps(cfg.model_dump(mode='json'), sort_keys=True)\n"
+        "run_chunk(ChunkTask(cj, config_hash(cfg), 1, 0, 2, sys.argv[2], timeseries=True))\n"
         "heavy = sorted(m for m in ('pandas', 'scipy', 'matplotlib') if m in sys.modules)\n"
         "print(','.join(heavy))\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-c", code, str(KAZAKHSTAN_YAML), str(tmp_path)],
         capture_output=True,
         text=True,
         check=True,
@@ -72,3 +82,5 @@ def test_worker_imports_no_pandas_nor_scipy():
         env={"PYTHONPATH": str(ROOT), "PATH": ""},
     )
     assert out.stdout.strip() == ""
+    assert len(read_table(tmp_path, "events")) > 0  # strings and bools were written
+    assert len(read_table(tmp_path, "timeseries")) > 0

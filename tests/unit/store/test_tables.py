@@ -136,3 +136,25 @@ def test_unsupported_dtypes_are_refused():
         table_from_arrays([{"a": np.array(["x"])}])
     with pytest.raises(ValueError):  # an integer column with a gap (pandas refuses it too)
         table_from_rows([{"n_events": 1}, {}], family_dtype)
+
+
+def test_many_rows_with_nulls_across_bitmap_bytes(tmp_path):
+    """37 event rows: NaN and None scattered past the first bitmap byte, empty strings, bools."""
+    rng = np.random.default_rng(8)
+    rows = []
+    for k in range(37):
+        rows.append(
+            event_row(
+                k,
+                hazard=None if k % 9 == 4 else ("" if k % 5 == 0 else f"h{k}"),
+                effective=bool(rng.integers(2)),
+                scripted=k % 3 == 0,
+                start_day=math.nan if k % 7 == 2 else float(rng.normal()),
+                time_to_survive_days=float(rng.exponential()),
+                berths_lost=int(rng.integers(-3, 3)),
+            )
+        )
+    new = table_from_rows(rows, dtypes(EVENT_COLUMNS).__getitem__, EVENT_NAMES)
+    same_file(tmp_path, old_events(rows), new)
+    all_nan = [{"replication": k, "exported_mt": math.nan} for k in range(10)]
+    same_file(tmp_path / "nan", old_replications(all_nan), table_from_rows(all_nan, family_dtype))
