@@ -10,11 +10,12 @@ Each measurement is a fresh interpreter that does what a pool worker does: impor
 simulate replications 0 to ``--warm`` - 1, then the same replications again (the routing
 solutions cache emptied first, as it is whenever it fills up). It reports the CPU time of the
 imports, of the model, and the warm-up: the first pass's CPU over the second's (LP bases probed,
-the twin run, caches filled). The second pass gives the steady cost of a replication; start-up
-is printed in steady replications' worth (imports + model + warm-up over that cost), a figure
-free of the machine's speed. With several ``--tree`` (each put first on ``PYTHONPATH``), the
-trees take turns, so both see the same machine; the pairwise ratio of start-up CPU is printed
-last.
+the twin run, caches filled). The second pass gives the steady cost of a replication. Last, it
+runs a chunk of one replication and writes its files: the first write (less that replication)
+counts too (lazy imports of the writer). Start-up is printed in steady replications' worth
+(imports + model + warm-up + first write, over that cost), a figure free of the machine's
+speed. With several ``--tree`` (each put first on ``PYTHONPATH``), the trees take turns, so
+both see the same machine; the pairwise ratio of start-up CPU is printed last.
 """
 
 from __future__ import annotations
@@ -41,8 +42,15 @@ for _ in range(2):
         model.simulate(seed=1, replication=k)
     passes.append(time.process_time() - a)
     model.solver.clear_cache()
+import tempfile
+with tempfile.TemporaryDirectory() as out:  # a chunk of one replication, its files written
+    task = w.ChunkTask(sys.argv[1], sys.argv[2], 1, 0, 1, out)
+    a = time.process_time()
+    w.run_chunk(task)
+    write = time.process_time() - a
 heavy = sorted(m for m in ("pandas", "scipy", "matplotlib") if m in sys.modules)
-print(json.dumps({"import": t1 - t0, "model": t2 - t1, "passes": passes, "heavy": heavy}))
+out = {"import": t1 - t0, "model": t2 - t1, "passes": passes, "write": write, "heavy": heavy}
+print(json.dumps(out))
 """
 
 
@@ -61,7 +69,8 @@ def measure(tree: str, cfg_json: str, chash: str, warm: int) -> dict:
     first, again = m["passes"]
     m["steady"] = again / warm
     m["warm_up"] = first - again
-    m["startup"] = m["import"] + m["model"] + m["warm_up"]
+    m["write"] -= m["steady"]  # the chunk's one replication
+    m["startup"] = m["import"] + m["model"] + m["warm_up"] + m["write"]
     return m
 
 
@@ -84,17 +93,20 @@ def main() -> None:
             got[tree].append(m)
             print(
                 f"{tree}: imports {m['import']:.3f} s, model {m['model']:.3f} s, warm-up "
-                f"{m['warm_up']:.3f} s, steady {1e3 * m['steady']:.2f} ms/replication: start-up "
+                f"{m['warm_up']:.3f} s, first write {m['write']:.3f} s, steady "
+                f"{1e3 * m['steady']:.2f} ms/replication: start-up "
                 f"{m['startup'] / m['steady']:.0f} replications' worth; heavy imports "
                 f"{m['heavy'] or 'none'}",
                 flush=True,
             )
     for tree, ms in got.items():
-        med = {k: statistics.median(m[k] for m in ms) for k in ("import", "model", "warm_up")}
+        keys = ("import", "model", "warm_up", "write")
+        med = {k: statistics.median(m[k] for m in ms) for k in keys}
         worth = sorted(m["startup"] / m["steady"] for m in ms)
         print(
             f"{tree} (median of {len(ms)}): imports {med['import']:.3f} s, model "
-            f"{med['model']:.3f} s, warm-up {med['warm_up']:.3f} s; start-up "
+            f"{med['model']:.3f} s, warm-up {med['warm_up']:.3f} s, first write "
+            f"{med['write']:.3f} s; start-up "
             f"{statistics.median(worth):.0f} steady replications' worth ({worth[0]:.0f}-"
             f"{worth[-1]:.0f})"
         )
