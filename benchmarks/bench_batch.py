@@ -208,7 +208,7 @@ def scaling(cfg, n: int, repeat: int = 1) -> None:
 
 
 SCHEDULE_COST = {
-    "startup": 70.0,
+    "startup": 53.0,  # 70 before workers dropped pandas and SciPy (bench_startup.py)
     "overhead": 1.5,
     "serial": 25.0,
     "sigma": 0.0,

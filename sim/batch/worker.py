@@ -24,19 +24,23 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
 
-from sim.base.columns import family_dtype
+from sim.base.columns import EVENT_COLUMNS, dtypes, family_dtype
 from sim.base.errors import RunError
 from sim.config.loader import validate_config
-from sim.replication.runner import Model, events_frame
+from sim.replication.runner import Model
 from sim.store.layout import (
     CHUNK_CONFIG_KEY,
     CHUNK_SEED_KEY,
     atomic_write_json,
-    atomic_write_parquet,
+    atomic_write_table,
     chunk_name,
 )
+from sim.store.tables import table_from_arrays, table_from_rows
+
+EVENT_NAMES = [c.name for c in EVENT_COLUMNS]
+EVENT_DTYPES = dtypes(EVENT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -98,24 +102,24 @@ def run_chunk(task: ChunkTask) -> ChunkReport:
         rows.append(rep.row)
         events.extend(rep.event_rows)
         if task.timeseries and rep.daily is not None:
-            ts = pd.DataFrame(rep.daily)
-            ts.insert(0, "replication", k)
-            series.append(ts)
+            n_days = len(next(iter(rep.daily.values()), ()))
+            series.append({"replication": np.full(n_days, k, dtype=np.int64), **rep.daily})
     out = Path(task.out_dir)
     name = chunk_name(task.start, task.stop)
-    df = pd.DataFrame(rows)
-    if len(df):
-        df = df.astype({c: family_dtype(c) for c in df.columns})
     meta = {CHUNK_SEED_KEY: str(task.seed), CHUNK_CONFIG_KEY: task.config_hash}
     exit_if_orphaned()
-    atomic_write_parquet(out / "events" / f"{name}.parquet", events_frame(events), meta)
+    # Tables built from the rows directly (sim.store.tables): no pandas in a worker.
+    events_table = table_from_rows(events, EVENT_DTYPES.__getitem__, EVENT_NAMES)
+    atomic_write_table(out / "events" / f"{name}.parquet", events_table, meta)
     if series:
-        atomic_write_parquet(out / "timeseries" / f"{name}.parquet", pd.concat(series), meta)
+        series_table = table_from_arrays(series)
+        atomic_write_table(out / "timeseries" / f"{name}.parquet", series_table, meta)
     if failures:
         atomic_write_json(out / "failures" / f"{name}.json", failures)
     # The replications file is written last: its presence marks the chunk as complete.
     exit_if_orphaned()
-    atomic_write_parquet(out / "replications" / f"{name}.parquet", df, meta)
+    table = table_from_rows(rows, family_dtype)
+    atomic_write_table(out / "replications" / f"{name}.parquet", table, meta)
     return ChunkReport(task.start, task.stop, len(rows), len(failures), time.perf_counter() - t0)
 
 

@@ -150,9 +150,9 @@ class BasisBank:
         self._tol = np.zeros(bounds.lo.shape[1])  # FEAS_TOL in the constant column of v
         self._tol[-1] = FEAS_TOL
         self._pass_zero = self._share(-self._tol)
-        # Per candidate: (value row, shared threshold row) per check, and per column its value
-        # as (True, check) or (False, shared row).
-        self._candidates: list[tuple[list[tuple[np.ndarray, int]], list[tuple[bool, int]]]] = []
+        # Per candidate: its checks' value rows and their shared threshold rows, and per column
+        # whether its value is one of the checks (own) or a shared row, and which.
+        self._candidates: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         self._width = 0
         self._m = np.zeros((0, len(self._tol)))
 
@@ -198,34 +198,53 @@ class BasisBank:
     def _add(self, z: np.ndarray, status: tuple) -> None:
         """Add a candidate's checks and column values, and restack the bank."""
         b, tol = self.bounds, self._tol
-        checks: list[tuple[np.ndarray, int]] = []
-        cols: list[tuple[bool, int]] = []
+        rows: list[np.ndarray] = []  # one per check: the value row
+        thresholds: list[int] = []  # and its shared threshold row
+        own: list[bool] = []  # per column: its value is a check's (True) or a shared row
+        index: list[int] = []
         for j, s in enumerate(status):
             if s in (_LOWER, _UPPER):  # exactly on the bound it sits at, hence within the other
                 if j < b.n_col:
-                    cols.append((False, self._share((b.lo if s == _LOWER else b.up)[j])))
+                    own.append(False)
+                    index.append(self._share((b.lo if s == _LOWER else b.up)[j]))
                 continue
             if j < b.n_col:  # columns have a lower bound (zero), so a check of their own
-                cols.append((True, len(checks)))
+                own.append(True)
+                index.append(len(rows))
             if not b.lo_inf[j]:
-                checks.append((z[j], self._share(b.lo[j] - tol)))
+                rows.append(z[j])
+                thresholds.append(self._share(b.lo[j] - tol))
             if not b.up_inf[j]:
-                checks.append((-z[j], self._share(-b.up[j] - tol)))
-        self._candidates.append((checks, cols))
+                rows.append(-z[j])
+                thresholds.append(self._share(-b.up[j] - tol))
+        block = np.array(rows) if rows else np.zeros((0, len(tol)))
+        thr, index_ = np.array(thresholds, dtype=np.intp), np.array(index, dtype=np.intp)
+        self._candidates.append((block, thr, np.array(own, dtype=bool), index_))
         self.n_candidates += 1
+        self._restack()
 
-        width = self._width = max(1, *(len(c) for c, _ in self._candidates))
+    def _restack(self) -> None:
+        """Stack every candidate's checks (padded to one width), the shared rows and the tail.
+
+        Padding checks are zero rows compared with zero's threshold (they pass); the matrix is
+        filled block by block, the same numbers as stacking its rows one by one.
+        """
+        p = len(self._tol)
+        width = self._width = max(1, *(len(c[0]) for c in self._candidates))
         n_checks = self.n_candidates * width
-        pad = (np.zeros_like(self._tol), self._pass_zero)  # zero >= zero - tol: passes
-        rows, thresholds, xi = [], [], []
-        for c, (checks, cols) in enumerate(self._candidates):
-            padded = checks + [pad] * (width - len(checks))
-            rows += [r for r, _ in padded]
-            thresholds += [n_checks + k for _, k in padded]
-            xi.append(np.array([c * width + i if own else n_checks + i for own, i in cols]))
-        tail = [pad[0]] * (_TAIL - len(self._shared))  # at least _TAIL rows after the checks
-        self._m = np.vstack(rows + self._shared + tail)
-        self._thresholds = np.array(thresholds)
+        n_tail = max(0, _TAIL - len(self._shared))
+        m = np.zeros((n_checks + len(self._shared) + n_tail, p))
+        thresholds = np.full(n_checks, n_checks + self._pass_zero, dtype=np.intp)
+        xi = []
+        for c, (block, thr, own, index) in enumerate(self._candidates):
+            at = c * width
+            m[at : at + len(block)] = block
+            thresholds[at : at + len(thr)] = n_checks + thr
+            xi.append(np.where(own, at + index, n_checks + index))
+        if self._shared:
+            m[n_checks : n_checks + len(self._shared)] = self._shared
+        self._m = m
+        self._thresholds = thresholds
         self._xi = xi
         self._n_checks = n_checks
         self._all_pass = b"\x01" * width

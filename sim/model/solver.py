@@ -28,9 +28,9 @@ from typing import Any
 
 import highspy
 import numpy as np
-from scipy import sparse
 
 from sim.model.basis import BasisBank, BoundMap, probe_states
+from sim.model.lp_matrix import ColumnMatrix, column_matrix
 from sim.model.network import Network
 
 FREE, FULL, EMPTY, JUNCTION = 0, 1, 2, 3
@@ -59,7 +59,7 @@ def _quiet_highs() -> highspy.Highs:
     return h
 
 
-def _load_highs(a: sparse.csc_matrix, cost: np.ndarray, col_upper: np.ndarray) -> highspy.Highs:
+def _load_highs(a: ColumnMatrix, cost: np.ndarray, col_upper: np.ndarray) -> highspy.Highs:
     """Create a single-threaded HiGHS instance holding the LP (rows unbounded until solved)."""
     n_row, n_col = a.shape
     lp = highspy.HighsLp()
@@ -164,7 +164,7 @@ class FlowSolver:
         cost[self._u0 :] = penalty
         return cost
 
-    def _incidence(self, n_row: int, n_col: int) -> sparse.csc_matrix:
+    def _incidence(self, n_row: int, n_col: int) -> ColumnMatrix:
         """Return the column -> rows incidence matrix of the LP (links, sources, storages)."""
         net, n_seg = self.net, self._n_seg
         rows: list[int] = []
@@ -198,7 +198,7 @@ class FlowSolver:
             rows.append(self._row_src0 + i)
             cols.append(self._u0 + i)
             vals.append(1.0)
-        return sparse.csc_matrix((vals, (rows, cols)), shape=(n_row, n_col))
+        return column_matrix(rows, cols, vals, (n_row, n_col))
 
     def _layout_accounting(self, n_link: int, n_src: int, n_st: int) -> None:
         """Set up the accounting layout of the rate vector.

@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from itertools import chain
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import simpy
 
 from sim.base.collector import lean_collector
@@ -36,6 +36,9 @@ from sim.replication import accounting, years
 from sim.replication.accounting import RawRun
 from sim.replication.breakpoints import stack_distinct
 from sim.replication.valuation import TwinView, Valuation
+
+if TYPE_CHECKING:  # the tables below import pandas when asked for: workers run without it
+    import pandas as pd
 
 
 @dataclass
@@ -60,6 +63,8 @@ class ReplicationResult:
     @property
     def summary(self) -> pd.DataFrame:
         """One-row table of headline metrics."""
+        import pandas as pd
+
         df = pd.DataFrame([self.row])
         return df.astype({c: family_dtype(c) for c in df.columns})
 
@@ -73,6 +78,8 @@ class ReplicationResult:
         """Daily time series, or ``None`` when not requested."""
         if self.daily is None:
             return None
+        import pandas as pd
+
         df = pd.DataFrame(self.daily)
         if self.start_date is not None:
             df.insert(
@@ -85,6 +92,8 @@ class ReplicationResult:
 
 def events_frame(rows: list[dict]) -> pd.DataFrame:
     """Build the event table with its declared dtypes (also when empty)."""
+    import pandas as pd
+
     cols = [c.name for c in EVENT_COLUMNS]
     df = pd.DataFrame(rows, columns=cols)
     return df.astype(dtypes(EVENT_COLUMNS))

@@ -37,15 +37,17 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.base.errors import InputError, OutputError, Problem
 from sim.base.limits import MAX_CHUNK_SIZE, MAX_REPLICATIONS, MAX_WORKERS
 from sim.base.safeio import file_kind
+
+if TYPE_CHECKING:  # pandas is imported where tables are read: workers write without it
+    import pandas as pd
 
 MANIFEST = "manifest.json"
 SUMMARY = "summary.json"
@@ -164,7 +166,15 @@ def atomic_write_parquet(
     path: Path, df: pd.DataFrame, metadata: dict[str, str] | None = None
 ) -> None:
     """Write a DataFrame as Parquet atomically, with optional key-value ``metadata``."""
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    atomic_write_table(path, pa.Table.from_pandas(df, preserve_index=False), metadata)
+
+
+def atomic_write_table(path: Path, table: pa.Table, metadata: dict[str, str] | None = None) -> None:
+    """Write an Arrow table as Parquet atomically, with optional key-value ``metadata``.
+
+    ``metadata`` is added after the table's own schema metadata (``pandas`` for a table built
+    by :mod:`sim.store.tables` or ``from_pandas``).
+    """
     if metadata:
         extra = {k.encode(): v.encode() for k, v in metadata.items()}
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
@@ -329,6 +339,8 @@ def read_table(
     ``check(path, data)``, when given, sees each file's bytes before they are parsed (and may
     raise to refuse the file); the bytes checked are the bytes read.
     """
+    import pandas as pd
+
     files = chunk_files(run_dir, table)
     if not files:
         return pd.DataFrame()

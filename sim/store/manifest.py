@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, Generic, TypeVar, overload
 
+from sim.base.errors import InputError, Problem
 from sim.store.layout import (
     MANIFEST,
     SUMMARY_SHA256,
@@ -28,7 +29,41 @@ from sim.store.layout import (
 T = TypeVar("T")
 
 FORMAT = 1
-"""Version of the manifest's layout."""
+"""Version of the manifest's layout. A manifest without ``format`` predates the key and loads;
+one of a later format was written by a newer corridor-sim and is refused (:func:`check_format`)."""
+
+
+def check_format(data: dict[str, Any], path: str) -> None:
+    """Refuse a manifest whose ``format`` this version cannot read.
+
+    Raises
+    ------
+    InputError
+        Naming ``path`` and the key ``format``: when it is not an integer from 1 (the manifest
+        is damaged), or above :data:`FORMAT` (written by a newer corridor-sim).
+    """
+    if "format" not in data:
+        return
+    found = data["format"]
+    if isinstance(found, bool) or not isinstance(found, int) or found < 1:
+        raise InputError(
+            Problem(
+                "format",
+                f"{found!r} is not a manifest format (expected an integer from 1 to {FORMAT}; "
+                "the manifest is damaged)",
+            ),
+            path,
+        )
+    if found > FORMAT:
+        raise InputError(
+            Problem(
+                "format",
+                f"{found} is newer than this corridor-sim reads (expected {FORMAT} or older): "
+                "the run directory was written by a newer version; read or resume it with that "
+                "version, or upgrade corridor-sim",
+            ),
+            path,
+        )
 
 
 class _Key(Generic[T]):
@@ -136,9 +171,12 @@ class Manifest:
         Raises
         ------
         InputError
-            When it is unreadable or lacks the keys a run needs.
+            When it is unreadable, lacks the keys a run needs, or has a ``format`` newer than
+            :data:`FORMAT` (see :func:`check_format`).
         """
-        return cls(read_manifest(run_dir))
+        data = read_manifest(run_dir)
+        check_format(data, str(Path(run_dir) / MANIFEST))
+        return cls(data)
 
     def save(self, run_dir: Path) -> None:
         """Write ``run_dir/manifest.json`` atomically."""

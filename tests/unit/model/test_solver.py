@@ -3,11 +3,14 @@ interface) on the states a real run visits, and its flows respect every row."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 from scipy.optimize import linprog
 
 import sim
+from sim.model.basis import _LOWER, _TAIL, _UPPER, BasisBank, BoundMap
 from sim.model.solver import _SCALE
 
 
@@ -110,3 +113,66 @@ def test_surged_states_reuse_a_stored_basis_at_highs_vertex(visited):
     # Six replications from a fresh solver: 124 of 356 new states went to HiGHS with the
     # nominal probes alone, 30 with the surged ones too.
     assert solver.n_solves <= 0.15 * (solver.n_solves + solver.n_basis_hits)
+
+
+class _RowByRowBank(BasisBank):
+    """The bank as it stacked its matrix before: row by row, restacked on every candidate."""
+
+    def _add(self, z, status):
+        b, tol = self.bounds, self._tol
+        checks, cols = [], []
+        for j, s in enumerate(status):
+            if s in (_LOWER, _UPPER):
+                if j < b.n_col:
+                    cols.append((False, self._share((b.lo if s == _LOWER else b.up)[j])))
+                continue
+            if j < b.n_col:
+                cols.append((True, len(checks)))
+            if not b.lo_inf[j]:
+                checks.append((z[j], self._share(b.lo[j] - tol)))
+            if not b.up_inf[j]:
+                checks.append((-z[j], self._share(-b.up[j] - tol)))
+        self._candidates.append((checks, cols))
+        self.n_candidates += 1
+        width = self._width = max(1, *(len(c) for c, _ in self._candidates))
+        n_checks = self.n_candidates * width
+        pad = (np.zeros_like(self._tol), self._pass_zero)
+        rows, thresholds, xi = [], [], []
+        for c, (checks, cols) in enumerate(self._candidates):
+            padded = checks + [pad] * (width - len(checks))
+            rows += [r for r, _ in padded]
+            thresholds += [n_checks + k for _, k in padded]
+            xi.append(np.array([c * width + i if own else n_checks + i for own, i in cols]))
+        tail = [pad[0]] * (_TAIL - len(self._shared))
+        self._m = np.vstack(rows + self._shared + tail)
+        self._thresholds = np.array(thresholds)
+        self._xi = xi
+        self._n_checks = n_checks
+        self._all_pass = b"\x01" * width
+
+
+def test_bank_stacks_the_matrix_it_stacked_row_by_row(visited):
+    """Block-wise stacking (cheaper for a worker's first replications) gives the same matrix,
+    thresholds and column indices after every candidate, hence the same flows, bit for bit."""
+    solver, states = visited
+    net = solver.net
+    fresh = sim.Model(sim.load_config("configs/kazakhstan.yaml")).solver
+    banks = {}
+    for key, _ in states:
+        pattern = key[2]
+        if pattern not in banks:
+            bounds = BoundMap(net.n_links, len(net.source_ids), fresh._col_upper, pattern)
+            probe = functools.partial(lambda p, v: fresh._probe(v, p), pattern)
+            banks[pattern] = tuple(
+                cls(fresh._a_dense, bounds, probe, fresh.probe_states())
+                for cls in (BasisBank, _RowByRowBank)
+            )
+        new, old = banks[pattern]
+        v = fresh._state_vector(key[0], key[1])
+        x, y = new.solve(v), old.solve(v)
+        assert (x is None and y is None) or x.tobytes() == y.tobytes()
+        assert new.n_candidates == old.n_candidates
+        assert new._m.shape == old._m.shape and new._m.tobytes() == old._m.tobytes()
+        assert new._thresholds.tolist() == old._thresholds.tolist()
+        assert [a.tolist() for a in new._xi] == [a.tolist() for a in old._xi]
+    assert sum(b[0].n_candidates for b in banks.values()) >= 20

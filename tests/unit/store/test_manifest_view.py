@@ -8,7 +8,7 @@ import pytest
 
 from sim.base.errors import InputError
 from sim.store.layout import MANIFEST
-from sim.store.manifest import Manifest
+from sim.store.manifest import FORMAT, Manifest
 
 OLD = {  # a manifest of an older version: no format, no target_block, a key unknown today
     "config_hash": "abc",
@@ -59,4 +59,34 @@ def test_a_new_manifest_has_the_keys_of_a_run():
 def test_a_damaged_manifest_is_refused(tmp_path):
     (tmp_path / MANIFEST).write_text(json.dumps({**OLD, "seed": "x"}))
     with pytest.raises(InputError, match="seed"):
+        Manifest.load(tmp_path)
+
+
+@pytest.mark.parametrize("fmt", [1, None])
+def test_a_manifest_of_this_or_an_older_format_loads(tmp_path, fmt):
+    data = OLD if fmt is None else {**OLD, "format": fmt}
+    (tmp_path / MANIFEST).write_text(json.dumps(data))
+    assert Manifest.load(tmp_path).data == data
+
+
+def test_a_manifest_of_a_newer_format_is_refused(tmp_path):
+    """Read or resumed, a run directory of a newer layout is refused, naming file and key."""
+    import sim
+    from sim.cli.main import main
+
+    (tmp_path / MANIFEST).write_text(json.dumps({**OLD, "format": FORMAT + 1}))
+    want = f"{tmp_path / MANIFEST}: format: {FORMAT + 1} is newer than this corridor-sim reads"
+    with pytest.raises(InputError) as err:
+        Manifest.load(tmp_path)
+    assert str(err.value).startswith(want) and f"(expected {FORMAT} or older)" in str(err.value)
+    with pytest.raises(InputError, match="newer than this corridor-sim reads"):
+        sim.load_run(tmp_path)
+    assert main(["resume", str(tmp_path), "--executor", "serial", "-q"]) == 2
+    assert json.loads((tmp_path / MANIFEST).read_text())["format"] == FORMAT + 1  # untouched
+
+
+@pytest.mark.parametrize("fmt", [0, "1", 1.0, True, None])
+def test_a_damaged_format_is_refused(tmp_path, fmt):
+    (tmp_path / MANIFEST).write_text(json.dumps({**OLD, "format": fmt}))
+    with pytest.raises(InputError, match=r"format: .* is not a manifest format \(expected an"):
         Manifest.load(tmp_path)
