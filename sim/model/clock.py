@@ -113,7 +113,7 @@ def _run(env: simpy.Environment, side: list[SideStep], max_steps: int) -> None:
 def side_queue(env: simpy.Environment) -> list[SideStep]:
     """Return the side queue of ``env`` (created empty on first use), a heap of steps.
 
-    A step pushed there as ``(t, take_id(env), owner, step)`` is carried out by the run loop
+    A step pushed there as ``(t, id_source(env)(), owner, step)`` is carried out by the run loop
     (:func:`run_steps`) as if it were a normal event queued at that point with that id: it
     sorts among the queued events by ``(time, priority, id)``, the clock is set to ``t`` and
     ``step(owner)`` is called, without an event object. The exact shuttle's tankers step this
@@ -166,20 +166,13 @@ def discard(env: simpy.Environment, waiting: Iterable[Event] = ()) -> None:
         event.callbacks = None
 
 
-def take_id(env: simpy.Environment) -> int:
-    """Take the next event id of ``env``, as scheduling an event at this point would.
-
-    A side step queued later with this id (:func:`side_queue`) sorts among same-time events
-    exactly where an event scheduled now would have; ids only order events, so a skipped id
-    changes nothing.
-    """
-    return next(env._eid)
-
-
 def id_source(env: simpy.Environment) -> Callable[[], int]:
-    """Return a function that takes the next event id of ``env``, as :func:`take_id` does.
+    """Return a function that takes the next event id of ``env``, as scheduling an event would.
 
-    For hot loops: the bound method of SimPy's id counter, without a Python call around it.
+    A side step queued with an id taken at some point (:func:`side_queue`) sorts among
+    same-time events exactly where an event scheduled at that point would have; ids only order
+    events, so a skipped id changes nothing. The function is the bound method of SimPy's id
+    counter (no Python call around it: it is called once per side step).
     """
     return env._eid.__next__
 

@@ -89,10 +89,10 @@ class ExactShuttle:
         self._free = [sh.origin_berths, sh.destination_berths] if sh is not None else [0, 0]
         self._berth_queue: list[deque[_Tanker]] = [deque(), deque()]
         self._side = side_queue(env)
-        self._next_id = id_source(env)
         """The run's side queue: (time, event id, tanker, step), a heap shared with any other
         exact shuttle of the run. The id is taken where the tanker process would schedule its
         event, so the step sorts among other events of the same instant as that event would."""
+        self._next_id = id_source(env)
 
     def close(self) -> None:
         """Drop the berth queues (at the end of a run: no reference cycles left)."""
