@@ -13,12 +13,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from conftest import build_cfg
 from scipy import integrate
 
 from sim.base.discount import discount_factor
 from sim.base.units import DAYS_PER_YEAR
 from sim.studies.screening import APPROX_HEADER, check_against_des, format_table, screen
-from tests.conftest import build_cfg
 
 Z = 4.0
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import gc
 from collections import Counter
 
+from conftest import KAZAKHSTAN_YAML
+
 import sim
 from sim.model.streams import Streams
-from tests.conftest import KAZAKHSTAN_YAML
 
 HEAVY = {"FlowEngine", "Process", "generator", "Timeout", "FlowSolution", "Reactions", "tuple"}
 """What a run used to leave for the cyclic collector (its processes held the engine, whose

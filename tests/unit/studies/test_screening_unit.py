@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import KAZAKHSTAN_YAML, SMALL_YAML, build_cfg
 
 from sim.cli.main import main
 from sim.config import load_config
 from sim.studies.screening import APPROX_HEADER, screen
 from sim.studies.screening.draws import sample_duration
 from sim.studies.screening.fluid import fluid_config
-from tests.conftest import KAZAKHSTAN_YAML, SMALL_YAML, build_cfg
 
 
 def test_no_hazards_no_loss():
