@@ -9,6 +9,14 @@ workers of :func:`spawn_context` run the same start-up, and when it fails and th
 gone they exit without a word. With the parent alive, the error is raised as before: it is
 real (most often a script without an ``if __name__ == "__main__":`` guard).
 
+The boot program also gives each worker one BLAS/OpenMP thread (``OPENBLAS_NUM_THREADS``,
+``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` = 1, unless the coordinator's environment sets them),
+before the worker imports NumPy: the pool runs one worker per core, and the idle threads of
+NumPy's OpenBLAS spin, adding 0.5-7% to a replication's instructions and competing with the
+other workers for the cores. Results do not depend on the thread count (the LP products are
+small). Dask's nannies set the same variables for their workers
+(``distributed.nanny.pre-spawn-environ``).
+
 Only standard-library modules are imported here: a worker unpickles its process object, and
 so imports this module, before it imports anything else of the package.
 """
@@ -26,8 +34,13 @@ from typing import Any
 PARENT_GONE_WAIT_S = 2.0
 """How long a worker whose start-up failed waits to see its parent go before it reports."""
 
+ONE_THREAD = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+"""Environment variables a worker sets to 1 before anything imports NumPy (unless set)."""
+
 _BOOT = """\
 import os, sys, time
+for name in {threads!r}:
+    os.environ.setdefault(name, "1")
 from multiprocessing.spawn import spawn_main
 try:
     spawn_main({kwargs})
@@ -45,10 +58,13 @@ def boot_program(parent: int, **kwds: Any) -> str:
     """Return the ``python -c`` program of a worker started by process ``parent``.
 
     ``kwds`` are the keyword arguments of :func:`multiprocessing.spawn.spawn_main` (integers
-    only: file descriptors), as :func:`multiprocessing.spawn.get_command_line` gets them.
+    only: file descriptors), as :func:`multiprocessing.spawn.get_command_line` gets them. The
+    program first sets each variable of :data:`ONE_THREAD` that is not set to 1.
     """
     args = ", ".join(f"{key}={int(value)!r}" for key, value in kwds.items())
-    return _BOOT.format(kwargs=args, wait=PARENT_GONE_WAIT_S, parent=int(parent))
+    return _BOOT.format(
+        kwargs=args, wait=PARENT_GONE_WAIT_S, parent=int(parent), threads=ONE_THREAD
+    )
 
 
 @contextmanager

@@ -614,3 +614,18 @@ def test_pool_workers_start_through_the_quiet_boot_program(tmp_path):
         (proc,) = pool._processes.values()
         cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
     assert b"os.getppid() ==" in cmdline
+
+
+def test_pool_workers_get_one_blas_thread_unless_the_environment_says_otherwise(monkeypatch):
+    """Workers start with one BLAS/OpenMP thread each; a variable the user set is kept."""
+    for name in sim.batch.spawning.ONE_THREAD:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    ctx = sim.batch.spawning.spawn_context()
+    with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as pool:
+        seen = {
+            n: pool.submit(os.getenv, n).result(timeout=60)
+            for n in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+        }
+    assert seen == {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "3", "MKL_NUM_THREADS": "1"}
+    assert "OPENBLAS_NUM_THREADS" not in os.environ  # the coordinator's own is untouched
