@@ -61,9 +61,7 @@ class DaskExecutor:
                 raise RunError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
             self.workers = max(1, len(self._client.scheduler_info().get("workers", {})))
 
-    def run(
-        self, tasks: Iterable[T], *, fn: TaskFn[T, R], check: CheckFn[T, R]
-    ) -> Iterator[R]:
+    def run(self, tasks: Iterable[T], *, fn: TaskFn[T, R], check: CheckFn[T, R]) -> Iterator[R]:
         """Yield reports as chunks finish (Dask reschedules chunks lost with a worker)."""
         from dask.distributed import KilledWorker, as_completed
 

@@ -37,9 +37,7 @@ class Executor(Protocol):
     name: str
     workers: int
 
-    def run(
-        self, tasks: Iterable[T], *, fn: TaskFn[T, R], check: CheckFn[T, R]
-    ) -> Iterator[R]:
+    def run(self, tasks: Iterable[T], *, fn: TaskFn[T, R], check: CheckFn[T, R]) -> Iterator[R]:
         """Yield ``check(fn(task), task, worker)`` for every task, in completion order."""
         ...
 
@@ -54,9 +52,7 @@ class SerialExecutor:
     name = "serial"
     workers = 1
 
-    def run(
-        self, tasks: Iterable[T], *, fn: TaskFn[T, R], check: CheckFn[T, R]
-    ) -> Iterator[R]:
+    def run(self, tasks: Iterable[T], *, fn: TaskFn[T, R], check: CheckFn[T, R]) -> Iterator[R]:
         """Yield one checked result per task, in order."""
         for task in tasks:
             yield check(fn(task), task, "this process")

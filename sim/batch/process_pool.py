@@ -66,9 +66,7 @@ class ProcessExecutor:
                 launch()
         return pool
 
-    def run(
-        self, tasks: Iterable[T], *, fn: TaskFn[T, R], check: CheckFn[T, R]
-    ) -> Iterator[R]:
+    def run(self, tasks: Iterable[T], *, fn: TaskFn[T, R], check: CheckFn[T, R]) -> Iterator[R]:
         """Yield reports as chunks finish; resubmit chunks lost with a dead worker."""
         pending = list(tasks)
         restarts = 0

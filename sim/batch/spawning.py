@@ -15,7 +15,8 @@ before the worker imports NumPy: the pool runs one worker per core, and the idle
 NumPy's OpenBLAS spin, adding 0.5-7% to a replication's instructions and competing with the
 other workers for the cores. Results do not depend on the thread count (the LP products are
 small). Dask's nannies set the same variables for their workers
-(``distributed.nanny.pre-spawn-environ``).
+(``distributed.nanny.pre-spawn-environ``). On Windows, where the stock start-up runs, workers keep
+NumPy's default.
 
 Only standard-library modules are imported here: a worker unpickles its process object, and
 so imports this module, before it imports anything else of the package.

@@ -18,7 +18,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
 
 
-
 backtest = load_script("backtest_2022")
 
 

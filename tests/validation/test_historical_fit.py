@@ -20,7 +20,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
 
 
-
 fit = load_script("historical_fit")
 
 

@@ -99,6 +99,7 @@ def test_shipped_experiment_loads():
 def test_one_at_a_time_sweep_and_tornado(tmp_path):
     from sim.figures import studies as plots
     from sim.figures.style import close
+
     exp = _write(
         tmp_path,
         "metrics: [revenue_loss_usd]\none_at_a_time:\n"
