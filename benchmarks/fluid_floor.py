@@ -26,6 +26,7 @@ import yaml
 
 import sim
 from sim.base.units import DAYS_PER_YEAR
+from sim.config.loader import validate_config
 from sim.model.network import shuttle_capacity_mt_per_day
 
 
@@ -66,8 +67,8 @@ def main() -> None:
     args = ap.parse_args()
     data = yaml.safe_load(Path(args.config).read_text(encoding="utf-8"))
     variant = fluid_variant(data, sim.load_config(args.config))
+    validate_config(variant, name=args.out)  # a valid config, or nothing is written
     Path(args.out).write_text(yaml.safe_dump(variant, sort_keys=False), encoding="utf-8")
-    sim.load_config(args.out)  # the variant must be a valid config
     print(f"wrote {args.out}; time it with")
     print(f"  python benchmarks/bench_engine.py --config {args.out}")
     print(f"  python benchmarks/bench_instructions.py --config {args.out}")
